@@ -1,0 +1,522 @@
+"""The study's data dictionary: the one place where column names and categories are defined.
+
+Every other module (and every page) refers to columns through :class:`C` and to category
+labels through the small namespaces below (:class:`Arm`, :class:`Regimen`, ...), never through
+string literals of its own.
+
+Examples
+--------
+>>> from core.dictionary import C, Arm, COLUMNS_BY_NAME
+>>> C.TREATMENT_GROUP
+'treatment_group'
+>>> COLUMNS_BY_NAME[C.TREATMENT_GROUP].categories == (Arm.SURGERY, Arm.CHEMOTHERAPY)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+DICTIONARY_VERSION = "1.0.0"
+
+#: Days per month used for every time in months (domain.md §3).
+DAYS_PER_MONTH = 30.4375
+
+#: Upper limit of normal for CA19-9 in U/mL.
+CA19_9_ULN = 37.0
+
+Kind = Literal["text", "category", "integer", "number", "date", "boolean"]
+Requirement = Literal["required", "conditional", "optional"]
+Applies = Literal["both", "surgery"]
+
+
+class C:
+    """Column names (imported data and derived columns)."""
+
+    # -- imported -------------------------------------------------------------------------
+    PATIENT_ID = "patient_id"
+    CENTRE_ID = "centre_id"
+    TREATMENT_GROUP = "treatment_group"
+    DIAGNOSIS_DATE = "diagnosis_date"
+    AGE = "age_at_diagnosis"
+    SEX = "sex"
+    ECOG = "ecog_baseline"
+    TUMOUR_LOCATION = "tumour_location"
+    TUMOUR_SIZE = "tumour_size_mm"
+    RESECTABILITY = "resectability"
+    CA19_9_BASELINE = "ca19_9_baseline"
+    CA19_9_RESTAGING = "ca19_9_restaging"
+    LEWIS_NEGATIVE = "lewis_negative"
+    LIVER_METS_N = "liver_mets_n"
+    LIVER_METS_MAX = "liver_mets_max_mm"
+    LIVER_METS_BILOBAR = "liver_mets_bilobar"
+    CHEMO_START_DATE = "chemo_start_date"
+    CHEMO_REGIMEN = "chemo_regimen"
+    CHEMO_CYCLES = "chemo_cycles"
+    CHEMO_SETTING = "chemo_setting"
+    RECIST = "recist_response"
+    SURGERY_DATE = "surgery_date"
+    PANCREATIC_PROCEDURE = "pancreatic_procedure"
+    VASCULAR_RESECTION = "vascular_resection"
+    LIVER_PROCEDURE = "liver_procedure"
+    LIVER_SEGMENTS_N = "liver_segments_n"
+    LIVER_TIMING = "liver_resection_timing"
+    LIVER_ABLATION = "liver_ablation"
+    YP_T = "yp_t"
+    YP_N = "yp_n"
+    MARGIN = "resection_margin"
+    LIVER_METS_VIABLE = "liver_mets_viable"
+    CLAVIEN_DINDO = "clavien_dindo_90d"
+    POPF = "popf_grade"
+    PHLF = "phlf_grade"
+    REOPERATION = "reoperation_90d"
+    READMISSION = "readmission_90d"
+    LENGTH_OF_STAY = "length_of_stay_days"
+    ADJUVANT_CHEMO = "adjuvant_chemo"
+    PROGRESSION = "progression_or_recurrence"
+    PROGRESSION_DATE = "progression_or_recurrence_date"
+    RECURRENCE_SITE = "recurrence_site"
+    LAST_IMAGING_DATE = "last_imaging_date"
+    VITAL_STATUS = "vital_status"
+    DEATH_DATE = "death_date"
+    LAST_FOLLOWUP_DATE = "last_followup_date"
+
+    # -- derived by the software ----------------------------------------------------------
+    SURGERY = "surgery"
+    OS_EVENT = "os_event"
+    OS_FROM_DIAGNOSIS = "os_months_from_diagnosis"
+    OS_FROM_CHEMO = "os_months_from_chemo_start"
+    OS_FROM_SURGERY = "os_months_from_surgery"
+    TIME_TO_SURGERY = "months_chemo_start_to_surgery"
+    TIME_DIAGNOSIS_TO_SURGERY = "months_diagnosis_to_surgery"
+    RFS_MONTHS = "rfs_months"
+    RFS_EVENT = "rfs_event"
+    PFS_MONTHS = "pfs_months"
+    PFS_EVENT = "pfs_event"
+    METS_GROUP = "mets_group"
+    MAJOR_HEPATECTOMY = "major_hepatectomy"
+    MAJOR_MORBIDITY = "major_morbidity"
+    MAJOR_MORBIDITY_IIIB = "major_morbidity_iiib"
+    CR_POPF = "cr_popf"
+    MORTALITY_90D = "mortality_90d"
+    CA19_9_NORMALISED = "ca19_9_normalised"
+    CA19_9_RESPONSE = "ca19_9_response"
+    DIAGNOSIS_YEAR = "diagnosis_year"
+
+
+class Arm:
+    """Labels of :attr:`C.TREATMENT_GROUP`."""
+
+    SURGERY = "surgery"
+    CHEMOTHERAPY = "chemotherapy"
+    ALL = (SURGERY, CHEMOTHERAPY)
+
+
+class Sex:
+    FEMALE = "F"
+    MALE = "M"
+    ALL = (FEMALE, MALE)
+
+
+class Location:
+    HEAD = "head"
+    BODY_TAIL = "body_tail"
+    ALL = (HEAD, BODY_TAIL)
+
+
+class Resectability:
+    RESECTABLE = "resectable"
+    BORDERLINE = "borderline"
+    LOCALLY_ADVANCED = "locally_advanced"
+    ALL = (RESECTABLE, BORDERLINE, LOCALLY_ADVANCED)
+
+
+class Regimen:
+    FOLFIRINOX = "FOLFIRINOX"
+    MFOLFIRINOX = "mFOLFIRINOX"
+    GEM_NABPAC = "GEM_NABPAC"
+    GEM = "GEM"
+    NALIRIFOX = "NALIRIFOX"
+    GEMCAP = "GEMCAP"
+    OTHER = "OTHER"
+    ALL = (FOLFIRINOX, MFOLFIRINOX, GEM_NABPAC, GEM, NALIRIFOX, GEMCAP, OTHER)
+
+
+class Setting:
+    NEOADJUVANT = "neoadjuvant"
+    PERIOPERATIVE = "perioperative"
+    ADJUVANT_ONLY = "adjuvant_only"
+    PALLIATIVE = "palliative"
+    ALL = (NEOADJUVANT, PERIOPERATIVE, ADJUVANT_ONLY, PALLIATIVE)
+
+
+class Recist:
+    CR = "CR"
+    PR = "PR"
+    SD = "SD"
+    PD = "PD"
+    NE = "NE"
+    ALL = (CR, PR, SD, PD, NE)
+
+
+class Pancreatic:
+    PD = "PD"
+    PPPD = "PPPD"
+    DP = "DP"
+    TP = "TP"
+    ALL = (PD, PPPD, DP, TP)
+
+
+class Vascular:
+    ALL = ("none", "venous", "arterial", "both")
+
+
+class LiverProcedure:
+    WEDGE = "wedge"
+    SEGMENTECTOMY = "segmentectomy"
+    BISEGMENTECTOMY = "bisegmentectomy"
+    SECTIONECTOMY = "sectionectomy"
+    HEMIHEPATECTOMY = "hemihepatectomy"
+    EXTENDED = "extended_hepatectomy"
+    ALL = (WEDGE, SEGMENTECTOMY, BISEGMENTECTOMY, SECTIONECTOMY, HEMIHEPATECTOMY, EXTENDED)
+
+
+class Timing:
+    SIMULTANEOUS = "simultaneous"
+    STAGED = "staged"
+    ALL = (SIMULTANEOUS, STAGED)
+
+
+class YpT:
+    ALL = ("T0", "Tis", "T1", "T2", "T3", "T4", "TX")
+
+
+class YpN:
+    ALL = ("N0", "N1", "N2", "NX")
+
+
+class Margin:
+    ALL = ("R0", "R1", "R2")
+
+
+class Viable:
+    ALL = ("yes", "no", "not_assessed")
+
+
+class ClavienDindo:
+    NONE = "0"
+    V = "V"
+    ALL = ("0", "I", "II", "IIIa", "IIIb", "IVa", "IVb", "V")
+    #: Grades counted as major morbidity (>= IIIa) and the stricter option (>= IIIb).
+    MAJOR = ("IIIa", "IIIb", "IVa", "IVb", "V")
+    MAJOR_IIIB = ("IIIb", "IVa", "IVb", "V")
+
+
+class Popf:
+    NONE = "none"
+    NOT_APPLICABLE = "not_applicable"
+    ALL = ("none", "BL", "B", "C", "not_applicable")
+    CLINICALLY_RELEVANT = ("B", "C")
+
+
+class Phlf:
+    ALL = ("none", "A", "B", "C")
+
+
+class RecurrenceSite:
+    ALL = ("local", "liver", "lung", "peritoneum", "nodes", "multiple")
+
+
+class Vital:
+    ALIVE = "alive"
+    DEAD = "dead"
+    ALL = (ALIVE, DEAD)
+
+
+class MetsGroup:
+    ONE = "1"
+    TWO_THREE = "2-3"
+    MORE = ">3"
+    ALL = (ONE, TWO_THREE, MORE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """Definition of one column of the study table.
+
+    Attributes
+    ----------
+    name : str
+        Column name as it appears in files.
+    kind : {"text", "category", "integer", "number", "date", "boolean"}
+        Value type.
+    requirement : {"required", "conditional", "optional"}
+        Whether the column (and its values) must be present. ``conditional`` columns are
+        required when they apply (see ``condition``).
+    applies_to : {"both", "surgery"}
+        ``surgery`` means surgery group only: the field must be empty for the chemotherapy
+        group.
+    meaning : str
+        Plain-language description.
+    unit : str
+        Unit, empty when none.
+    categories : tuple of str or None
+        Allowed labels for ``category`` columns.
+    minimum, maximum : float or None
+        Allowed range for numeric columns (inclusive).
+    condition : str
+        When a ``conditional`` column is required.
+    derived : bool
+        True for columns computed by the software (never imported).
+    """
+
+    name: str
+    kind: Kind
+    requirement: Requirement
+    applies_to: Applies
+    meaning: str
+    unit: str = ""
+    categories: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    condition: str = ""
+    derived: bool = False
+
+    def allowed(self) -> str:
+        """Describe the allowed values in one plain sentence fragment.
+
+        Examples
+        --------
+        >>> COLUMNS_BY_NAME["sex"].allowed()
+        'one of: F, M'
+        """
+        if self.kind == "category" and self.categories:
+            return "one of: " + ", ".join(self.categories)
+        if self.kind == "boolean":
+            return "true or false"
+        if self.kind == "date":
+            return "a date (YYYY-MM-DD)"
+        if self.kind in ("integer", "number"):
+            what = "a whole number" if self.kind == "integer" else "a number"
+            unit = f" {self.unit}" if self.unit else ""
+            if self.minimum is not None and self.maximum is not None:
+                return f"{what} from {_fmt(self.minimum)} to {_fmt(self.maximum)}{unit}"
+            if self.minimum is not None:
+                return f"{what} of at least {_fmt(self.minimum)}{unit}"
+            return what
+        return "text"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _col(name: str, kind: Kind, req: Requirement, meaning: str, **kw: object) -> Column:
+    applies = kw.pop("applies_to", "both")
+    return Column(name=name, kind=kind, requirement=req, applies_to=applies, meaning=meaning, **kw)  # type: ignore[arg-type]
+
+
+_S = {"applies_to": "surgery"}
+
+#: The imported columns, in file order.
+IMPORTED: tuple[Column, ...] = (
+    _col(C.PATIENT_ID, "text", "required", "Pseudonymised patient id, unique in the file"),
+    _col(C.CENTRE_ID, "text", "required", "Contributing centre"),
+    _col(C.TREATMENT_GROUP, "category", "required", "Study arm", categories=Arm.ALL),
+    _col(C.DIAGNOSIS_DATE, "date", "required", "Histological or cytological diagnosis"),
+    _col(C.AGE, "integer", "required", "Age at diagnosis", unit="years", minimum=18, maximum=100),
+    _col(C.SEX, "category", "required", "Sex", categories=Sex.ALL),
+    _col(C.ECOG, "integer", "required", "ECOG performance status at diagnosis", minimum=0, maximum=4),
+    _col(C.TUMOUR_LOCATION, "category", "required", "Primary tumour site", categories=Location.ALL),
+    _col(C.TUMOUR_SIZE, "number", "optional", "Primary tumour size on baseline CT", unit="mm", minimum=1, maximum=200),
+    _col(C.RESECTABILITY, "category", "required", "NCCN resectability at diagnosis", categories=Resectability.ALL),
+    _col(C.CA19_9_BASELINE, "number", "optional", "CA19-9 before treatment (upper normal limit 37)", unit="U/mL", minimum=0),
+    _col(C.CA19_9_RESTAGING, "number", "optional", "CA19-9, last value before surgery or at first restaging", unit="U/mL", minimum=0),
+    _col(C.LEWIS_NEGATIVE, "boolean", "optional", "Lewis-negative (non-secretor): excluded from CA19-9 analyses"),
+    _col(C.LIVER_METS_N, "integer", "required", "Number of liver metastases at diagnosis", minimum=1, maximum=50),
+    _col(C.LIVER_METS_MAX, "number", "optional", "Size of the largest liver metastasis", unit="mm", minimum=1, maximum=200),
+    _col(C.LIVER_METS_BILOBAR, "boolean", "optional", "Metastases in both liver lobes"),
+    _col(C.CHEMO_START_DATE, "date", "required", "Start of first-line chemotherapy (on or after diagnosis)"),
+    _col(C.CHEMO_REGIMEN, "category", "required", "First-line chemotherapy regimen", categories=Regimen.ALL),
+    _col(C.CHEMO_CYCLES, "integer", "optional", "Number of first-line cycles", minimum=0, maximum=40),
+    _col(C.CHEMO_SETTING, "category", "required", "Chemotherapy setting (palliative only for the chemotherapy group)", categories=Setting.ALL),
+    _col(C.RECIST, "category", "required", "Best response at restaging (RECIST 1.1)", categories=Recist.ALL),
+    _col(C.SURGERY_DATE, "date", "conditional", "Date of the index operation", condition="surgery group", **_S),
+    _col(C.PANCREATIC_PROCEDURE, "category", "conditional", "Pancreatic resection", categories=Pancreatic.ALL, condition="surgery group", **_S),
+    _col(C.VASCULAR_RESECTION, "category", "optional", "Vascular resection", categories=Vascular.ALL, **_S),
+    _col(C.LIVER_PROCEDURE, "category", "conditional", "Liver resection (Brisbane 2000 terms)", categories=LiverProcedure.ALL, condition="surgery group", **_S),
+    _col(C.LIVER_SEGMENTS_N, "integer", "conditional", "Couinaud segments removed (major hepatectomy = 3 or more)", minimum=0, maximum=8, condition="surgery group", **_S),
+    _col(C.LIVER_TIMING, "category", "conditional", "Liver resection simultaneous with or staged from the pancreatectomy", categories=Timing.ALL, condition="surgery group", **_S),
+    _col(C.LIVER_ABLATION, "boolean", "optional", "Additional ablation", **_S),
+    _col(C.YP_T, "category", "optional", "Pathological T after neoadjuvant therapy (AJCC 8th)", categories=YpT.ALL, **_S),
+    _col(C.YP_N, "category", "optional", "Pathological N after neoadjuvant therapy (AJCC 8th)", categories=YpN.ALL, **_S),
+    _col(C.MARGIN, "category", "optional", "Resection margin (R1 = tumour within 1 mm)", categories=Margin.ALL, **_S),
+    _col(C.LIVER_METS_VIABLE, "category", "optional", "Viable tumour in the resected metastases", categories=Viable.ALL, **_S),
+    _col(C.CLAVIEN_DINDO, "category", "conditional", "Worst complication within 90 days (Clavien-Dindo)", categories=ClavienDindo.ALL, condition="surgery group", **_S),
+    _col(C.POPF, "category", "conditional", "Postoperative pancreatic fistula (ISGPS 2016); not_applicable after TP", categories=Popf.ALL, condition="surgery group", **_S),
+    _col(C.PHLF, "category", "optional", "Post-hepatectomy liver failure (ISGLS)", categories=Phlf.ALL, **_S),
+    _col(C.REOPERATION, "boolean", "optional", "Reoperation within 90 days", **_S),
+    _col(C.READMISSION, "boolean", "optional", "Readmission within 90 days", **_S),
+    _col(C.LENGTH_OF_STAY, "integer", "optional", "Length of hospital stay", unit="days", minimum=1, maximum=365, **_S),
+    _col(C.ADJUVANT_CHEMO, "boolean", "optional", "Adjuvant chemotherapy after surgery", **_S),
+    _col(C.PROGRESSION, "boolean", "required", "Recurrence after surgery, or RECIST progression without surgery"),
+    _col(C.PROGRESSION_DATE, "date", "conditional", "Date of recurrence or progression", condition="progression_or_recurrence is true"),
+    _col(C.RECURRENCE_SITE, "category", "optional", "Site of first recurrence or progression", categories=RecurrenceSite.ALL),
+    _col(C.LAST_IMAGING_DATE, "date", "required", "Last scan without recurrence or progression (censoring date for RFS/PFS)"),
+    _col(C.VITAL_STATUS, "category", "required", "Vital status at last follow-up", categories=Vital.ALL),
+    _col(C.DEATH_DATE, "date", "conditional", "Date of death", condition="vital_status is dead"),
+    _col(C.LAST_FOLLOWUP_DATE, "date", "required", "Last contact, or the death date"),
+)
+
+_D = {"derived": True}
+
+#: Columns computed by :func:`core.cohort.derive`, never imported.
+DERIVED: tuple[Column, ...] = (
+    _col(C.SURGERY, "integer", "required", "1 for the surgery group, 0 for the chemotherapy group", minimum=0, maximum=1, **_D),
+    _col(C.OS_EVENT, "integer", "required", "1 if dead, 0 if censored at last follow-up", minimum=0, maximum=1, **_D),
+    _col(C.OS_FROM_DIAGNOSIS, "number", "required", "Overall survival from diagnosis", unit="months", **_D),
+    _col(C.OS_FROM_CHEMO, "number", "required", "Overall survival from chemotherapy start", unit="months", **_D),
+    _col(C.OS_FROM_SURGERY, "number", "conditional", "Overall survival from surgery", unit="months", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.TIME_TO_SURGERY, "number", "conditional", "Chemotherapy start to surgery", unit="months", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.TIME_DIAGNOSIS_TO_SURGERY, "number", "conditional", "Diagnosis to surgery", unit="months", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.RFS_MONTHS, "number", "conditional", "Recurrence-free survival from surgery (censored at last imaging)", unit="months", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.RFS_EVENT, "integer", "conditional", "1 if recurrence or death, else 0", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.PFS_MONTHS, "number", "conditional", "Progression-free survival from chemotherapy start (chemotherapy group)", unit="months", condition="chemotherapy group", **_D),
+    _col(C.PFS_EVENT, "integer", "conditional", "1 if progression or death, else 0 (chemotherapy group)", condition="chemotherapy group", **_D),
+    _col(C.METS_GROUP, "category", "required", "Number of liver metastases grouped", categories=MetsGroup.ALL, **_D),
+    _col(C.MAJOR_HEPATECTOMY, "boolean", "conditional", "Three or more Couinaud segments removed", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.MAJOR_MORBIDITY, "boolean", "conditional", "Clavien-Dindo IIIa or worse", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.MAJOR_MORBIDITY_IIIB, "boolean", "conditional", "Clavien-Dindo IIIb or worse", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.CR_POPF, "boolean", "conditional", "Clinically relevant POPF (grade B or C)", condition="surgery group, not after TP", applies_to="surgery", **_D),
+    _col(C.MORTALITY_90D, "boolean", "conditional", "Death within 90 days of surgery (only with 90 days of potential follow-up)", condition="surgery group", applies_to="surgery", **_D),
+    _col(C.CA19_9_NORMALISED, "boolean", "optional", "CA19-9 at restaging below 37 U/mL (not for Lewis-negative)", **_D),
+    _col(C.CA19_9_RESPONSE, "boolean", "optional", "CA19-9 fell by 50% or more from baseline to restaging (not for Lewis-negative)", **_D),
+    _col(C.DIAGNOSIS_YEAR, "integer", "required", "Calendar year of diagnosis", **_D),
+)
+
+COLUMNS: tuple[Column, ...] = IMPORTED + DERIVED
+COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+IMPORTED_NAMES: tuple[str, ...] = tuple(c.name for c in IMPORTED)
+REQUIRED_NAMES: tuple[str, ...] = tuple(c.name for c in IMPORTED if c.requirement == "required")
+SURGERY_ONLY_NAMES: tuple[str, ...] = tuple(c.name for c in IMPORTED if c.applies_to == "surgery")
+DATE_NAMES: tuple[str, ...] = tuple(c.name for c in IMPORTED if c.kind == "date")
+
+#: Variables known before surgery: the only ones allowed in a propensity model (domain.md §5.3).
+PRE_SURGERY_COVARIATES: tuple[str, ...] = (
+    C.AGE, C.SEX, C.ECOG, C.TUMOUR_LOCATION, C.TUMOUR_SIZE, C.RESECTABILITY, C.CA19_9_BASELINE,
+    C.CA19_9_RESTAGING, C.CA19_9_RESPONSE, C.LIVER_METS_N, C.METS_GROUP, C.LIVER_METS_MAX,
+    C.LIVER_METS_BILOBAR, C.CHEMO_REGIMEN, C.RECIST, C.CENTRE_ID, C.DIAGNOSIS_YEAR,
+)
+
+#: Default propensity covariates (issue 3): age, ECOG, metastasis count, CA19-9 at baseline,
+#: regimen, RECIST response, resectability.
+DEFAULT_PROPENSITY_COVARIATES: tuple[str, ...] = (
+    C.AGE, C.ECOG, C.LIVER_METS_N, C.CA19_9_BASELINE, C.CHEMO_REGIMEN, C.RECIST, C.RESECTABILITY,
+)
+
+#: Human-readable labels for columns shown in tables and figures.
+LABELS: dict[str, str] = {
+    C.PATIENT_ID: "Patient",
+    C.CENTRE_ID: "Centre",
+    C.TREATMENT_GROUP: "Arm",
+    C.AGE: "Age (years)",
+    C.SEX: "Sex",
+    C.ECOG: "ECOG",
+    C.TUMOUR_LOCATION: "Tumour location",
+    C.TUMOUR_SIZE: "Tumour size (mm)",
+    C.RESECTABILITY: "Resectability",
+    C.CA19_9_BASELINE: "CA19-9 baseline (U/mL)",
+    C.CA19_9_RESTAGING: "CA19-9 restaging (U/mL)",
+    C.LIVER_METS_N: "Liver metastases (n)",
+    C.LIVER_METS_MAX: "Largest metastasis (mm)",
+    C.LIVER_METS_BILOBAR: "Bilobar metastases",
+    C.CHEMO_REGIMEN: "Regimen",
+    C.CHEMO_CYCLES: "Chemotherapy cycles",
+    C.CHEMO_SETTING: "Chemotherapy setting",
+    C.RECIST: "RECIST response",
+    C.PANCREATIC_PROCEDURE: "Pancreatic procedure",
+    C.LIVER_PROCEDURE: "Liver procedure",
+    C.LIVER_TIMING: "Liver resection timing",
+    C.METS_GROUP: "Metastasis group",
+    C.MAJOR_HEPATECTOMY: "Major hepatectomy",
+    C.CA19_9_RESPONSE: "CA19-9 response (fall >= 50%)",
+    C.CA19_9_NORMALISED: "CA19-9 normalised",
+    C.DIAGNOSIS_YEAR: "Year of diagnosis",
+    C.CLAVIEN_DINDO: "Clavien-Dindo (90 days)",
+    C.POPF: "POPF grade",
+    C.PHLF: "PHLF grade",
+    C.MARGIN: "Resection margin",
+}
+
+
+def label(name: str) -> str:
+    """Return the display label of a column (its name when it has none).
+
+    Examples
+    --------
+    >>> label("age_at_diagnosis")
+    'Age (years)'
+    """
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def dictionary_frame() -> pd.DataFrame:
+    """The dictionary as a table, one row per column (for display and CSV download).
+
+    Examples
+    --------
+    >>> df = dictionary_frame()
+    >>> df.loc[df["column"] == "sex", "allowed"].item()
+    'one of: F, M'
+    """
+    rows = []
+    for c in COLUMNS:
+        rows.append(
+            {
+                "column": c.name,
+                "type": c.kind,
+                "allowed": c.allowed(),
+                "unit": c.unit,
+                "required": c.requirement + (f" ({c.condition})" if c.condition else ""),
+                "arm": "surgery only" if c.applies_to == "surgery" else "both",
+                "derived": "derived by the software" if c.derived else "imported",
+                "meaning": c.meaning,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def dictionary_markdown() -> str:
+    """Render the dictionary as a Markdown document (``data/DICTIONARY.md`` is this text).
+
+    Examples
+    --------
+    >>> dictionary_markdown().startswith("# Data dictionary")
+    True
+    """
+    df = dictionary_frame()
+    lines = [
+        f"# Data dictionary (version {DICTIONARY_VERSION})",
+        "",
+        "One row per patient. Dates ISO-8601 (YYYY-MM-DD; Excel dates and DD/MM/YYYY are also read).",
+        "Columns marked *surgery only* must be empty for the chemotherapy group. Derived columns are",
+        f"computed by the software and never imported; months = days / {DAYS_PER_MONTH}.",
+        "",
+        "Generated from `core/dictionary.py` by `python -m core.dictionary`; a test checks it is current.",
+        "",
+    ]
+    for section, derived in (("Imported columns", "imported"), ("Derived columns", "derived by the software")):
+        lines += [f"## {section}", "", "| column | type | allowed | unit | required | arm | meaning |", "|---|---|---|---|---|---|---|"]
+        for r in df[df["derived"] == derived].itertuples():
+            lines.append(f"| `{r.column}` | {r.type} | {r.allowed} | {r.unit} | {r.required} | {r.arm} | {r.meaning} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates data/DICTIONARY.md
+    from pathlib import Path
+
+    Path(__file__).resolve().parent.parent.joinpath("data", "DICTIONARY.md").write_text(dictionary_markdown() + "\n")
