@@ -1,0 +1,128 @@
+"""Cohort filters of an :class:`~core.spec.AnalysisSpec`.
+
+Filters on the operation (pancreatic procedure, hepatectomy, liver procedure and timing)
+select *operated* patients and leave the chemotherapy pool untouched, so that a comparison for
+"PD + major hepatectomy" still has controls. All other filters apply to both arms.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from core.dictionary import C, Arm
+>>> from core.spec import AnalysisSpec
+>>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY, Arm.SURGERY, Arm.CHEMOTHERAPY],
+...                    C.PANCREATIC_PROCEDURE: ["PD", "DP", None]})
+>>> apply_filters(df, AnalysisSpec(pancreatic_procedures=("PD",))).data.index.tolist()
+[0, 2]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.dictionary import Arm, C
+from core.spec import AnalysisSpec
+
+
+@dataclass(frozen=True)
+class FilterStep:
+    """Patients per arm remaining after one filter."""
+
+    description: str
+    n_surgery: int
+    n_chemotherapy: int
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """Filtered cohort and the count after each active filter (for the flow diagram)."""
+
+    data: pd.DataFrame
+    steps: tuple[FilterStep, ...]
+
+    @property
+    def n_surgery(self) -> int:
+        return int((self.data[C.TREATMENT_GROUP] == Arm.SURGERY).sum())
+
+    @property
+    def n_chemotherapy(self) -> int:
+        return int((self.data[C.TREATMENT_GROUP] == Arm.CHEMOTHERAPY).sum())
+
+
+def _isin(data: pd.DataFrame, column: str, values: tuple[str, ...]) -> np.ndarray:
+    return data[column].astype("object").isin(values).to_numpy(dtype=bool)
+
+
+def _between(data: pd.DataFrame, column: str, lo: float | None, hi: float | None) -> np.ndarray:
+    values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    keep = np.ones(len(data), dtype=bool)
+    if lo is not None:
+        keep &= values >= lo
+    if hi is not None:
+        keep &= values <= hi
+    return keep
+
+
+def _segments_major(data: pd.DataFrame) -> np.ndarray:
+    return pd.to_numeric(data[C.LIVER_SEGMENTS_N], errors="coerce").to_numpy(dtype=float, na_value=np.nan) >= 3
+
+
+def apply_filters(data: pd.DataFrame, spec: AnalysisSpec) -> FilterResult:
+    """Apply the cohort filters of ``spec`` to a validated cohort table.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        ``Cohort.data`` (imported and derived columns).
+    spec : AnalysisSpec
+        Filters to apply (analysis settings are ignored here).
+
+    Returns
+    -------
+    FilterResult
+        The filtered rows (same index labels) and the count after each active filter.
+    """
+    surgery = (data[C.TREATMENT_GROUP] == Arm.SURGERY).to_numpy(dtype=bool)
+    keep = np.ones(len(data), dtype=bool)
+    steps = [FilterStep("Cohort", int(surgery.sum()), int((~surgery).sum()))]
+
+    def step(description: str, mask: np.ndarray, *, surgery_only: bool = False) -> None:
+        nonlocal keep
+        if surgery_only:
+            mask = mask | ~surgery
+        keep &= mask
+        steps.append(FilterStep(description, int((keep & surgery).sum()), int((keep & ~surgery).sum())))
+
+    if spec.pancreatic_procedures:
+        step("Pancreatic procedure (surgery arm)", _isin(data, C.PANCREATIC_PROCEDURE, spec.pancreatic_procedures), surgery_only=True)
+    if spec.hepatectomy != "any":
+        major = _segments_major(data)
+        step(f"{spec.hepatectomy.capitalize()} hepatectomy (surgery arm)", major if spec.hepatectomy == "major" else ~major, surgery_only=True)
+    if spec.liver_procedures:
+        step("Liver procedure (surgery arm)", _isin(data, C.LIVER_PROCEDURE, spec.liver_procedures), surgery_only=True)
+    if spec.liver_timings:
+        step("Liver resection timing (surgery arm)", _isin(data, C.LIVER_TIMING, spec.liver_timings), surgery_only=True)
+    if spec.mets_groups:
+        step("Metastasis group", _isin(data, C.METS_GROUP, spec.mets_groups))
+    if spec.mets_min is not None or spec.mets_max is not None:
+        step("Number of metastases", _between(data, C.LIVER_METS_N, spec.mets_min, spec.mets_max))
+    if spec.regimens:
+        step("Regimen", _isin(data, C.CHEMO_REGIMEN, spec.regimens))
+    if spec.chemo_settings:
+        step("Chemotherapy setting", _isin(data, C.CHEMO_SETTING, spec.chemo_settings))
+    if spec.recist:
+        step("RECIST response", _isin(data, C.RECIST, spec.recist))
+    if spec.resectability:
+        step("Resectability", _isin(data, C.RESECTABILITY, spec.resectability))
+    if spec.centres:
+        step("Centre", _isin(data, C.CENTRE_ID, spec.centres))
+    if spec.age_min is not None or spec.age_max is not None:
+        step("Age", _between(data, C.AGE, spec.age_min, spec.age_max))
+    if spec.ca19_9_max is not None:
+        ca = pd.to_numeric(data[C.CA19_9_BASELINE], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        step("CA19-9 at baseline", ~(ca > spec.ca19_9_max))
+    if spec.year_min is not None or spec.year_max is not None:
+        step("Year of diagnosis", _between(data, C.DIAGNOSIS_YEAR, spec.year_min, spec.year_max))
+    return FilterResult(data=data.loc[keep], steps=tuple(steps))

@@ -1,0 +1,382 @@
+"""The analysis spec: cohort filters plus analysis settings, frozen and serialisable.
+
+One :class:`AnalysisSpec` describes one view of the data. It is
+
+* the input of the pure pipeline (:func:`core.analysis.run`),
+* the URL state of the dashboard (:meth:`AnalysisSpec.to_query` / :meth:`AnalysisSpec.from_query`),
+* the cache key (it is hashable), and
+* the provenance written into every export (:meth:`AnalysisSpec.describe`).
+
+Examples
+--------
+>>> from core.spec import AnalysisSpec
+>>> spec = AnalysisSpec(regimens=("FOLFIRINOX",), caliper=0.1)
+>>> spec.to_query_string()
+'reg=FOLFIRINOX&cal=0.1'
+>>> AnalysisSpec.from_query_string(spec.to_query_string()) == spec
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode
+
+from core.dictionary import (
+    DEFAULT_PROPENSITY_COVARIATES,
+    PRE_SURGERY_COVARIATES,
+    LiverProcedure,
+    MetsGroup,
+    Pancreatic,
+    Recist,
+    Regimen,
+    Resectability,
+    Setting,
+    Timing,
+    label,
+)
+
+Endpoint = Literal["os", "rfs"]
+Origin = Literal["chemo_start", "diagnosis"]
+Method = Literal["landmark", "time_dependent", "naive"]
+Hepatectomy = Literal["any", "minor", "major"]
+Order = Literal["largest", "smallest", "data"]
+
+ENDPOINTS: dict[str, str] = {"os": "Overall survival", "rfs": "Recurrence-free survival (surgery group only)"}
+ORIGINS: dict[str, str] = {"chemo_start": "chemotherapy start", "diagnosis": "diagnosis"}
+METHODS: dict[str, str] = {
+    "landmark": "Landmark analysis",
+    "time_dependent": "Cox model with surgery as a time-dependent covariate",
+    "naive": "Naive comparison (biased by immortal time)",
+}
+HEPATECTOMY: dict[str, str] = {"any": "any", "minor": "minor (< 3 segments)", "major": "major (>= 3 segments)"}
+
+
+@dataclass(frozen=True)
+class _Field:
+    key: str  # short URL key
+    kind: str  # "tuple", "float", "int", "bool", "str", "optfloat", "optint"
+    choices: tuple[str, ...] | None = None
+
+
+def _meta(key: str, kind: str, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+    return {"url": _Field(key, kind, choices)}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Filters and settings of one analysis. Empty tuples mean "no restriction".
+
+    Filters marked *surgery arm* select operated patients and leave the chemotherapy pool
+    untouched; all other filters apply to both arms.
+
+    Parameters
+    ----------
+    pancreatic_procedures : tuple of str
+        *Surgery arm.* Pancreatic procedures to keep (PD, PPPD, DP, TP).
+    hepatectomy : {"any", "minor", "major"}
+        *Surgery arm.* Minor (< 3 segments) or major (>= 3 segments) liver resection.
+    liver_procedures : tuple of str
+        *Surgery arm.* Liver procedures to keep.
+    liver_timings : tuple of str
+        *Surgery arm.* Simultaneous or staged liver resection.
+    mets_groups : tuple of str
+        *Both arms.* Metastasis groups (1, 2-3, >3).
+    mets_min, mets_max : int or None
+        *Both arms.* Range of the number of liver metastases.
+    regimens, chemo_settings, recist, resectability, centres : tuple of str
+        *Both arms.* Categories to keep.
+    age_min, age_max : int or None
+        *Both arms.* Age at diagnosis range (years, inclusive).
+    ca19_9_max : float or None
+        *Both arms.* Upper limit of baseline CA19-9 (U/mL); patients with a missing value are kept.
+    year_min, year_max : int or None
+        *Both arms.* Year of diagnosis range.
+    endpoint : {"os", "rfs"}
+        Overall survival (compared between arms) or recurrence-free survival (surgery group only).
+    origin : {"chemo_start", "diagnosis"}
+        Time origin for the between-arm comparison.
+    method : {"landmark", "time_dependent", "naive"}
+        How immortal time is handled.
+    landmark_months : float
+        Landmark time L in months after the origin.
+    covariates : tuple of str
+        Propensity-model covariates (pre-surgery variables only).
+    caliper : float or None
+        Caliper in SD of the logit of the propensity score; None for no caliper.
+    ratio : int
+        Controls per operated patient.
+    replace : bool
+        Matching with replacement.
+    exact_centre : bool
+        Match only within the same centre.
+    order : {"largest", "smallest", "data"}
+        Order in which operated patients are matched.
+    min_at_risk : int
+        Curves stop where fewer patients than this remain at risk.
+    """
+
+    pancreatic_procedures: tuple[str, ...] = field(default=(), metadata=_meta("pp", "tuple", Pancreatic.ALL))
+    hepatectomy: Hepatectomy = field(default="any", metadata=_meta("hep", "str", tuple(HEPATECTOMY)))
+    liver_procedures: tuple[str, ...] = field(default=(), metadata=_meta("lp", "tuple", LiverProcedure.ALL))
+    liver_timings: tuple[str, ...] = field(default=(), metadata=_meta("lt", "tuple", Timing.ALL))
+    mets_groups: tuple[str, ...] = field(default=(), metadata=_meta("mg", "tuple", MetsGroup.ALL))
+    mets_min: int | None = field(default=None, metadata=_meta("mmin", "optint"))
+    mets_max: int | None = field(default=None, metadata=_meta("mmax", "optint"))
+    regimens: tuple[str, ...] = field(default=(), metadata=_meta("reg", "tuple", Regimen.ALL))
+    chemo_settings: tuple[str, ...] = field(default=(), metadata=_meta("cs", "tuple", Setting.ALL))
+    recist: tuple[str, ...] = field(default=(), metadata=_meta("rec", "tuple", Recist.ALL))
+    resectability: tuple[str, ...] = field(default=(), metadata=_meta("res", "tuple", Resectability.ALL))
+    centres: tuple[str, ...] = field(default=(), metadata=_meta("ctr", "tuple"))
+    age_min: int | None = field(default=None, metadata=_meta("amin", "optint"))
+    age_max: int | None = field(default=None, metadata=_meta("amax", "optint"))
+    ca19_9_max: float | None = field(default=None, metadata=_meta("camax", "optfloat"))
+    year_min: int | None = field(default=None, metadata=_meta("ymin", "optint"))
+    year_max: int | None = field(default=None, metadata=_meta("ymax", "optint"))
+    endpoint: Endpoint = field(default="os", metadata=_meta("ep", "str", tuple(ENDPOINTS)))
+    origin: Origin = field(default="chemo_start", metadata=_meta("org", "str", tuple(ORIGINS)))
+    method: Method = field(default="landmark", metadata=_meta("meth", "str", tuple(METHODS)))
+    landmark_months: float = field(default=6.0, metadata=_meta("lm", "float"))
+    covariates: tuple[str, ...] = field(default=DEFAULT_PROPENSITY_COVARIATES, metadata=_meta("cov", "tuple", PRE_SURGERY_COVARIATES))
+    caliper: float | None = field(default=0.2, metadata=_meta("cal", "optfloat"))
+    ratio: int = field(default=1, metadata=_meta("ratio", "int"))
+    replace: bool = field(default=False, metadata=_meta("repl", "bool"))
+    exact_centre: bool = field(default=False, metadata=_meta("exc", "bool"))
+    order: Order = field(default="largest", metadata=_meta("ord", "str", ("largest", "smallest", "data")))
+    min_at_risk: int = field(default=3, metadata=_meta("mar", "int"))
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError("Invalid analysis settings: " + "; ".join(problems))
+
+    # -- validation -------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """List what is wrong with these settings (empty when valid).
+
+        Examples
+        --------
+        >>> AnalysisSpec().problems()
+        []
+        """
+        out: list[str] = []
+        for f in fields(self):
+            meta: _Field = f.metadata["url"]
+            value = getattr(self, f.name)
+            if meta.kind == "tuple":
+                if not isinstance(value, tuple):
+                    out.append(f"{f.name} must be a tuple")
+                elif meta.choices is not None:
+                    bad = [v for v in value if v not in meta.choices]
+                    if bad:
+                        out.append(f"{f.name}: unknown value(s) {', '.join(map(str, bad))}")
+            elif meta.kind == "str" and meta.choices is not None and value not in meta.choices:
+                out.append(f"{f.name} must be one of {', '.join(meta.choices)}")
+        if not self.covariates and self.endpoint == "os":
+            out.append("choose at least one propensity covariate")
+        if self.caliper is not None and not (0 < self.caliper <= 5):
+            out.append("caliper must be between 0 and 5 SD (or none)")
+        if not (1 <= self.ratio <= 5):
+            out.append("ratio must be 1 to 5 controls per operated patient")
+        if not (0 < self.landmark_months <= 36):
+            out.append("landmark must be between 0 and 36 months")
+        if not (1 <= self.min_at_risk <= 50):
+            out.append("minimum number at risk must be 1 to 50")
+        for lo, hi, what in (
+            (self.mets_min, self.mets_max, "number of metastases"),
+            (self.age_min, self.age_max, "age"),
+            (self.year_min, self.year_max, "year of diagnosis"),
+        ):
+            if lo is not None and hi is not None and lo > hi:
+                out.append(f"{what}: minimum above maximum")
+        return out
+
+    def replace_(self, **changes: Any) -> AnalysisSpec:
+        """Return a copy with some fields changed (validated).
+
+        Examples
+        --------
+        >>> AnalysisSpec().replace_(ratio=2).ratio
+        2
+        """
+        return dataclasses.replace(self, **changes)
+
+    # -- URL state ----------------------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        """Query parameters for the fields that differ from the defaults.
+
+        Examples
+        --------
+        >>> AnalysisSpec(method="naive").to_query()
+        {'meth': 'naive'}
+        """
+        default = AnalysisSpec()
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            meta: _Field = f.metadata["url"]
+            out[meta.key] = _encode(value, meta.kind)
+        return out
+
+    def to_query_string(self) -> str:
+        """The query string (without ``?``) of :meth:`to_query`."""
+        return urlencode(self.to_query(), safe=",>-")
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str | list[str]], *, strict: bool = False) -> AnalysisSpec:
+        """Rebuild a spec from query parameters.
+
+        Unknown keys are ignored. Invalid values are ignored (the default is kept) unless
+        ``strict`` is true, in which case a ``ValueError`` says which parameter is wrong.
+
+        Examples
+        --------
+        >>> AnalysisSpec.from_query({"ratio": "2", "reg": "GEM,FOLFIRINOX"}).regimens
+        ('GEM', 'FOLFIRINOX')
+        >>> AnalysisSpec.from_query({"ratio": "many"}).ratio
+        1
+        """
+        by_key = {f.metadata["url"].key: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in query.items():
+            f = by_key.get(key)
+            if f is None:
+                continue
+            text = raw[-1] if isinstance(raw, list) else raw
+            try:
+                value = _decode(str(text), f.metadata["url"].kind)
+                dataclasses.replace(cls(), **{f.name: value})
+            except (ValueError, TypeError) as exc:
+                if strict:
+                    raise ValueError(f"URL parameter {key!r}: {exc}") from None
+                continue
+            values[f.name] = value
+        try:
+            return cls(**values)
+        except ValueError:
+            if strict:
+                raise
+            # Individually valid values that clash (e.g. min > max): fall back field by field.
+            spec = cls()
+            for name, value in values.items():
+                try:
+                    spec = dataclasses.replace(spec, **{name: value})
+                except ValueError:
+                    continue
+            return spec
+
+    @classmethod
+    def from_query_string(cls, text: str, *, strict: bool = False) -> AnalysisSpec:
+        """Rebuild a spec from a query string (with or without a leading ``?``)."""
+        return cls.from_query(dict(parse_qsl(text.lstrip("?"), keep_blank_values=True)), strict=strict)
+
+    # -- provenance ----------------------------------------------------------------------------
+    def filters_in_words(self) -> list[str]:
+        """Active filters as short sentences (empty list when nothing is filtered).
+
+        Examples
+        --------
+        >>> AnalysisSpec(regimens=("GEM",), hepatectomy="major").filters_in_words()
+        ['Surgery arm: major (>= 3 segments) hepatectomy', 'Regimen: GEM']
+        """
+        out: list[str] = []
+        if self.pancreatic_procedures:
+            out.append("Surgery arm: pancreatic procedure " + ", ".join(self.pancreatic_procedures))
+        if self.hepatectomy != "any":
+            out.append(f"Surgery arm: {HEPATECTOMY[self.hepatectomy]} hepatectomy")
+        if self.liver_procedures:
+            out.append("Surgery arm: liver procedure " + ", ".join(self.liver_procedures))
+        if self.liver_timings:
+            out.append("Surgery arm: liver resection " + ", ".join(self.liver_timings))
+        for name, values in (
+            ("mets_groups", self.mets_groups),
+            ("regimens", self.regimens),
+            ("chemo_settings", self.chemo_settings),
+            ("recist", self.recist),
+            ("resectability", self.resectability),
+            ("centres", self.centres),
+        ):
+            if values:
+                out.append(f"{_FILTER_LABELS[name]}: " + ", ".join(values))
+        for lo, hi, what in (
+            (self.mets_min, self.mets_max, "Liver metastases (n)"),
+            (self.age_min, self.age_max, label("age_at_diagnosis")),
+            (self.year_min, self.year_max, "Year of diagnosis"),
+        ):
+            if lo is not None or hi is not None:
+                out.append(f"{what}: {'' if lo is None else lo} to {'' if hi is None else hi}".replace(": to", ": up to"))
+        if self.ca19_9_max is not None:
+            out.append(f"CA19-9 at baseline <= {self.ca19_9_max:g} U/mL (missing kept)")
+        return out
+
+    def settings_in_words(self) -> list[str]:
+        """Analysis settings as short sentences.
+
+        Examples
+        --------
+        >>> AnalysisSpec().settings_in_words()[0]
+        'Endpoint: Overall survival from chemotherapy start'
+        """
+        cal = "no caliper" if self.caliper is None else f"caliper {self.caliper:g} SD of the logit"
+        method = METHODS[self.method]
+        if self.method == "landmark":
+            method += f" at {self.landmark_months:g} months"
+        return [
+            f"Endpoint: {ENDPOINTS[self.endpoint]} from {ORIGINS[self.origin] if self.endpoint == 'os' else 'surgery'}",
+            f"Immortal time: {method}",
+            "Propensity covariates: " + ", ".join(label(c) for c in self.covariates),
+            f"Matching: 1:{self.ratio} nearest neighbour {'with' if self.replace else 'without'} replacement, "
+            f"{cal}, order {self.order}" + (", exact on centre" if self.exact_centre else ""),
+            f"Curves stop below {self.min_at_risk} patients at risk",
+        ]
+
+    def describe(self) -> str:
+        """Filters and settings as one text block (used for provenance)."""
+        filters = self.filters_in_words() or ["No filters (whole cohort)"]
+        return "\n".join(["Filters:"] + [f"- {f}" for f in filters] + ["Settings:"] + [f"- {s}" for s in self.settings_in_words()])
+
+
+_FILTER_LABELS = {
+    "mets_groups": "Metastasis group",
+    "regimens": "Regimen",
+    "chemo_settings": "Chemotherapy setting",
+    "recist": "RECIST response",
+    "resectability": "Resectability",
+    "centres": "Centre",
+}
+
+
+def _encode(value: Any, kind: str) -> str:
+    if kind == "tuple":
+        return ",".join(value)
+    if kind == "bool":
+        return "1" if value else "0"
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _decode(text: str, kind: str) -> Any:
+    if kind == "tuple":
+        return tuple(v for v in text.split(",") if v != "")
+    if kind == "bool":
+        if text not in ("0", "1"):
+            raise ValueError("expected 0 or 1")
+        return text == "1"
+    if kind in ("optfloat", "optint") and text.lower() in ("", "none"):
+        return None
+    if kind in ("int", "optint"):
+        return int(text)
+    if kind in ("float", "optfloat"):
+        value = float(text)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("not a finite number")
+        return value
+    return text

@@ -1,0 +1,1 @@
+"""Streamlit layer: session state and shared widgets. Pages import from here and from core."""

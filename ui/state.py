@@ -1,0 +1,101 @@
+"""Per-session state: the active cohort, upload handling and the last validation report.
+
+Uploaded data live in ``st.session_state`` of the uploading browser session only: never on
+disk, never in a cache shared between sessions. The demo cohort is the same for everyone and
+is cached once per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from core.cohort import Cohort, CohortValidationError
+
+from core import cohort as cohort_mod
+
+_COHORT = "active_cohort"
+_REPORT = "upload_report"
+_SEEN = "upload_seen_ids"
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """Outcome of the last upload, shown on the Data page."""
+
+    filename: str
+    ok: bool
+    message: str
+    problems: object = None  # DataFrame of problems, or None
+    notes: tuple[str, ...] = ()
+
+
+@st.cache_resource(show_spinner=False)
+def _demo() -> Cohort:
+    return cohort_mod.demo()
+
+
+def active_cohort() -> Cohort:
+    """The cohort this session analyses: its own upload, else the demo cohort."""
+    uploaded = st.session_state.get(_COHORT)
+    return uploaded if uploaded is not None else _demo()
+
+
+def is_demo() -> bool:
+    """True when the session works on the embedded synthetic demo cohort."""
+    return st.session_state.get(_COHORT) is None
+
+
+def use_demo() -> None:
+    """Drop this session's upload and go back to the demo cohort."""
+    st.session_state.pop(_COHORT, None)
+    st.session_state.pop(_REPORT, None)
+
+
+def last_report() -> UploadReport | None:
+    """The report of the last upload in this session, if any."""
+    return st.session_state.get(_REPORT)
+
+
+def handle_upload(uploaded) -> None:
+    """Validate an uploaded file once; keep the previous cohort when it fails.
+
+    Parameters
+    ----------
+    uploaded : streamlit.runtime.uploaded_file_manager.UploadedFile or None
+        What ``st.file_uploader`` returned.
+    """
+    if uploaded is None:
+        return
+    seen = st.session_state.setdefault(_SEEN, set())
+    if uploaded.file_id in seen:
+        return
+    seen.add(uploaded.file_id)
+    try:
+        new = cohort_mod.load(uploaded.getvalue(), filename=uploaded.name)
+    except CohortValidationError as exc:
+        n = len(exc.problems)
+        st.session_state[_REPORT] = UploadReport(
+            filename=uploaded.name,
+            ok=False,
+            message=f"{uploaded.name} was not loaded: {n} problem{'s' if n != 1 else ''} found. "
+            "The cohort you were working on is still active.",
+            problems=exc.problems_frame(),
+        )
+        return
+    except Exception:  # noqa: BLE001 - load() promises CohortValidationError only; never show a traceback
+        st.session_state[_REPORT] = UploadReport(
+            filename=uploaded.name,
+            ok=False,
+            message=f"{uploaded.name} could not be read (an internal error occurred). "
+            "The cohort you were working on is still active.",
+        )
+        return
+    st.session_state[_COHORT] = new
+    st.session_state[_REPORT] = UploadReport(
+        filename=uploaded.name,
+        ok=True,
+        message=f"{uploaded.name} loaded: {len(new.data)} patients "
+        f"({new.n_surgery} surgery, {new.n_chemotherapy} chemotherapy).",
+        notes=tuple(new.notes),
+    )
