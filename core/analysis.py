@@ -1,0 +1,347 @@
+"""The study analysis as one pure function: ``run(cohort, spec) -> AnalysisResult``.
+
+The same frozen :class:`~core.spec.AnalysisSpec` is the dashboard's URL state, the cache key
+and the provenance of every export; the result is frozen too.
+
+Examples
+--------
+>>> from core import cohort
+>>> from core.spec import AnalysisSpec
+>>> result = run(cohort.demo(), AnalysisSpec())
+>>> result.hr.method
+'Landmark at 6 months, propensity-matched'
+>>> 0 < result.hr.hr < 5
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core import matching, survival
+from core.dictionary import C, COLUMNS_BY_NAME, Arm
+from core.filters import FilterResult, apply_filters
+from core.population import (
+    EVENT,
+    SURGERY_TIME,
+    TIME,
+    TREATED,
+    Population,
+    counting_process,
+    landmark_population,
+    naive_population,
+)
+from core.spec import AnalysisSpec
+
+#: Times (months) at which survival is reported.
+REPORT_TIMES = (12.0, 24.0, 36.0)
+#: Below these an estimate is marked unreliable.
+MIN_PATIENTS = 10
+MIN_EVENTS = 5
+#: Name of the log-transformed CA19-9 covariate used in propensity models.
+LOG_CA19_9 = "log_ca19_9_baseline"
+LOG_CA19_9_RESTAGING = "log_ca19_9_restaging"
+
+ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A hazard ratio with its confidence interval and the facts needed to judge it."""
+
+    method: str
+    hr: float
+    lower: float
+    upper: float
+    p: float
+    n: int
+    events: int
+    reliable: bool = True
+    reason: str = ""
+    biased: bool = False
+
+
+@dataclass(frozen=True)
+class ArmCurve:
+    """Kaplan-Meier estimate of one arm."""
+
+    arm: str
+    n: int
+    events: int
+    km: pd.DataFrame
+    median: float
+    median_lower: float
+    median_upper: float
+    at_times: pd.DataFrame
+    reliable: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one view of the dashboard shows, computed once from (cohort, spec)."""
+
+    spec: AnalysisSpec
+    cohort_sha256: str
+    filtered: FilterResult
+    flow: pd.DataFrame
+    population: pd.DataFrame
+    population_description: str
+    match: matching.MatchResult | None
+    balance: pd.DataFrame | None
+    curves: tuple[ArmCurve, ...]
+    risk_table: pd.DataFrame
+    hr: Estimate | None
+    logrank_p: float
+    rmst: pd.DataFrame | None
+    methods: pd.DataFrame
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    time_label: str = ""
+
+
+def _unreliable_reason(n: int, events: int) -> str:
+    reasons = []
+    if n < MIN_PATIENTS:
+        reasons.append(f"only {n} patients (fewer than {MIN_PATIENTS})")
+    if events < MIN_EVENTS:
+        reasons.append(f"only {events} events (fewer than {MIN_EVENTS})")
+    return " and ".join(reasons)
+
+
+def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """Covariates ready for the propensity model: CA19-9 on the log scale, booleans as 0/1.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Population rows.
+    covariates : tuple of str
+        Dictionary column names (pre-surgery variables).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        ``data`` with model columns added, and the model column names in order.
+    """
+    out = data.copy()
+    names: list[str] = []
+    for cov in covariates:
+        if cov == C.CA19_9_BASELINE:
+            out[LOG_CA19_9] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
+            names.append(LOG_CA19_9)
+        elif cov == C.CA19_9_RESTAGING:
+            out[LOG_CA19_9_RESTAGING] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
+            names.append(LOG_CA19_9_RESTAGING)
+        else:
+            kind = COLUMNS_BY_NAME[cov].kind if cov in COLUMNS_BY_NAME else "number"
+            if kind == "boolean":
+                out[cov] = out[cov].astype("Float64").astype(float)
+            elif kind in ("integer", "number"):
+                out[cov] = pd.to_numeric(out[cov], errors="coerce").astype(float)
+            else:
+                out[cov] = out[cov].astype("object").where(out[cov].notna(), None)
+            names.append(cov)
+    return out, names
+
+
+def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmCurve:
+    t = part[TIME].to_numpy(float)
+    e = part[EVENT].to_numpy(float)
+    n, events = len(part), int(e.sum())
+    if n == 0:
+        empty = pd.DataFrame(columns=["time", "n_risk", "n_event", "n_censor", "survival", "lower", "upper"])
+        return ArmCurve(arm, 0, 0, empty, np.nan, np.nan, np.nan, pd.DataFrame(), False, "no patients")
+    km = survival.kaplan_meier(t, e, weights=weights) if weights is not None else survival.kaplan_meier(t, e)
+    med = survival.median_survival(t, e) if weights is None else _median_from_curve(km)
+    at = survival.survival_at(t, e, list(REPORT_TIMES))
+    reason = _unreliable_reason(n, events)
+    return ArmCurve(arm, n, events, km, float(med[0]), float(med[1]), float(med[2]), at, not reason, reason)
+
+
+def _median_from_curve(km: pd.DataFrame) -> tuple[float, float, float]:
+    def first_below(col: str) -> float:
+        hit = km.loc[km[col] <= 0.5, "time"]
+        return float(hit.iloc[0]) if len(hit) else float("nan")
+
+    return first_below("survival"), first_below("lower"), first_below("upper")
+
+
+def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
+                  covariates: list[str] | None = None, biased: bool = False) -> Estimate:
+    n = len(frame)
+    events = int(frame[EVENT].sum())
+    cols = [TREATED] + list(covariates or [])
+    try:
+        table = survival.cox(frame, TIME, EVENT, cols, cluster=cluster, weights=weights)
+    except ValueError as exc:
+        return Estimate(method, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc), biased)
+    table = getattr(table, "table", table)
+    row = table.loc[TREATED]
+    reason = _unreliable_reason(n, events)
+    return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
+                    not reason, reason, biased)
+
+
+def _match(pop: pd.DataFrame, spec: AnalysisSpec, names: list[str]) -> matching.MatchResult:
+    return matching.match_nearest(
+        pop, TREATED, names, caliper=spec.caliper, ratio=spec.ratio, replace=spec.replace, order=spec.order,
+        exact=[C.CENTRE_ID] if spec.exact_centre else None,
+    )
+
+
+def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
+    pop, names = propensity_frame(population.data, spec.covariates)
+    try:
+        m = _match(pop, spec, names)
+    except ValueError as exc:
+        return None, None, Estimate(label, np.nan, np.nan, np.nan, np.nan, len(pop), int(pop[EVENT].sum()), False,
+                                    str(exc), biased)
+    matched = m.matched
+    if len(matched) == 0 or matched[TREATED].nunique() < 2:
+        reason = getattr(m, "reason", "") or "no matched pairs"
+        return m, None, Estimate(label, np.nan, np.nan, np.nan, np.nan, 0, 0, False, reason, biased)
+    weighted = spec.replace or spec.ratio > 1
+    cluster = C.PATIENT_ID if spec.replace else "subclass"
+    est = _cox_estimate(matched, method=label, cluster=cluster, weights="weights" if weighted else None, biased=biased)
+    return m, matched, est
+
+
+def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
+    """Run the analysis described by ``spec`` on ``cohort`` (a :class:`core.cohort.Cohort`).
+
+    Parameters
+    ----------
+    cohort : core.cohort.Cohort
+        Validated cohort.
+    spec : AnalysisSpec
+        Filters and settings.
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    filtered = apply_filters(cohort.data, spec)
+    warnings: list[str] = []
+    flow_rows = [(s.description, s.n_surgery, s.n_chemotherapy) for s in filtered.steps]
+    data = filtered.data
+
+    naive = naive_population(data, origin=spec.origin)
+    landmark = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months)
+
+    # -- the three immortal-time methods side by side ---------------------------------------
+    lm_label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
+    naive_label = "Naive, propensity-matched (biased)"
+    naive_m, naive_matched, naive_est = _matched_comparison(naive, spec, naive_label, biased=True)
+    lm_m, lm_matched, lm_est = _matched_comparison(landmark, spec, lm_label)
+    td_est = _time_dependent(naive.data, spec)
+
+    chosen = {"landmark": (landmark, lm_m, lm_matched, lm_est),
+              "naive": (naive, naive_m, naive_matched, naive_est),
+              "time_dependent": (landmark, lm_m, lm_matched, td_est)}[spec.method]
+    population, m, matched, hr = chosen
+    if spec.method == "time_dependent":
+        warnings.append("Curves show the landmark-matched comparison; the hazard ratio comes from the "
+                        "time-dependent Cox model on all filtered patients.")
+    if spec.method == "naive":
+        warnings.append("The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
+                        "and favours surgery: use it only to show the bias.")
+
+    pop = population.data
+    n_s = int((pop[TREATED] == 1).sum())
+    n_c = int((pop[TREATED] == 0).sum())
+    flow_rows.append((population.description, n_s, n_c))
+    if m is not None:
+        flow_rows.append(("Propensity-matched", int(m.n_matched_treated), int(m.n_matched_control)))
+
+    balance = None
+    curves: list[ArmCurve] = []
+    risk = pd.DataFrame()
+    logrank_p = np.nan
+    rmst = None
+    if matched is not None and len(matched):
+        pf, names = propensity_frame(pop, spec.covariates)
+        balance = matching.balance_table(pf, TREATED, names, m)
+        weighted = spec.replace or spec.ratio > 1
+        for treated in (1, 0):
+            part = matched[matched[TREATED] == treated]
+            w = part["weights"].to_numpy(float) if weighted else None
+            curves.append(_arm_curve(part, ARM_OF_TREATED[treated], w))
+        risk = _risk_table(matched, spec.min_at_risk)
+        if not weighted:
+            try:
+                logrank_p = float(survival.logrank(matched[TIME], matched[EVENT], matched[TREATED]).p)
+            except ValueError as exc:
+                warnings.append(f"Log-rank test not computed: {exc}")
+            rmst = _rmst(matched)
+        else:
+            warnings.append("With k:1 matching or replacement the curves are weighted; log-rank test and RMST "
+                            "are not shown (they would ignore the weights).")
+    else:
+        warnings.append(f"No matched comparison: {hr.reason}" if hr is not None else "No matched comparison.")
+
+    for c in curves:
+        if not c.reliable:
+            warnings.append(f"{c.arm.capitalize()} arm: {c.reason}; its estimates are unreliable.")
+    if hr is not None and not hr.reliable and hr.reason:
+        warnings.append(f"Hazard ratio unreliable: {hr.reason}.")
+
+    methods = pd.DataFrame([
+        {"method": e.method, "HR": e.hr, "lower": e.lower, "upper": e.upper, "p": e.p, "patients": e.n,
+         "events": e.events, "note": "biased by immortal time" if e.biased else (e.reason or "")}
+        for e in (naive_est, lm_est, td_est)
+    ])
+    time_label = ("Months since the landmark" if spec.method != "naive"
+                  else f"Months since {'chemotherapy start' if spec.origin == 'chemo_start' else 'diagnosis'}")
+    return AnalysisResult(
+        spec=spec, cohort_sha256=cohort.sha256, filtered=filtered,
+        flow=pd.DataFrame(flow_rows, columns=["step", "surgery", "chemotherapy"]),
+        population=pop, population_description=population.description, match=m, balance=balance,
+        curves=tuple(curves), risk_table=risk, hr=hr, logrank_p=logrank_p, rmst=rmst, methods=methods,
+        warnings=tuple(warnings), time_label=time_label,
+    )
+
+
+def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
+    label = "Time-dependent Cox, adjusted for the propensity covariates"
+    pf, names = propensity_frame(pop, spec.covariates)
+    pf = pf.dropna(subset=[n for n in names])
+    cp = counting_process(pf)
+    n, events = len(pf), int(pf[EVENT].sum())
+    try:
+        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row")
+    except ValueError as exc:
+        return Estimate(label, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc))
+    table = getattr(table, "table", table)
+    row = table.loc["treated"]
+    reason = _unreliable_reason(n, events)
+    return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
+                    not reason, reason)
+
+
+def _risk_table(matched: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
+    horizon = float(matched[TIME].max()) if len(matched) else 0.0
+    step = 6.0 if horizon > 24 else 3.0
+    times = np.arange(0.0, horizon + 1e-9, step)
+    rows = {}
+    for treated in (1, 0):
+        t = matched.loc[matched[TREATED] == treated, TIME].to_numpy(float)
+        rows[ARM_OF_TREATED[treated]] = [int((t >= x).sum()) for x in times]
+    return pd.DataFrame(rows, index=pd.Index(times, name="time")).T
+
+
+def _rmst(matched: pd.DataFrame) -> pd.DataFrame | None:
+    tmax = [matched.loc[matched[TREATED] == g, TIME].max() for g in (1, 0)]
+    tau = float(min(36.0, *tmax))
+    if not tau > 0:
+        return None
+    try:
+        res = survival.rmst_difference(matched[TIME], matched[EVENT], matched[TREATED], tau)
+    except ValueError:
+        return None
+    return res if isinstance(res, pd.DataFrame) else pd.DataFrame([res.__dict__] if hasattr(res, "__dict__") else res)
+
+
+__all__ = ["run", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]

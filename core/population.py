@@ -1,0 +1,173 @@
+"""Analysis populations: who is compared, from when, and how immortal time is handled.
+
+Three ways to compare surgery with chemotherapy alone (domain.md §5.1):
+
+* **naive**: everyone from the time origin, classified by the arm they ended up in. Operated
+  patients had to survive until their operation, so this comparison is biased in favour of
+  surgery (immortal time).
+* **landmark**: the clock starts at L months after the origin; only patients alive and still
+  followed at L are kept, classified by whether they had been operated by L (patients operated
+  later count as not operated at the landmark, as in an intention-to-treat analysis at L).
+* **time-dependent**: every patient contributes unoperated time from the origin until surgery
+  and operated time afterwards (counting-process data).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from core.dictionary import C, Arm
+>>> df = pd.DataFrame({C.PATIENT_ID: ["a", "b", "c"], C.TREATMENT_GROUP: [Arm.SURGERY, Arm.SURGERY, Arm.CHEMOTHERAPY],
+...                    C.OS_FROM_CHEMO: [20.0, 30.0, 4.0], C.OS_EVENT: [1, 0, 1], C.TIME_TO_SURGERY: [5.0, 8.0, None]})
+>>> pop = landmark_population(df, origin="chemo_start", landmark=6.0)
+>>> pop.data[["treated", "time"]].values.tolist()
+[[1.0, 14.0], [0.0, 24.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.dictionary import C, Arm
+
+#: Columns added to an analysis population.
+TIME = "time"
+EVENT = "event"
+TREATED = "treated"
+SURGERY_TIME = "surgery_time"
+
+_OS_TIME = {"chemo_start": C.OS_FROM_CHEMO, "diagnosis": C.OS_FROM_DIAGNOSIS}
+_SURGERY_TIME = {"chemo_start": C.TIME_TO_SURGERY, "diagnosis": C.TIME_DIAGNOSIS_TO_SURGERY}
+
+
+@dataclass(frozen=True)
+class Population:
+    """Patients of one comparison with ``time``, ``event`` and ``treated`` columns added.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Rows of the cohort (same index labels) plus ``time`` (months from the start of the
+        clock), ``event`` (0/1), ``treated`` (0/1) and ``surgery_time`` (months from the origin).
+    description : str
+        How the population was built, in words.
+    excluded : dict of str to int
+        Patients left out, by reason.
+    """
+
+    data: pd.DataFrame
+    description: str
+    excluded: dict[str, int]
+
+
+def _base(data: pd.DataFrame, origin: str) -> pd.DataFrame:
+    if origin not in _OS_TIME:
+        raise ValueError(f"origin must be one of {', '.join(_OS_TIME)}, not {origin!r}")
+    out = data.copy()
+    out[TIME] = pd.to_numeric(out[_OS_TIME[origin]], errors="coerce").astype(float)
+    out[EVENT] = pd.to_numeric(out[C.OS_EVENT], errors="coerce").astype(float)
+    out[SURGERY_TIME] = pd.to_numeric(out[_SURGERY_TIME[origin]], errors="coerce").astype(float)
+    out.loc[out[C.TREATMENT_GROUP] != Arm.SURGERY, SURGERY_TIME] = np.nan
+    return out
+
+
+def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
+    """Everyone from the origin, classified by the arm they ended up in (biased).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Filtered cohort (``Cohort.data`` rows).
+    origin : {"chemo_start", "diagnosis"}
+        Time origin.
+    """
+    out = _base(data, origin)
+    out[TREATED] = (out[C.TREATMENT_GROUP] == Arm.SURGERY).astype(float)
+    keep = out[TIME].notna() & out[EVENT].notna()
+    return Population(
+        data=out.loc[keep],
+        description=f"All patients from {origin.replace('_', ' ')}, by arm (ignores immortal time: biased)",
+        excluded={"no survival time": int((~keep).sum())},
+    )
+
+
+def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> Population:
+    """Patients alive and followed at ``landmark`` months, classified by surgery before it.
+
+    The clock restarts at the landmark: ``time`` is months after L.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Filtered cohort.
+    origin : {"chemo_start", "diagnosis"}
+        Time origin.
+    landmark : float
+        L in months after the origin.
+    """
+    if not landmark > 0:
+        raise ValueError("the landmark must be a positive number of months")
+    out = _base(data, origin)
+    alive = out[TIME] > landmark
+    operated_by_l = out[SURGERY_TIME] <= landmark
+    out[TREATED] = operated_by_l.astype(float)
+    out[TIME] = out[TIME] - landmark
+    keep = alive & out[EVENT].notna()
+    later = keep & (out[C.TREATMENT_GROUP] == Arm.SURGERY) & ~operated_by_l
+    return Population(
+        data=out.loc[keep],
+        description=(
+            f"Patients alive and followed {landmark:g} months after {origin.replace('_', ' ')}, by surgery before "
+            f"then; clock restarted at the landmark"
+        ),
+        excluded={
+            "died or censored before the landmark": int((~alive).sum()),
+            "operated after the landmark (counted as not operated)": int(later.sum()),
+        },
+    )
+
+
+def counting_process(population: pd.DataFrame) -> pd.DataFrame:
+    """Split each patient at surgery into (start, stop] episodes with a time-dependent ``treated``.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Rows with ``time``, ``event`` and ``surgery_time`` (NaN when never operated), time from the origin.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``start``, ``stop``, ``event``, ``treated`` and ``row`` (the index label of the
+        patient), plus the other columns of ``population`` repeated per episode.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"time": [10.0, 5.0], "event": [1.0, 0.0], "surgery_time": [4.0, np.nan]})
+    >>> counting_process(df)[["start", "stop", "event", "treated"]].values.tolist()
+    [[0.0, 4.0, 0.0, 0.0], [4.0, 10.0, 1.0, 1.0], [0.0, 5.0, 0.0, 0.0]]
+    """
+    t = population[TIME].to_numpy(float)
+    s = population[SURGERY_TIME].to_numpy(float)
+    e = population[EVENT].to_numpy(float)
+    # Surgery at time 0 (or before the origin) counts as operated from the start.
+    split = np.isfinite(s) & (s > 0) & (s < t)
+    from_start = np.isfinite(s) & (s <= 0)
+    n = len(population)
+    base = population.reset_index().rename(columns={population.index.name or "index": "row"})
+    first = base.copy()
+    first["start"] = 0.0
+    first["stop"] = np.where(split, s, t)
+    first["event"] = np.where(split, 0.0, e)
+    first["treated"] = np.where(from_start, 1.0, 0.0)
+    second = base.loc[split].copy()
+    second["start"] = s[split]
+    second["stop"] = t[split]
+    second["event"] = e[split]
+    second["treated"] = 1.0
+    out = pd.concat([first, second], ignore_index=True)
+    out["_order"] = np.concatenate([np.arange(n) * 2, np.flatnonzero(split) * 2 + 1])
+    out = out.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    # Drop zero-length first episodes (surgery at time 0 already handled above).
+    return out.loc[out["stop"] > out["start"]].reset_index(drop=True)
