@@ -192,16 +192,16 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
     cols: dict[str, pd.Series] = {}
     for c in IMPORTED:
         s = data[c.name] if c.name in data.columns else pd.Series([None] * n, index=data.index, dtype=object)
-        known = s.notna().to_numpy()
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)  # format each distinct value once
         if c.kind == "date":
-            txt = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
+            txt = [pd.Timestamp(v).strftime("%Y-%m-%d") for v in uniq]
         elif c.kind == "number":
-            txt = pd.Series([repr(float(v)) for v in s.to_numpy(dtype=float, na_value=np.nan)], index=s.index)
+            txt = [repr(float(v)) for v in uniq]
         elif c.kind == "boolean":
-            txt = s.astype("boolean").map({True: "true", False: "false"})
+            txt = ["true" if bool(v) else "false" for v in uniq]
         else:
-            txt = s.astype(object).astype(str)
-        cols[c.name] = txt.astype(object).where(known, "")
+            txt = [str(v) for v in uniq]
+        cols[c.name] = pd.Series(np.asarray(txt + [""], dtype=object)[codes], index=data.index)
     frame = pd.DataFrame(cols, index=data.index)
     return frame.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n").encode("utf-8")
 
@@ -375,74 +375,91 @@ def _to_date(text: pd.Series, missing: np.ndarray, mdy_example: str | None) -> t
 
 
 def _convert(raw: RawTable) -> tuple[_Converted, list[str]]:
+    """Convert every dictionary column; string work is done once per distinct cell text."""
     frame, rows = raw.frame, raw.rows
     notes: list[str] = []
     problems: list[Problem] = []
-    texts = {c.name: _text(frame[c.name]) for c in IMPORTED if c.name in frame.columns}
+    n = len(frame)
+    codes: dict[str, np.ndarray] = {}
+    texts: dict[str, tuple[pd.Series, np.ndarray]] = {}
+    for c in IMPORTED:
+        if c.name in frame.columns:
+            k, uniq = pd.factorize(frame[c.name].astype(object), use_na_sentinel=True)
+            uniq_s = pd.Series(list(uniq) + [None], dtype=object)  # the last entry stands for empty cells
+            codes[c.name] = np.where(k < 0, len(uniq), k)
+            texts[c.name] = _text(uniq_s)
     mode, more = _decimal_mode(texts)
     notes += more
     _, mdy_example = _slash_evidence(texts)
     typed: dict[str, pd.Series] = {}
     missing: dict[str, np.ndarray] = {}
-    n = len(frame)
     for c in IMPORTED:
         if c.name not in texts:
             missing[c.name] = np.ones(n, dtype=bool)
             typed[c.name] = _empty(c, n)
             continue
-        text, miss = texts[c.name]
-        missing[c.name] = miss
-        allowed = c.allowed()
-        if c.kind == "text":
-            typed[c.name] = text.where(~miss, None)
-        elif c.kind == "category":
-            mapped = text.map(CATEGORY_MAPS[c.name])
-            key_mapped = text.map(_norm_key).map(CATEGORY_MAPS[c.name])
-            mapped = mapped.where(mapped.notna(), key_mapped).where(~miss, None)
-            bad = ~miss & mapped.isna().to_numpy()
-            _cells_problems(problems, rows, c.name, text, bad, f"Unknown label. Allowed: {allowed}.")
-            typed[c.name] = mapped.astype(object)
-        elif c.kind == "boolean":
-            low = text.str.lower()
-            is_true = low.isin(TRUE_TOKENS).to_numpy()
-            is_false = low.isin(FALSE_TOKENS).to_numpy()
-            bad = ~miss & ~is_true & ~is_false
-            _cells_problems(problems, rows, c.name, text, bad, f"Not a yes/no value. Allowed: {allowed} (also yes/no, 1/0).")
-            arr = pd.array(is_true, dtype="boolean")
-            arr[miss | bad] = pd.NA
-            typed[c.name] = pd.Series(arr, index=frame.index)
-        elif c.kind in ("integer", "number"):
-            values, bad, mixed = _to_number(text, miss, mode)
-            _cells_problems(problems, rows, c.name, text, bad, f"Not a number. Allowed: {allowed}.")
-            _cells_problems(problems, rows, c.name, text, mixed, "Decimal comma and decimal point are mixed in this file; "
-                            f"use one of them throughout. Allowed: {allowed}.")
-            arr = values.to_numpy()
-            if c.kind == "integer":
-                frac = ~np.isnan(arr) & (arr != np.round(arr))
-                _cells_problems(problems, rows, c.name, text, frac, f"Not a whole number. Allowed: {allowed}.")
-                arr = np.where(frac, np.nan, arr)
-            out_of_range = np.zeros(n, dtype=bool)
-            with np.errstate(invalid="ignore"):
-                if c.minimum is not None:
-                    out_of_range |= arr < c.minimum
-                if c.maximum is not None:
-                    out_of_range |= arr > c.maximum
-            _cells_problems(problems, rows, c.name, text, out_of_range, f"Out of range. Allowed: {allowed}.")
-            arr = np.where(out_of_range, np.nan, arr)
-            if c.kind == "integer":
-                ints = pd.array(np.where(np.isnan(arr), 0, arr).astype(np.int64), dtype="Int64")
-                ints[np.isnan(arr)] = pd.NA
-                typed[c.name] = pd.Series(ints, index=frame.index)
-            else:
-                typed[c.name] = pd.Series(arr, index=frame.index, dtype=float)
-        elif c.kind == "date":
-            dates, issues = _to_date(text, miss, mdy_example)
-            for mask, message in issues:
-                _cells_problems(problems, rows, c.name, text, mask, message)
-            typed[c.name] = dates
-        else:  # pragma: no cover - the dictionary only uses the kinds above
-            raise AssertionError(f"unknown kind {c.kind!r}")
+        text_u, miss_u = texts[c.name]
+        k = codes[c.name]
+        typed_u, issues = _convert_column(c, text_u, miss_u, mode, mdy_example)
+        missing[c.name] = miss_u[k]
+        typed[c.name] = typed_u.take(k).reset_index(drop=True)
+        original = frame[c.name]
+        for mask_u, message in issues:
+            if mask_u.any():
+                _cells_problems(problems, rows, c.name, original, mask_u[k], message)
     return _Converted(typed, missing, problems), notes
+
+
+def _convert_column(c: Column, text: pd.Series, miss: np.ndarray, mode: str,
+                    mdy_example: str | None) -> tuple[pd.Series, list[tuple[np.ndarray, str]]]:
+    """Typed values and (mask, message) problems for the distinct texts of one column."""
+    allowed = c.allowed()
+    issues: list[tuple[np.ndarray, str]] = []
+    if c.kind == "text":
+        return text.where(~miss, None), issues
+    if c.kind == "category":
+        mapped = text.map(CATEGORY_MAPS[c.name])
+        key_mapped = text.map(_norm_key).map(CATEGORY_MAPS[c.name])
+        mapped = mapped.where(mapped.notna(), key_mapped).where(~miss, None)
+        issues.append((~miss & mapped.isna().to_numpy(), f"Unknown label. Allowed: {allowed}."))
+        return mapped.astype(object), issues
+    if c.kind == "boolean":
+        low = text.str.lower()
+        is_true = low.isin(TRUE_TOKENS).to_numpy()
+        is_false = low.isin(FALSE_TOKENS).to_numpy()
+        bad = ~miss & ~is_true & ~is_false
+        issues.append((bad, f"Not a yes/no value. Allowed: {allowed} (also yes/no, 1/0)."))
+        arr = pd.array(is_true, dtype="boolean")
+        arr[miss | bad] = pd.NA
+        return pd.Series(arr), issues
+    if c.kind in ("integer", "number"):
+        values, bad, mixed = _to_number(text, miss, mode)
+        issues.append((bad, f"Not a number. Allowed: {allowed}."))
+        issues.append((mixed, "Decimal comma and decimal point are mixed in this file; "
+                       f"use one of them throughout. Allowed: {allowed}."))
+        arr = values.to_numpy()
+        if c.kind == "integer":
+            frac = ~np.isnan(arr) & (arr != np.round(arr))
+            issues.append((frac, f"Not a whole number. Allowed: {allowed}."))
+            arr = np.where(frac, np.nan, arr)
+        out_of_range = np.zeros(len(arr), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if c.minimum is not None:
+                out_of_range |= arr < c.minimum
+            if c.maximum is not None:
+                out_of_range |= arr > c.maximum
+        issues.append((out_of_range, f"Out of range. Allowed: {allowed}."))
+        arr = np.where(out_of_range, np.nan, arr)
+        if c.kind == "integer":
+            unusable = np.isnan(arr) | (np.abs(arr) > 2**53)
+            ints = pd.array(np.where(unusable, 0, arr).astype(np.int64), dtype="Int64")
+            ints[unusable] = pd.NA
+            return pd.Series(ints), issues
+        return pd.Series(arr, dtype=float), issues
+    if c.kind == "date":
+        dates, date_issues = _to_date(text, miss, mdy_example)
+        return dates, date_issues
+    raise AssertionError(f"unknown kind {c.kind!r}")  # pragma: no cover - the dictionary only uses the kinds above
 
 
 def _empty(c: Column, n: int) -> pd.Series:

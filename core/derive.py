@@ -44,7 +44,7 @@ def months(start: pd.Series, end: pd.Series) -> pd.Series:
     --------
     >>> s = pd.Series(pd.to_datetime(["2020-01-01", None]))
     >>> e = pd.Series(pd.to_datetime(["2020-03-01", "2020-02-01"]))
-    >>> round(months(s, e).iloc[0], 4), bool(np.isnan(months(s, e).iloc[1]))
+    >>> round(float(months(s, e).iloc[0]), 4), bool(np.isnan(months(s, e).iloc[1]))
     (1.9713, True)
     """
     return ((end - start).dt.days / DAYS_PER_MONTH).astype(float)
@@ -105,7 +105,7 @@ def derive(data: pd.DataFrame) -> pd.DataFrame:
     ...     C.LIVER_METS_N: pd.array([2], dtype="Int64")})
     >>> out = derive(d)
     >>> round(float(out[C.OS_FROM_DIAGNOSIS].iloc[0]), 3), int(out[C.OS_EVENT].iloc[0]), out[C.METS_GROUP].iloc[0]
-    (5.98, 1, '2-3')
+    (5.979, 1, '2-3')
     """
     idx = data.index
     n = len(data)

@@ -320,16 +320,18 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     header, body, body_rows = records[0], records[1:], rows[1:]
     width = len(header)
     problems = []
-    for rec, r in zip(body, body_rows, strict=True):
-        extra_filled = any(f.strip() for f in rec[width:])
-        if len(rec) < width or extra_filled:
+    for j, rec in enumerate(body):
+        if len(rec) == width:
+            continue
+        if len(rec) < width or any(f.strip() for f in rec[width:]):
             problems.append(
-                Problem(r, None, None, f"This row has {len(rec)} values but the header has {width} columns; "
+                Problem(body_rows[j], None, None, f"This row has {len(rec)} values but the header has {width} columns; "
                         "check for stray separators or quotes.")
             )
+        else:  # trailing empty fields (e.g. a separator at the end of the line) are harmless
+            body[j] = rec[:width]
     if problems:
         raise CohortValidationError(problems)
-    body = [rec[:width] for rec in body]
     frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width), dtype=object)
     frame.columns = header
     return frame, np.asarray(body_rows, dtype=np.int64), notes
@@ -413,7 +415,7 @@ def _float_text(v: float) -> str | None:
         return None
     if math.isfinite(v) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return repr(v)
+    return repr(float(v))
 
 
 # ------------------------------------------------------------------------------------------
