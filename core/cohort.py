@@ -510,12 +510,17 @@ def _check_rules(cv: _Converted, raw: RawTable) -> list[Problem]:
     # duplicate patient ids
     if C.PATIENT_ID in present:
         ids = d[C.PATIENT_ID]
-        dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
+        known_id = ids.notna().to_numpy()
+        dup = ids.duplicated(keep="first").to_numpy() & known_id
         if dup.any():
-            first_pos = pd.Series(np.arange(n), index=ids.index).groupby(ids.to_numpy()).transform("min").to_numpy()
+            values = ids.to_numpy()
+            first: dict[object, int] = {}
+            for i in np.flatnonzero(ids.duplicated(keep=False).to_numpy() & known_id):
+                first.setdefault(values[i], i)
             for i in np.flatnonzero(dup):
-                problems.append(Problem(int(rows[i]), C.PATIENT_ID, clip(ids.iat[i]),
-                                        f"Duplicate patient id: already used in row {int(rows[first_pos[i]])}. Each patient id must be unique."))
+                problems.append(Problem(int(rows[i]), C.PATIENT_ID, clip(values[i]),
+                                        f"Duplicate patient id: already used in row {int(rows[first[values[i]]])}. "
+                                        "Each patient id must be unique."))
 
     # surgery-only fields: empty for chemotherapy, conditional ones required for surgery
     for c in IMPORTED:
@@ -552,7 +557,7 @@ def _check_rules(cv: _Converted, raw: RawTable) -> list[Problem]:
     cd_v = (cd == ClavienDindo.V).to_numpy(dtype=bool)
     cd_known = cd.notna().to_numpy()
     with np.errstate(invalid="ignore"):
-        died_90 = surgery & dead & (days <= POSTOP_DAYS)
+        died_90 = surgery & dead & (days >= 0) & (days <= POSTOP_DAYS)
         not_died_90 = surgery & (alive | (dead & (days > POSTOP_DAYS)))
     add(cd_v & not_died_90, C.CLAVIEN_DINDO,
         f"Grade V (death) requires a death within {POSTOP_DAYS} days of surgery; death_date and vital_status say otherwise.")

@@ -345,6 +345,13 @@ def test_conditional_column_absent_for_surgery_group_is_one_file_problem():
     assert load(to_csv(chemo_only)).n_surgery == 0
 
 
+def test_duplicate_ids_next_to_a_missing_id():
+    # regression (found by the fuzz test): a missing id must not break the duplicate check
+    problems = problems_of(csv_with({("S02", C.PATIENT_ID): "", ("C02", C.PATIENT_ID): "007"}))
+    assert only(problems) == {(3, C.PATIENT_ID), (6, C.PATIENT_ID)}
+    assert any("already used in row 2" in p.message for p in problems)
+
+
 def test_clavien_v_for_alive_patient():
     problems = problems_of(csv_with({("S02", C.CLAVIEN_DINDO): ClavienDindo.V}))
     assert only(problems) == {(3, C.CLAVIEN_DINDO)}
