@@ -424,13 +424,12 @@ def _float_text(v: float) -> str | None:
 
 def _read_parquet(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         table = pq.read_table(io.BytesIO(data))
         cols: dict[int, pd.Series] = {}
         for i, name in enumerate(table.column_names):
-            cols[i] = _arrow_text(table.column(name), pa)
+            cols[i] = _arrow_text(table.column(name))
         names = [str(n) for n in table.column_names]
         frame = pd.DataFrame(cols, index=range(table.num_rows))
         frame.columns = names
@@ -441,8 +440,9 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, np.arange(2, len(frame) + 2, dtype=np.int64)
 
 
-def _arrow_text(col: object, pa: object) -> pd.Series:
-    import pyarrow as pa  # noqa: F811 - local import keeps pyarrow optional at module import
+def _arrow_text(col: object) -> pd.Series:
+    """Text cells of one Parquet column (dates ISO, booleans true/false, whole floats without .0)."""
+    import pyarrow as pa  # imported lazily: only needed for Parquet files
 
     t = col.type  # type: ignore[attr-defined]
     if pa.types.is_dictionary(t):
