@@ -566,3 +566,14 @@ def test_demo_cohort_loads():
     c = demo()
     assert c.source_name == "demo" and c.n_surgery > 0 and c.n_chemotherapy > 0
     assert c.sha256 == load(DEMO_PATH).sha256
+
+
+def test_demo_reads_the_shipped_parquet_file(tmp_path, monkeypatch):
+    path = tmp_path / "demo_cohort.parquet"
+    path.write_bytes(to_parquet(rows()))
+    monkeypatch.setattr(cohort_mod, "DEMO_PATH", path)
+    c = demo()
+    assert c.source_name == "demo" and c.sha256 == load(VALID).sha256
+    monkeypatch.setattr(cohort_mod, "DEMO_PATH", tmp_path / "absent.parquet")
+    with pytest.raises(CohortValidationError):
+        demo()
