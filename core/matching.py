@@ -210,16 +210,22 @@ def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
 
 
-def _levels(s: pd.Series) -> list:
-    """Levels present in ``s``: categorical order for a Categorical, sorted otherwise."""
-    present = pd.unique(s.dropna())
+def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
+    """Level codes (-1 = missing) and the levels present, in R's factor order.
+
+    Levels: categorical order for a Categorical, sorted otherwise; absent ones dropped.
+    """
     if isinstance(s.dtype, pd.CategoricalDtype):
-        keep = set(present)
-        return [c for c in s.cat.categories if c in keep]
+        codes = s.cat.codes.to_numpy()
+        present = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories)) > 0
+        remap = np.cumsum(present) - 1
+        new = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        return new, [c for c, k in zip(s.cat.categories, present, strict=True) if k]
     try:
-        return sorted(present)
+        codes, uniques = pd.factorize(s, sort=True)
     except TypeError as exc:
         raise ValueError(f"Covariate {s.name!r} mixes value types ({exc}); convert it to one type.") from exc
+    return codes, list(uniques)
 
 
 def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
@@ -241,17 +247,23 @@ def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
     >>> design_matrix(df, [C.AGE, C.CHEMO_REGIMEN]).columns.tolist()
     ['age_at_diagnosis', 'chemo_regimenGEM']
     """
+    return _design(data, covariates)[0]
+
+
+def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """:func:`design_matrix` plus the design columns of each covariate."""
     cols: dict[str, np.ndarray] = {}
+    blocks: dict[str, list[str]] = {}
     for name in covariates:
         s = data[name]
+        before = len(cols)
         if _is_categorical(s):
-            levels = _levels(s)
-            miss = s.isna().to_numpy()
-            vals = s.to_numpy()
-            for lev in levels[1:]:
-                col = (vals == lev).astype(float)
+            codes, levels = _codes(s)
+            miss = codes < 0
+            for k in range(1, len(levels)):
+                col = (codes == k).astype(float)
                 col[miss] = np.nan
-                cols[f"{name}{lev}"] = col
+                cols[f"{name}{levels[k]}"] = col
         elif pd.api.types.is_bool_dtype(s):
             cols[name] = s.to_numpy(dtype=float, na_value=np.nan)
         elif pd.api.types.is_numeric_dtype(s):
@@ -261,14 +273,16 @@ def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
                 f"Covariate {name!r} has dtype {s.dtype}, which cannot enter a propensity model; "
                 "use a numeric, boolean or categorical column."
             )
-    return pd.DataFrame(cols, index=data.index)
+        blocks[name] = list(cols)[before:]
+    return pd.DataFrame(cols, index=data.index), blocks
 
 
-def _rowwise_linear(Z: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Z @ b accumulated column by column, so equal rows give bit-identical results."""
-    eta = np.full(Z.shape[0], b[0])
-    for j in range(1, Z.shape[1]):
-        eta += Z[:, j] * b[j]
+def _rowwise_linear(ZT: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``ZT.T @ b`` accumulated one design column at a time, so equal rows give
+    bit-identical logits (BLAS kernels may round rows differently)."""
+    eta = np.full(ZT.shape[1], b[0])
+    for j in range(1, ZT.shape[0]):
+        eta += ZT[j] * b[j]
     return eta
 
 
@@ -302,13 +316,14 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
     if p and np.any(sd == 0):
         bad = [str(c) for c, s in zip(X.columns, sd, strict=True) if s == 0]
         raise ValueError(f"Design column(s) {bad} are constant in the analysed rows; remove them from the covariates.")
-    Z = np.empty((n, p + 1))
-    Z[:, 0] = 1.0
+    # standardised design, stored transposed (one contiguous row per column)
+    ZT = np.empty((p + 1, n))
+    ZT[0] = 1.0
     if p:
-        Z[:, 1:] = (Xv - mean) / sd
+        ZT[1:] = ((Xv - mean) / sd).T
     # collinearity check on the correlation matrix
     if p > 1:
-        corr = (Z[:, 1:].T @ Z[:, 1:]) / n
+        corr = (ZT[1:] @ ZT[1:].T) / n
         ev = np.linalg.eigvalsh(corr)
         if ev[0] < 1e-10 * max(ev[-1], 1.0):
             raise ValueError(
@@ -328,15 +343,15 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
     for it in range(1, max_iter + 1):
         w = mu * (1.0 - mu)
         z = eta + (y - mu) / w
-        Zw = Z * w[:, None]
-        H = Zw.T @ Z
-        rhs = Zw.T @ z
+        ZTw = ZT * w
+        H = ZTw @ ZT.T
+        rhs = ZTw @ z
         try:
             L = np.linalg.cholesky(H)
             b = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
         except np.linalg.LinAlgError:
             b = np.linalg.lstsq(H, rhs, rcond=None)[0]
-        eta = _rowwise_linear(Z, b)
+        eta = _rowwise_linear(ZT, b)
         mu = _expit(eta)
         dev = _deviance(y, eta)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
@@ -348,9 +363,9 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
         # one more IRLS step: at a true optimum eta hardly moves; under (quasi-)separation
         # the separated units' logits keep growing by about one per step
         w = mu * (1.0 - mu)
-        Zw = Z * w[:, None]
-        b2 = np.linalg.lstsq(Zw.T @ Z, Zw.T @ (eta + (y - mu) / w), rcond=None)[0]
-        diverging = bool(np.max(np.abs(_rowwise_linear(Z, b2) - eta)) > 0.25)
+        ZTw = ZT * w
+        b2 = np.linalg.lstsq(ZTw @ ZT.T, ZTw @ (eta + (y - mu) / w), rcond=None)[0]
+        diverging = bool(np.max(np.abs(_rowwise_linear(ZT, b2) - eta)) > 0.25)
     if not converged or diverging or not np.all(np.isfinite(b)) or np.max(np.abs(eta)) > _MAX_ABS_LOGIT:
         big = names[int(np.argmax(np.abs(b[1:]))) + 1] if p else names[0]
         raise ValueError(
@@ -366,7 +381,7 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
 
 def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     # -2 loglik = 2 * sum(log(1 + exp(eta)) - y * eta), computed stably
-    return float(2.0 * np.sum(np.logaddexp(0.0, eta) - y * eta))
+    return float(2.0 * np.sum(np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))) - y * eta))
 
 
 # ---------------------------------------------------------------------------------------
@@ -511,25 +526,33 @@ def _match_arrays(
     ``dist``, in the order the matches were made.
     """
     n = dist.shape[0]
+    gorder = np.argsort(dist, kind="stable")  # R's order(): ties in data order
     gpos = np.empty(n, dtype=np.int64)
-    gpos[np.argsort(dist, kind="stable")] = np.arange(n)
+    gpos[gorder] = np.arange(n)
     idx_t = np.flatnonzero(treat)
-    idx_c = np.flatnonzero(~treat)
     n1 = idx_t.size
     cal = math.inf if caliper is None else float(caliper)
-    s = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
-    # controls sorted by (stratum, position)
-    ckey = s[idx_c] * (n + 1) + gpos[idx_c]
-    co = np.argsort(ckey, kind="stable")
-    cunit = idx_c[co]
-    ckey = ckey[co]
+    # controls sorted by (stratum, position); [lo, hi) = the treated unit's stratum's
+    # controls, j = the first of them to its right
+    is_c_sorted = ~treat[gorder]
+    cunit = gorder[is_c_sorted]
+    pt = gpos[idx_t]
+    if strata is None:
+        m = cunit.size
+        lo_t = np.zeros(n1, dtype=np.int64)
+        hi_t = np.full(n1, m, dtype=np.int64)
+        j_t = (np.cumsum(is_c_sorted) - is_c_sorted)[pt]
+    else:
+        s = strata.astype(np.int64)
+        cunit = cunit[np.argsort(s[cunit], kind="stable")]
+        ckey = s[cunit] * (n + 1) + gpos[cunit]
+        st = s[idx_t]
+        lo_t = np.searchsorted(ckey, st * (n + 1), side="left")
+        hi_t = np.searchsorted(ckey, (st + 1) * (n + 1), side="left")
+        j_t = np.searchsorted(ckey, st * (n + 1) + pt, side="left")
     cpos = gpos[cunit]
     cdist = dist[cunit]
     m = cunit.size
-    tkey = s[idx_t] * (n + 1) + gpos[idx_t]
-    lo_t = np.searchsorted(ckey, s[idx_t] * (n + 1), side="left")
-    hi_t = np.searchsorted(ckey, (s[idx_t] + 1) * (n + 1), side="left")
-    j_t = np.searchsorted(ckey, tkey, side="left")
 
     reuse_one_shot = replace or n1 <= 1
     if reuse_one_shot:
@@ -542,7 +565,6 @@ def _match_arrays(
             dt = dist[idx_t]
             dl = np.where(has_l, np.abs(dt - cdist[jl]) if m else np.inf, np.inf)
             dr = np.where(has_r, np.abs(dt - cdist[jr]) if m else np.inf, np.inf)
-            pt = gpos[idx_t]
             a = pt - (cpos[jl] if m else 0)
             b = (cpos[jr] if m else 0) - pt
             ok_l = has_l & (dl <= cal)
@@ -761,9 +783,11 @@ def match_nearest(
     for c in settings.covariates:
         if data[c].isna().all():
             raise ValueError(f"Covariate {c!r} is missing for every patient in the selection; remove it.")
-    complete = data[cols].notna().all(axis=1).to_numpy()
+    complete = np.ones(len(data), dtype=bool)
+    for c in cols:
+        complete &= data[c].notna().to_numpy()
     n_dropped = int((~complete).sum())
-    sub = data.loc[complete]
+    sub = data if n_dropped == 0 else data.loc[complete]
     if sub.empty:
         raise ValueError("No patient has complete data for the treatment, covariates and exact columns.")
     treat = _treatment_vector(sub[treatment], treatment)
@@ -775,10 +799,10 @@ def match_nearest(
             f"There are no {arm} patients ({treatment!r} = {0 if n1 else 1}) with complete data in the selection "
             f"({n1} treated, {n0} controls); widen the selection."
         )
+    X, blocks = _design(sub, settings.covariates)
     for c in settings.covariates:
-        if sub[c].nunique() < 2:
+        if not blocks[c] or all(np.ptp(X[k].to_numpy()) == 0 for k in blocks[c]):
             raise ValueError(f"Covariate {c!r} takes a single value in the selection; remove it from the covariates.")
-    X = design_matrix(sub, settings.covariates)
     _check_separation(X, treat, treatment)
     fit = fit_propensity(X, treat.astype(float))
     dist = fit.logit
@@ -942,9 +966,11 @@ def _balance_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFra
     for name in covariates:
         s = data[name]
         if _is_categorical(s):
-            vals = s.to_numpy()
-            for lev in _levels(s):
-                cols[f"{name}{lev}"] = (vals == lev).astype(float)
+            codes, levels = _codes(s)
+            for k, lev in enumerate(levels):
+                col = (codes == k).astype(float)
+                col[codes < 0] = np.nan
+                cols[f"{name}{lev}"] = col
         else:
             cols[name] = s.to_numpy(dtype=float, na_value=np.nan)
     return pd.DataFrame(cols, index=data.index)
