@@ -206,7 +206,9 @@ class MatchResult:
 
 
 def _is_categorical(s: pd.Series) -> bool:
-    return isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+    )
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
@@ -901,7 +903,12 @@ def _validate(
     if clash:
         raise ValueError(f"The data already has column(s) {clash}, which the matched data adds; rename them.")
     if caliper is not None:
-        if isinstance(caliper, bool) or not isinstance(caliper, (int, float)) or not math.isfinite(caliper) or caliper <= 0:
+        if (
+            isinstance(caliper, bool)
+            or not isinstance(caliper, (int, float))
+            or not math.isfinite(caliper)
+            or caliper <= 0
+        ):
             raise ValueError(f"`caliper` must be a positive number of standard deviations or None (got {caliper!r}).")
         caliper = float(caliper)
     if isinstance(ratio, bool) or not isinstance(ratio, (int, np.integer)) or ratio < 1:
@@ -941,7 +948,9 @@ def _check_separation(X: pd.DataFrame, treat: np.ndarray, treatment: str) -> Non
                 )
 
 
-def _empty_reason(settings: MatchSettings, caliper_logit: float | None, treat: np.ndarray, strata: np.ndarray | None) -> str:
+def _empty_reason(
+    settings: MatchSettings, caliper_logit: float | None, treat: np.ndarray, strata: np.ndarray | None
+) -> str:
     if strata is not None:
         common = np.intersect1d(strata[treat], strata[~treat])
         if common.size == 0:
@@ -1063,7 +1072,11 @@ def balance(
             smd = diff / math.sqrt((vt + vc) / 2) if (vt + vc) > 0 else math.nan
         vr = math.nan if binary else _wvar(xt, wt, False) / _wvar(xc, wc, False)
         rows.append((name, mt, mc, smd, vr))
-    return pd.DataFrame(rows, columns=["term", "mean_treated", "mean_control", "smd", "var_ratio"]).set_index("term").rename_axis(None)
+    return (
+        pd.DataFrame(rows, columns=["term", "mean_treated", "mean_control", "smd", "var_ratio"])
+        .set_index("term")
+        .rename_axis(None)
+    )
 
 
 def balance_table(data: pd.DataFrame, treatment: str, covariates: Sequence[str], result: MatchResult) -> pd.DataFrame:
@@ -1098,5 +1111,7 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates: Sequence[str],
     before = balance(sub, treatment, covariates)
     after = balance(sub, treatment, covariates, weights=w.to_numpy())
     out = pd.concat([before.add_suffix("_before"), after.add_suffix("_after")], axis=1)
-    order = [f"{s}_{when}" for s in ("mean_treated", "mean_control", "smd", "var_ratio") for when in ("before", "after")]
+    order = [
+        f"{s}_{when}" for s in ("mean_treated", "mean_control", "smd", "var_ratio") for when in ("before", "after")
+    ]
     return out[order]

@@ -476,3 +476,14 @@ def test_two_valued_score_refuses_caliper():
         match_nearest(df, "t", ["f"], caliper=0.2)
     res = match_nearest(df, "t", ["f"], caliper=None)
     assert res.n_treated_matched == 9  # all 9 treated (11 controls)
+
+
+def test_heap_select_matches_libstdcxx_partial_sort():
+    # which of several equally close candidates MatchIt keeps (k:1 with replacement) is decided
+    # by std::partial_sort; fixture from tests/cpp/partial_sort_ties.cpp (g++ / libstdc++)
+    from core.matching import _heap_select
+
+    cases = _load("partial_sort_ties.json")["cases"]
+    assert len(cases) == 400
+    for c in cases:
+        assert set(_heap_select(c["dist"], c["k"])) == set(c["kept"]), c
