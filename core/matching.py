@@ -268,7 +268,12 @@ def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame
         elif pd.api.types.is_bool_dtype(s):
             cols[name] = s.to_numpy(dtype=float, na_value=np.nan)
         elif pd.api.types.is_numeric_dtype(s):
-            cols[name] = s.to_numpy(dtype=float, na_value=np.nan)
+            col = s.to_numpy(dtype=float, na_value=np.nan)
+            if np.isinf(col).any():
+                raise ValueError(
+                    f"Covariate {name!r} has infinite values (e.g. the log of 0); fix or drop those values first."
+                )
+            cols[name] = col
         else:
             raise ValueError(
                 f"Covariate {name!r} has dtype {s.dtype}, which cannot enter a propensity model; "
@@ -339,6 +344,7 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
     eta = np.log(mu / (1.0 - mu))
     dev_old = _deviance(y, eta)
     b = np.zeros(p + 1)
+    ZTw = np.empty_like(ZT)
     converged = False
     it = 0
     while it < max_iter:
@@ -347,7 +353,7 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
         if not np.all(w > 0):
             break  # fitted probabilities exactly 0 or 1: separation (reported below)
         z = eta + (y - mu) / w
-        ZTw = ZT * w
+        np.multiply(ZT, w, out=ZTw)
         H = ZTw @ ZT.T
         rhs = ZTw @ z
         try:
@@ -815,8 +821,8 @@ def match_nearest(
 
     caliper_logit: float | None = None
     if settings.caliper is not None:
-        n_unique = np.unique(dist).size
-        if n_unique == 2:
+        lo_d, hi_d = float(dist.min()), float(dist.max())
+        if lo_d != hi_d and bool(np.all((dist == lo_d) | (dist == hi_d))):
             raise ValueError(
                 "The propensity score takes only two values, so a caliper in SD units is meaningless "
                 "(MatchIt refuses it too); set caliper=None or add a covariate."

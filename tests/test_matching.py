@@ -422,6 +422,13 @@ def test_constant_and_all_missing_covariates(example):
         match_nearest(example.assign(k=np.nan), TREAT, [*COVS, "k"])
 
 
+def test_infinite_covariate(example):
+    d = example.copy()
+    d.loc[5, LOG_CA] = -np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        match_nearest(d, TREAT, COVS)
+
+
 def test_collinear_covariates(example):
     with pytest.raises(ValueError, match="collinear"):
         match_nearest(example.assign(age2=example["age"] * 2 + 1), TREAT, [*COVS, "age2"])
