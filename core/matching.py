@@ -39,8 +39,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -198,6 +199,26 @@ class MatchResult:
             }
         )
         return out.sort_values(["subclass", "round"], kind="stable").reset_index(drop=True)
+
+
+_BLAS_CONTROLLER: object | None = None
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """Run BLAS on one thread: the p x p products here are small, and on a busy 2-core
+    machine OpenBLAS threads made the fit 2-4 times slower. No-op without threadpoolctl
+    (installed with scikit-learn)."""
+    global _BLAS_CONTROLLER
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    if _BLAS_CONTROLLER is None:
+        _BLAS_CONTROLLER = ThreadpoolController()
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
+        yield
 
 
 # ---------------------------------------------------------------------------------------
@@ -564,26 +585,29 @@ def _match_arrays(
     cdist = dist[cunit]
     m = cunit.size
 
+    # Nearest control of every treated unit with all controls available (MatchIt's choice
+    # and tie rule, vectorised): -1 when none within the caliper.
+    if m:
+        has_l = j_t - 1 >= lo_t
+        has_r = j_t < hi_t
+        jl = np.where(has_l, j_t - 1, 0)
+        jr = np.where(has_r, j_t, 0)
+        dt = dist[idx_t]
+        dl = np.abs(dt - cdist[jl])
+        dr = np.abs(dt - cdist[jr])
+        ok_l = has_l & (dl <= cal)
+        ok_r = has_r & (dr <= cal)
+        take_l = ok_l & (~ok_r | (dl < dr) | ((dl == dr) & (pt - cpos[jl] <= cpos[jr] - pt)))
+        take_r = ok_r & ~take_l
+        first_pick = np.where(take_l, jl, np.where(take_r, jr, -1))
+    else:
+        first_pick = np.full(n1, -1, dtype=np.int64)
+
     reuse_one_shot = replace or n1 <= 1
     if reuse_one_shot:
         if ratio == 1:
-            # vectorised: nearest control on each side, MatchIt's tie rule
-            has_l = j_t - 1 >= lo_t
-            has_r = j_t < hi_t
-            jl = np.where(has_l, j_t - 1, 0)
-            jr = np.where(has_r, j_t, 0)
-            dt = dist[idx_t]
-            dl = np.where(has_l, np.abs(dt - cdist[jl]) if m else np.inf, np.inf)
-            dr = np.where(has_r, np.abs(dt - cdist[jr]) if m else np.inf, np.inf)
-            a = pt - (cpos[jl] if m else 0)
-            b = (cpos[jr] if m else 0) - pt
-            ok_l = has_l & (dl <= cal)
-            ok_r = has_r & (dr <= cal)
-            take_l = ok_l & (~ok_r | (dl < dr) | ((dl == dr) & (a <= b)))
-            take_r = ok_r & ~take_l
-            got = take_l | take_r
-            chosen = np.where(take_l, jl, jr)[got]
-            return idx_t[got], cunit[chosen], np.ones(int(got.sum()), dtype=np.int64)
+            got = first_pick >= 0
+            return idx_t[got], cunit[first_pick[got]], np.ones(int(got.sum()), dtype=np.int64)
         tt: list[int] = []
         cc: list[int] = []
         rr: list[int] = []
@@ -622,6 +646,7 @@ def _match_arrays(
     out_r: list[int] = []
     remaining = m
     ord_list = ord_t.tolist()
+    idx_t_l = idx_t.tolist()
 
     def find_left(i: int) -> int:  # largest unused control index <= i, or -1
         x = i + 1
@@ -630,6 +655,10 @@ def _match_arrays(
             x = left_par[x]
         return x - 1 if x > 0 else -1
 
+    # Round 1 fast path: a treated unit whose first pick is still unused takes it (removing
+    # controls never brings another one closer, nor changes the tie between the two sides).
+    pick_l = first_pick.tolist()
+    used = [False] * m
     for r in range(1, ratio + 1):
         if remaining == 0:
             break
@@ -638,6 +667,25 @@ def _match_arrays(
                 continue
             if remaining == 0:
                 break
+            if r == 1:
+                c = pick_l[ti]
+                if c < 0:
+                    alive[ti] = False
+                    continue
+                if not used[c]:
+                    used[c] = True
+                    out_t.append(idx_t_l[ti])
+                    out_c.append(c)
+                    out_r.append(1)
+                    pc = cpos_l[c]
+                    if pc < span_l[ti]:
+                        span_l[ti] = pc
+                    else:
+                        span_r[ti] = pc
+                    left_par[c + 1] = c
+                    right_par[c] = c + 1
+                    remaining -= 1
+                    continue
             lo = lo_l[ti]
             hi = hi_l[ti]
             j = j_l[ti]
@@ -668,7 +716,8 @@ def _match_arrays(
             else:
                 alive[ti] = False
                 continue
-            out_t.append(int(idx_t[ti]))
+            used[c] = True
+            out_t.append(idx_t_l[ti])
             out_c.append(c)
             out_r.append(r)
             pc = cpos_l[c]
@@ -814,7 +863,8 @@ def match_nearest(
         if not blocks[c] or all(np.ptp(X[k].to_numpy()) == 0 for k in blocks[c]):
             raise ValueError(f"Covariate {c!r} takes a single value in the selection; remove it from the covariates.")
     _check_separation(X, treat, treatment)
-    fit = fit_propensity(X, treat.astype(float))
+    with _single_threaded_blas():
+        fit = fit_propensity(X, treat.astype(float))
     dist = fit.logit
     distance = pd.Series(np.nan, index=data.index, name="distance")
     distance.iloc[np.flatnonzero(complete)] = dist

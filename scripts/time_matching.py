@@ -1,4 +1,4 @@
-"""Quick timing of match_nearest (not a test): python tests/timing_matching.py"""
+"""Quick timing of core.matching.match_nearest (not a test): python scripts/time_matching.py"""
 
 import sys
 import time
@@ -19,7 +19,9 @@ def cohort(n: int, seed: int = 0) -> pd.DataFrame:
     regimen = rng.choice(["FOLFIRINOX", "GEM", "GEM_NABPAC", "OTHER"], n)
     lca = rng.normal(6, 1.5, n)
     centre = rng.choice(list("ABCDEFGH"), n)
-    lp = -2.6 - 0.03 * (age - 64) - 0.4 * ecog + 0.5 * (mets == "1") - 0.3 * lca + 1.8 + 0.3 * (regimen == "FOLFIRINOX")
+    lp = (
+        -2.6 - 0.03 * (age - 64) - 0.4 * ecog + 0.5 * (mets == "1") - 0.3 * lca + 2.45 + 0.3 * (regimen == "FOLFIRINOX")
+    )
     surgery = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
     return pd.DataFrame(dict(surgery=surgery, age=age, ecog=ecog, mets=mets, regimen=regimen, lca=lca, centre=centre))
 
@@ -29,7 +31,14 @@ if __name__ == "__main__":
     for n in (100_000, 1_000_000):
         d = cohort(n)
         print(f"n={n}, treated share {d.surgery.mean():.3f}")
-        for kw in ({}, {"caliper": None}, {"ratio": 2}, {"replace": True}, {"exact": ["centre"]}, {"replace": True, "ratio": 2}):
+        for kw in (
+            {},
+            {"caliper": None},
+            {"ratio": 2},
+            {"replace": True},
+            {"exact": ["centre"]},
+            {"replace": True, "ratio": 2},
+        ):
             t0 = time.perf_counter()
             res = match_nearest(d, "surgery", cov, **kw)
             t1 = time.perf_counter()
