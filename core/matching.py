@@ -9,15 +9,21 @@
 
 * the propensity score is an unpenalised logistic regression of the treatment on an
   intercept and the covariates' model matrix (numeric columns as they are, categorical
-  columns as treatment contrasts with the first level as reference); units are matched
-  on its linear predictor (the logit);
+  columns as treatment contrasts with the first level as reference), fitted by R's own
+  IRLS path so the logits agree with R's ``glm`` to ~1e-14; units are matched on its
+  linear predictor (the logit). The reference level only changes coefficient names, not
+  the logits; note that R sorts character levels by its locale (R 4.2 in C.UTF-8 put
+  ">3" before "1"), Python by code point: pass a Categorical to fix the order;
 * the caliper is in standard deviations (n - 1) of the logit over all analysed units, and
   a distance equal to the caliper is accepted;
 * treated units are matched greedily in the chosen order (ties in data order); each takes
   the closest eligible control; with ``ratio = k`` every treated unit gets its first control
   before any gets its second; two equally close controls are separated exactly as
   MatchIt's sorted scan separates them (the one its alternating left/right scan reaches
-  first, the left one when both are equally far in sort positions);
+  first, the left one when both are equally far in sort positions); with replacement and
+  ``ratio > 1`` ties are cut as MatchIt's ``std::partial_sort`` (libstdc++) cuts them;
+* with replacement the order is irrelevant (MatchIt switches it to "data") and every
+  treated unit takes its nearest control(s) among all controls;
 * ``subclass`` numbers the matched sets 1..m in the data order of their treated unit and
   ``weights`` are MatchIt's ATT weights (treated 1, controls 1/k per set, rescaled to sum to
   the number of matched controls).

@@ -322,6 +322,14 @@ def test_plain_implementation_can_fail():
     assert fast[1].tolist() == [0]  # left one on a tie at equal sort distance
 
 
+def test_single_treated_unit_takes_its_k_nearest_at_once():
+    # MatchIt matches a lone treated unit in one scan (reuse.max >= n1): the 2 nearest
+    df = pd.DataFrame({"x": [5.0, 4.0, 5.5, 7.0, 2.0, 6.2], "t": [1, 0, 0, 0, 0, 0]})
+    res = match_nearest(df, "t", ["x"], caliper=None, ratio=2)
+    assert res.pairs()["control_id"].tolist() == [2, 1]  # |0.5| then |1.0| on the x (= logit) scale
+    assert res.matched["weights"].tolist() == [1.0, 1.0, 1.0]
+
+
 def test_replacement_weights_by_hand():
     # treated at 0 and 0.1 both take control at 0.05; treated at 5 takes control at 5
     df = pd.DataFrame({"x": [0.0, 0.1, 5.0, 0.05, 5.0, 9.0, 2.0], "t": [1, 1, 1, 0, 0, 0, 0]})
