@@ -435,7 +435,10 @@ def _find(parent: list[int], i: int) -> int:
 
 
 def _heap_select(dists: list[float], k: int) -> list[int]:
-    """Indices kept by libstdc++'s ``std::partial_sort(first, first + k, last)`` (as a set)."""
+    """The first ``k`` indices after libstdc++'s ``std::partial_sort(first, first + k, last)``.
+
+    Reproduces its heap selection and ``sort_heap``, so ties come out as in MatchIt.
+    """
     ind = list(range(len(dists)))
 
     def less(a: int, b: int) -> bool:
@@ -476,6 +479,13 @@ def _heap_select(dists: list[float], k: int) -> list[int]:
             value = ind[i]
             ind[i] = ind[0]
             adjust_heap(0, k, value)
+    # std::sort_heap: the kept ones in the order partial_sort leaves them
+    last = k
+    while last > 1:
+        last -= 1
+        value = ind[last]
+        ind[last] = ind[0]
+        adjust_heap(0, last, value)
     return ind[:k]
 
 
@@ -487,9 +497,7 @@ def _take_closest(ids: list[int], dists: list[float], k: int) -> list[int]:
     if n <= k:
         order = sorted(range(n), key=lambda i: dists[i])  # stable, as insertion sort is
         return [ids[i] for i in order]
-    keep = _heap_select(dists, k)
-    keep.sort(key=lambda i: dists[i])
-    return [ids[i] for i in keep]
+    return [ids[i] for i in _heap_select(dists, k)]
 
 
 def _scan_k(
