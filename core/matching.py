@@ -746,9 +746,7 @@ def _match_arrays(
     return np.asarray(out_t, dtype=np.int64), out_c_units, np.asarray(out_r, dtype=np.int64)
 
 
-def _weights_and_subclass(
-    n: int, tt: np.ndarray, cc: np.ndarray, treat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _weights_and_subclass(n: int, tt: np.ndarray, cc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MatchIt's ATT weights and subclass numbers from the list of matches.
 
     Returns (weights per unit, subclass per unit (0 = none), subclass per match).
@@ -767,7 +765,6 @@ def _weights_and_subclass(
     weights[ctrl] *= ctrl.size / weights[ctrl].sum()
     subclass[matched_t] = sub_of_t[matched_t]
     subclass[cc] = sub_of_t[tt]  # meaningful only without replacement
-    _ = treat
     return weights, subclass, sub_of_t[tt]
 
 
@@ -899,7 +896,7 @@ def match_nearest(
 
     tt, cc, rr = _match_arrays(dist, treat, strata, caliper_logit, settings.ratio, settings.replace, settings.order)
     n = treat.size
-    weights, subclass, pair_sub = _weights_and_subclass(n, tt, cc, treat)
+    weights, subclass, pair_sub = _weights_and_subclass(n, tt, cc)
     matched_mask = weights > 0
     common = dict(
         distance=distance,
@@ -956,6 +953,8 @@ def _validate(
 ) -> MatchSettings:
     if not isinstance(data, pd.DataFrame):
         raise ValueError("`data` must be a pandas DataFrame.")
+    if not data.index.is_unique:
+        raise ValueError("The index of `data` has duplicate labels; call reset_index() first.")
     if isinstance(covariates, str):
         raise ValueError("`covariates` must be a list of column names, not a single string.")
     covariates = tuple(covariates)

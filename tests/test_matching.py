@@ -436,6 +436,8 @@ def test_bad_columns(example):
         match_nearest(example.assign(**{TREAT: example[TREAT] * 2}), TREAT, COVS)
     with pytest.raises(ValueError, match="at least one covariate"):
         match_nearest(example, TREAT, [])
+    with pytest.raises(ValueError, match="duplicate labels"):
+        match_nearest(example.set_index(pd.Index([0] * len(example))), TREAT, COVS)
 
 
 def test_no_treated_or_no_controls(example):
