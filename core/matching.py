@@ -278,36 +278,56 @@ def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
     return _design(data, covariates)[0]
 
 
-def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """:func:`design_matrix` plus the design columns of each covariate."""
+def _encode(data: pd.DataFrame, name: str) -> tuple[np.ndarray, list | None]:
+    """One covariate as float values (levels None) or as level codes (-1 = missing) and levels."""
+    s = data[name]
+    if _is_categorical(s):
+        return _codes(s)
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        col = s.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(col).any():
+            raise ValueError(
+                f"Covariate {name!r} has infinite values (e.g. the log of 0); fix or drop those values first."
+            )
+        return col, None
+    raise ValueError(
+        f"Covariate {name!r} has dtype {s.dtype}, which cannot enter a propensity model; "
+        "use a numeric, boolean or categorical column."
+    )
+
+
+def _encoded_missing(values: np.ndarray, levels: list | None) -> np.ndarray:
+    return values < 0 if levels is not None else np.isnan(values)
+
+
+def _design_from(
+    encoded: dict[str, tuple[np.ndarray, list | None]], rows: np.ndarray | None, index: pd.Index
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Model matrix from :func:`_encode` output restricted to ``rows`` (levels re-derived)."""
     cols: dict[str, np.ndarray] = {}
     blocks: dict[str, list[str]] = {}
-    for name in covariates:
-        s = data[name]
+    for name, (values, levels) in encoded.items():
         before = len(cols)
-        if _is_categorical(s):
-            codes, levels = _codes(s)
+        v = values if rows is None else values[rows]
+        if levels is None:
+            cols[name] = v
+        else:
+            present = np.bincount(v[v >= 0], minlength=len(levels)) > 0
+            remap = np.cumsum(present) - 1
+            codes = np.where(v >= 0, remap[np.maximum(v, 0)], -1)
+            kept = [lev for lev, k in zip(levels, present, strict=True) if k]
             miss = codes < 0
-            for k in range(1, len(levels)):
+            for k in range(1, len(kept)):
                 col = (codes == k).astype(float)
                 col[miss] = np.nan
-                cols[f"{name}{levels[k]}"] = col
-        elif pd.api.types.is_bool_dtype(s):
-            cols[name] = s.to_numpy(dtype=float, na_value=np.nan)
-        elif pd.api.types.is_numeric_dtype(s):
-            col = s.to_numpy(dtype=float, na_value=np.nan)
-            if np.isinf(col).any():
-                raise ValueError(
-                    f"Covariate {name!r} has infinite values (e.g. the log of 0); fix or drop those values first."
-                )
-            cols[name] = col
-        else:
-            raise ValueError(
-                f"Covariate {name!r} has dtype {s.dtype}, which cannot enter a propensity model; "
-                "use a numeric, boolean or categorical column."
-            )
+                cols[f"{name}{kept[k]}"] = col
         blocks[name] = list(cols)[before:]
-    return pd.DataFrame(cols, index=data.index), blocks
+    return pd.DataFrame(cols, index=index), blocks
+
+
+def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """:func:`design_matrix` plus the design columns of each covariate."""
+    return _design_from({name: _encode(data, name) for name in covariates}, None, data.index)
 
 
 def _rowwise_linear(ZT: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -849,12 +869,14 @@ def match_nearest(
     1
     """
     settings = _validate(data, treatment, covariates, caliper, ratio, replace, order, exact)
-    cols = [treatment, *settings.covariates, *settings.exact]
-    for c in settings.covariates:
-        if data[c].isna().all():
-            raise ValueError(f"Covariate {c!r} is missing for every patient in the selection; remove it.")
+    encoded = {c: _encode(data, c) for c in settings.covariates}
     complete = np.ones(len(data), dtype=bool)
-    for c in cols:
+    for c, (values, levels) in encoded.items():
+        miss = _encoded_missing(values, levels)
+        if miss.all():
+            raise ValueError(f"Covariate {c!r} is missing for every patient in the selection; remove it.")
+        complete &= ~miss
+    for c in (treatment, *settings.exact):
         complete &= data[c].notna().to_numpy()
     n_dropped = int((~complete).sum())
     sub = data if n_dropped == 0 else data.loc[complete]
@@ -869,7 +891,7 @@ def match_nearest(
             f"There are no {arm} patients ({treatment!r} = {0 if n1 else 1}) with complete data in the selection "
             f"({n1} treated, {n0} controls); widen the selection."
         )
-    X, blocks = _design(sub, settings.covariates)
+    X, blocks = _design_from(encoded, None if n_dropped == 0 else complete, sub.index)
     for c in settings.covariates:
         if not blocks[c] or all(np.ptp(X[k].to_numpy()) == 0 for k in blocks[c]):
             raise ValueError(f"Covariate {c!r} takes a single value in the selection; remove it from the covariates.")

@@ -376,9 +376,11 @@ def test_missing_rows_dropped_counted_and_index_kept(example):
     d = example.copy()
     d.index = [f"p{i}" for i in range(len(d))]
     d.loc["p3", "age"] = np.nan
+    d.loc["p3", "regimen"] = "ONLY_IN_A_DROPPED_ROW"
     d.loc["p10", "regimen"] = None
     res = match_nearest(d, TREAT, COVS, caliper=None)
     assert res.n_dropped_missing == 2
+    assert not any("ONLY_IN" in k for k in res.coefficients.index)
     assert np.isnan(res.distance["p3"]) and np.isnan(res.distance["p10"])
     assert res.distance.index.equals(d.index)
     assert set(res.matched.index) <= set(d.index) - {"p3", "p10"}
