@@ -102,6 +102,7 @@ def _neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     out.columns = [neutralise(c) for c in out.columns]
     if _is_text_column(out.index.to_series()):
         out.index = out.index.map(neutralise)
+    out.index.names = [neutralise(n) for n in out.index.names]
     return out
 
 
