@@ -350,7 +350,7 @@ def report_html(
     ]
     generated = provenance.get("Generated (UTC)")
     if generated:
-        body.append(f'<p class="generated">Generated {html.escape(str(generated))} (UTC)</p>')
+        body.append(f'<p class="generated">Generated {html.escape(str(generated))}</p>')
     body.append("</header>")
     body.append(f'<section class="methods-section"><h2>Methods</h2>{_paragraphs(methods)}</section>')
     n_fig = 0
