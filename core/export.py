@@ -525,8 +525,8 @@ def _figure_image(fig, fmt: str, width: int | None, height: int | None, scale: f
             raise ValueError(f"preset must be one of {', '.join(FIGURE_PRESETS)}")
         pw, ph, ps = FIGURE_PRESETS[preset]
         width, height, scale = width or pw, height or ph, scale or ps
-    width = width or 1000
-    height = height or 600
+    width = width or fig.layout.width or 1000
+    height = height or fig.layout.height or 600
     scale = 1.0 if scale is None else scale
     for what, v, lo, hi in (("width", width, 100, 10000), ("height", height, 100, 10000), ("scale", scale, 0.1, 10)):
         if not (lo <= v <= hi):
@@ -546,7 +546,7 @@ def figure_png(
     fig : plotly.graph_objects.Figure
         Figure to render.
     width, height : int, optional
-        Size in CSS pixels (default 1000 x 600, or the preset's).
+        Size in CSS pixels (default: the preset's, else the figure's layout size, else 1000 x 600).
     scale : float, optional
         Pixel ratio: the PNG is ``width * scale`` pixels wide.
     preset : {"slide", "journal column"}, optional

@@ -348,6 +348,12 @@ def test_figure_png_presets_and_explicit_size(figure):
     assert _png_size(figure_png(figure, width=400, height=300, scale=2)) == (800, 600)
 
 
+def test_figure_png_uses_layout_size_unless_told(figure):
+    sized = go.Figure(figure).update_layout(width=700, height=380)
+    assert _png_size(figure_png(sized)) == (700, 380)
+    assert _png_size(figure_png(sized, preset="slide")) == (1600, 900)
+
+
 def test_figure_svg(figure):
     svg = figure_svg(figure, width=640, height=480).decode("utf-8")
     assert svg.startswith("<svg")
