@@ -1,0 +1,266 @@
+"""Tests of core.report: the methods paragraph follows every setting; HTML and PDF reports.
+
+Browser tests use Debian's Chromium (they FAIL when it is missing); the PDF pages are rendered
+with ``pdftoppm`` (Debian package ``poppler-utils``, a test dependency) into
+``test-artifacts/report/`` so that a person can look at them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from PIL import Image
+
+from core.dictionary import C, Regimen
+from core.provenance import provenance
+from core.report import CHROMIUM_ARGS, methods_paragraph, report_html, report_pdf
+from core.spec import AnalysisSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "report"
+SOFTWARE = {"Python": "3.11.9", "lifelines": "0.30.3", "scipy": "1.17.1"}
+
+
+def methods(spec: AnalysisSpec, **kw) -> str:
+    return methods_paragraph(spec, software=SOFTWARE, **kw)
+
+
+def require_chromium() -> str:
+    """Debian's Chromium must be there: fail, never skip."""
+    path = "/usr/bin/chromium"
+    assert Path(path).exists(), "Debian's chromium is required (apt-get install -y chromium)"
+    return path
+
+
+# -- methods paragraph ---------------------------------------------------------------------------------
+def test_default_settings_paragraph():
+    text = methods(AnalysisSpec())
+    for phrase in [
+        "Overall survival was measured from the start of chemotherapy to death from any cause",
+        "Immortal time bias was addressed by a landmark analysis at 6 months after the start of chemotherapy",
+        "Propensity scores for resection were estimated by logistic regression on age, ECOG performance status, "
+        "number of liver metastases, baseline CA19-9 (log-transformed), chemotherapy regimen, radiological "
+        "response (RECIST), and resectability status.",
+        "were matched 1:1 to patients who received chemotherapy alone by nearest-neighbour matching on the logit of "
+        "the propensity score without replacement, within a caliper of 0.2 standard deviations of the logit of the "
+        "propensity score, in descending order of the propensity score.",
+        "Kaplan-Meier method with log-log confidence intervals and compared with the log-rank test.",
+        "Cox proportional hazards regression (Efron method for ties) in the matched sample, with robust standard "
+        "errors clustered on matched pairs.",
+        "Curves are truncated where fewer than 3 patients remained at risk.",
+    ]:
+        assert phrase in text, phrase
+    assert text.endswith("Analyses used Python 3.11.9 with lifelines 0.30.3 and scipy 1.17.1.")
+    for absent in ["exact matching", "weighted", "with replacement", "naive", "time-dependent", "Restricted mean"]:
+        assert absent not in text, absent
+
+
+# Hand-written expectations, one setting at a time: (phrase present, phrase absent).
+ORDER = {
+    "largest": "in descending order of the propensity score",
+    "smallest": "in ascending order of the propensity score",
+    "data": "in the order in which they appear in the data set",
+}
+ORIGIN = {"chemo_start": "the start of chemotherapy", "diagnosis": "diagnosis"}
+
+
+@pytest.mark.parametrize("method", ["landmark", "time_dependent", "naive"])
+@pytest.mark.parametrize("origin", ["chemo_start", "diagnosis"])
+def test_every_combination_of_matching_settings(method, origin):
+    """All ratio x replacement x caliper x order x exact settings for each method and origin."""
+    for ratio, replace, caliper, order, exact in itertools.product(
+        range(1, 6), (False, True), (None, 0.2, 0.05), ORDER, (False, True)
+    ):
+        spec = AnalysisSpec(ratio=ratio, replace=replace, caliper=caliper, order=order, exact_centre=exact,
+                            method=method, origin=origin, landmark_months=4.5)
+        text = methods(spec)
+        where = f"{spec}"
+        assert f"matched 1:{ratio} to patients who received chemotherapy alone" in text, where
+        assert ("score with replacement" in text) == replace, where
+        assert ("score without replacement" in text) == (not replace), where
+        assert ("a control could be matched to more than one operated patient" in text) == replace, where
+        if caliper is None:
+            assert "without a caliper" in text and "within a caliper" not in text, where
+        else:
+            assert f"within a caliper of {caliper:g} standard deviations of the logit" in text, where
+        assert ORDER[order] in text and all(v not in text for k, v in ORDER.items() if k != order), where
+        assert ("with exact matching on centre" in text) == exact, where
+        assert ("received a first control before any received a second" in text) == (ratio > 1), where
+        assert f"Overall survival was measured from {ORIGIN[origin]} to death" in text, where
+        weighted = ratio > 1 or replace
+        assert ("compared with the log-rank test" in text) == (not weighted), where
+        assert ("Kaplan-Meier method weighted by the matching weights" in text) == weighted, where
+        if method == "time_dependent":
+            assert "resection as a time-dependent covariate" in text, where
+            assert "robust (sandwich) standard errors" in text, where
+            assert "clustered on" not in text, where
+            assert "landmark comparison at 4.5 months" in text, where
+        elif replace:
+            assert "weighted by the matching weights, with robust standard errors clustered on patients." in text
+        elif ratio > 1:
+            assert "weighted by the matching weights, with robust standard errors clustered on matched sets." in text
+        else:
+            assert "in the matched sample, with robust standard errors clustered on matched pairs." in text, where
+        assert ("landmark analysis at 4.5 months after " + ORIGIN[origin] in text) == (method == "landmark"), where
+        assert ("biased by immortal time in favour of surgery" in text) == (method == "naive"), where
+        assert ("Among patients included at the landmark" in text) == (method != "naive"), where
+
+
+def test_naive_is_called_biased():
+    text = methods(AnalysisSpec(method="naive"))
+    assert "This naive comparison does not account for immortal time" in text
+    assert "is biased by immortal time in favour of surgery" in text
+    assert "Immortal time bias was addressed" not in text
+
+
+def test_rfs_surgery_group_only_no_matching():
+    spec = AnalysisSpec(endpoint="rfs", ratio=2, replace=True, exact_centre=True, method="naive")
+    text = methods(spec, n_surgery=45, n_chemotherapy=60, tau=24)
+    assert text.startswith("The analysis included 45 patients who underwent resection. ")
+    assert "Recurrence-free survival was analysed in the surgery group only" in text
+    assert "measured from the date of resection to recurrence or death" in text
+    assert "censored at the date of their last imaging" in text
+    assert "no comparison with the chemotherapy group was made and no propensity score matching was performed" in text
+    assert "restricted mean recurrence-free survival time up to 24 months" in text
+    for absent in ["caliper", "log-rank", "Hazard ratio", "hazard ratio", "matched 1:", "60 patients", "immortal",
+                   "Overall survival", "weighted"]:
+        assert absent not in text, absent
+    with pytest.raises(ValueError, match="without matching"):
+        methods(spec, n_matched_pairs=10)
+
+
+def test_counts_filters_covariates_tau_and_at_risk():
+    spec = AnalysisSpec(regimens=(Regimen.GEM,), covariates=(C.AGE, C.SEX, C.ECOG), min_at_risk=5, landmark_months=3)
+    text = methods(spec, n_surgery=45, n_chemotherapy=60, n_matched_pairs=40, tau=24)
+    assert text.startswith(
+        "The analysis included 45 patients who underwent resection after chemotherapy (surgery group) and 60 "
+        "patients who received chemotherapy alone (chemotherapy group). The cohort was restricted as follows: "
+        "Regimen: GEM. "
+    )
+    assert "logistic regression on age, sex, and ECOG performance status." in text
+    assert "This yielded 40 matched pairs." in text
+    assert "landmark analysis at 3 months" in text
+    assert "Restricted mean survival times up to 24 months were compared between groups." in text
+    assert "fewer than 5 patients remained at risk" in text
+    assert "This yielded 40 matched sets." in methods(spec.replace_(ratio=2), n_matched_pairs=40)
+    assert "logistic regression on age and sex." in methods(spec.replace_(covariates=(C.AGE, C.SEX)))
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [({"n_surgery": -1}, "n_surgery"), ({"n_matched_pairs": 2.5}, "n_matched_pairs"), ({"tau": 0}, "tau")],
+)
+def test_methods_validation(kw, message):
+    with pytest.raises(ValueError, match=message):
+        methods(AnalysisSpec(), **kw)
+
+
+# -- HTML and PDF reports ---------------------------------------------------------------------------------
+SURGERY_BLUE = (0, 114, 178)  # #0072B2
+CHEMO_ORANGE = (230, 159, 0)  # #E69F00
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    spec = AnalysisSpec(regimens=(Regimen.GEM,))
+    prov = provenance(spec, cohort_sha256="c" * 64, dictionary_version="1.0.0", url="http://localhost:8501/Survival",
+                      source_name=HOSTILE, now=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
+    km = go.Figure(go.Scatter(x=[0, 6, 12, 24], y=[1, 0.8, 0.5, 0.3], line_shape="hv", name="Surgery",
+                              line={"color": "#0072B2", "width": 4}))
+    km.update_layout(title="Overall survival", template="simple_white")
+    bars = go.Figure(go.Bar(x=["A", "B"], y=[3, 5], marker_color="#E69F00"))
+    bars.update_layout(title="Patients by centre", template="simple_white")
+    table = pd.DataFrame({"arm": ["surgery", HOSTILE], "n": [45, 45], "median": [20.1, None]})
+    return report_html(
+        "Report <b>draft</b>",
+        [("Survival", [km, "First paragraph.\n\nSecond " + HOSTILE, table]), ("Centres " + HOSTILE, [bars])],
+        prov,
+        methods_paragraph(spec, n_surgery=45, n_chemotherapy=60, n_matched_pairs=40),
+    )
+
+
+def test_html_is_escaped_and_self_contained(report):
+    assert "Report &lt;b&gt;draft&lt;/b&gt;" in report
+    assert HOSTILE not in report
+    assert report.count("&lt;img src=x onerror=") == 4  # paragraph, table cell, heading, provenance
+    assert len(re.findall(r"\* plotly\.js v\d", report)) == 1  # plotly.js inlined once
+    assert report.count('class="plotly-graph-div"') == 2
+    assert not re.search(r"<script[^>]+src=|<link\b|<img\b|@import", report)
+
+
+def test_html_in_chromium_draws_figures_without_network(report):
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=require_chromium(), headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.set_content(report, wait_until="load")
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
+            assert page.locator(".js-plotly-plot").count() == 2
+            assert page.locator(".js-plotly-plot svg.main-svg").count() >= 2
+            assert page.locator(".js-plotly-plot .scatterlayer .trace").count() == 1
+            assert page.locator(".js-plotly-plot .barlayer .point").count() == 2
+            assert page.title() == "Report <b>draft</b>"
+            assert page.evaluate("window.__pwned") is None
+            assert page.locator("h2").all_inner_texts() == ["Methods", "Survival", "Centres " + HOSTILE, "Provenance"]
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if u.startswith(("http:", "https:"))] == []
+
+
+def _pages_as_png(pdf: bytes) -> list[Path]:
+    assert shutil.which("pdftoppm"), "pdftoppm is required (apt-get install -y poppler-utils)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("page-*.png"):
+        old.unlink()
+    (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(ARTIFACTS / "report.pdf"), str(ARTIFACTS / "page")],
+                   check=True)
+    return sorted(ARTIFACTS.glob("page-*.png"))
+
+
+def _has_colour(path: Path, rgb: tuple[int, int, int], *, at_least: int = 30) -> bool:
+    pixels = np.asarray(Image.open(path).convert("RGB"), dtype=int)
+    near = (np.abs(pixels - np.array(rgb)) <= 40).all(axis=-1).sum()
+    return int(near) >= at_least
+
+
+def test_pdf_pages_and_rendered_figures(report):
+    require_chromium()
+    pdf = report_pdf(report)
+    assert pdf.startswith(b"%PDF-")
+    # Title + methods, one page per section (2), provenance.
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 4
+    pages = _pages_as_png(pdf)
+    assert len(pages) == 4
+    width, height = Image.open(pages[0]).size
+    assert abs(width / height - 210 / 297) < 0.01  # A4 portrait
+    assert not _has_colour(pages[0], SURGERY_BLUE) and not _has_colour(pages[0], CHEMO_ORANGE)
+    assert _has_colour(pages[1], SURGERY_BLUE)  # the survival curve was drawn before printing
+    assert _has_colour(pages[2], CHEMO_ORANGE)  # the bar chart too, on its own page
+    assert not _has_colour(pages[3], SURGERY_BLUE)
+
+
+def test_report_validation():
+    with pytest.raises(ValueError, match="unsupported report item"):
+        report_html("t", [("s", [object()])], {}, "m")
+    with pytest.raises(ValueError, match="must be a list"):
+        report_html("t", [("s", "text")], {}, "m")
+    with pytest.raises(ValueError, match="non-empty"):
+        report_pdf("")
