@@ -6,7 +6,7 @@ Examples
 >>> from core.dictionary import C, Arm
 >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY, Arm.CHEMOTHERAPY, Arm.CHEMOTHERAPY],
 ...                    C.CENTRE_ID: ["A", "A", "B"], C.OS_EVENT: [1, 0, 1]})
->>> arm_counts(df).loc["Chemotherapy", "Patients"]
+>>> int(arm_counts(df).loc["Chemotherapy", "Patients"])
 2
 """
 
@@ -56,7 +56,7 @@ def centre_table(data: pd.DataFrame) -> pd.DataFrame:
     >>> import pandas as pd
     >>> from core.dictionary import C, Arm
     >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY, Arm.CHEMOTHERAPY], C.CENTRE_ID: ["A", "B"]})
-    >>> centre_table(df).loc["Total", "Total"]
+    >>> int(centre_table(df).loc["Total", "Total"])
     2
     """
     table = (
