@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.dictionary import C, COLUMNS_BY_NAME, Arm
+from core.dictionary import COLUMNS_BY_NAME, Arm, C
 from core.filters import FilterResult, apply_filters
 from core.population import (
     EVENT,
@@ -254,7 +254,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     n_c = int((pop[TREATED] == 0).sum())
     flow_rows.append((population.description, n_s, n_c))
     if m is not None:
-        flow_rows.append(("Propensity-matched", int(m.n_matched_treated), int(m.n_matched_control)))
+        flow_rows.append(("Propensity-matched", int(m.n_treated_matched), int(m.n_control_matched)))
 
     balance = None
     curves: list[ArmCurve] = []

@@ -83,3 +83,275 @@ def patients_by_centre(data: pd.DataFrame, *, large: bool = False) -> go.Figure:
         )
     fig.update_layout(barmode="stack", xaxis_title="Centre", yaxis_title="Patients")
     return base_layout(fig, height=320, large=large)
+
+
+def _step_xy(km: pd.DataFrame, column: str) -> tuple[list[float], list[float]]:
+    """Step-function coordinates starting at (0, 1)."""
+    x = [0.0] + km["time"].astype(float).tolist()
+    y = [1.0] + km[column].astype(float).tolist()
+    return x, y
+
+
+def km_figure(
+    curves: dict[str, pd.DataFrame],
+    risk_table: pd.DataFrame | None = None,
+    *,
+    medians: dict[str, float] | None = None,
+    min_at_risk: int = 1,
+    show_ci: bool = True,
+    x_title: str = "Months",
+    y_title: str = "Overall survival",
+    labels: dict[str, str] | None = None,
+    colours: dict[str, str] | None = None,
+    large: bool = False,
+    height: int = 560,
+) -> go.Figure:
+    """Kaplan-Meier curves with censor marks, CI bands, median lines and a number-at-risk table.
+
+    Parameters
+    ----------
+    curves : dict of str to pandas.DataFrame
+        Per arm (or group) the output of :func:`core.survival.kaplan_meier`
+        (``time, n_risk, n_event, n_censor, survival, lower, upper``).
+    risk_table : pandas.DataFrame, optional
+        Numbers at risk: one row per key of ``curves``, one column per tick time (patients
+        with time >= t, R's counting). Its columns become the x-axis ticks, so the table is
+        aligned with them.
+    medians : dict of str to float, optional
+        Median survival per curve (NaN when not reached): drawn as dashed guide lines.
+    min_at_risk : int
+        A curve stops after the last time with at least this many patients at risk.
+    show_ci : bool
+        Draw the confidence bands.
+    x_title, y_title : str
+        Axis titles.
+    labels, colours : dict, optional
+        Display name and colour per key; default to the arm labels and colours.
+    large : bool
+        Presentation mode: thicker lines and larger fonts.
+    height : int
+        Figure height in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> km = pd.DataFrame({"time": [1.0, 2.0], "n_risk": [2, 1], "n_event": [1, 0], "n_censor": [0, 1],
+    ...                    "survival": [0.5, 0.5], "lower": [0.1, 0.1], "upper": [0.9, 0.9]})
+    >>> fig = km_figure({"surgery": km}, show_ci=False)
+    >>> fig.data[0].line.shape
+    'hv'
+    """
+    from plotly.subplots import make_subplots
+
+    labels = {**ARM_LABELS, **(labels or {})}
+    colours = {**ARM_COLOURS, **(colours or {})}
+    palette = ["#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+    has_table = risk_table is not None and len(risk_table.columns) > 0
+    rows = 2 if has_table else 1
+    fig = make_subplots(
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.10 if has_table else 0.02,
+        row_heights=[0.76, 0.24] if has_table else [1.0],
+    )
+    width = 4.5 if large else 2.5
+    x_max = 0.0
+    for i, (key, km) in enumerate(curves.items()):
+        colour = colours.get(key, palette[i % len(palette)])
+        name = labels.get(key, str(key))
+        shown = km[km["n_risk"] >= min_at_risk] if len(km) else km
+        if shown.empty:
+            continue
+        x, y = _step_xy(shown, "survival")
+        x_max = max(x_max, x[-1])
+        if show_ci:
+            xl, lo = _step_xy(shown, "lower")
+            _, up = _step_xy(shown, "upper")
+            fig.add_scatter(x=xl, y=up, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
+                            showlegend=False, legendgroup=name, row=1, col=1)
+            fig.add_scatter(x=xl, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
+                            fillcolor=_rgba(colour, 0.15), hoverinfo="skip", showlegend=False, legendgroup=name,
+                            row=1, col=1)
+        custom = [[1.0, 1.0, int(shown["n_risk"].iloc[0])]] + shown[["lower", "upper", "n_risk"]].to_numpy().tolist()
+        fig.add_scatter(
+            x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": width, "shape": "hv"},
+            customdata=custom,
+            hovertemplate=(f"<b>{name}</b><br>%{{x:.1f}} months<br>Survival %{{y:.1%}} "
+                           "(95% CI %{customdata[0]:.1%}-%{customdata[1]:.1%})<br>At risk %{customdata[2]}<extra></extra>"),
+            row=1, col=1,
+        )
+        censored = shown[shown["n_censor"] > 0]
+        if len(censored):
+            fig.add_scatter(
+                x=censored["time"], y=censored["survival"], mode="markers", name=f"{name} censored",
+                legendgroup=name, showlegend=False,
+                marker={"symbol": "line-ns-open", "size": 12 if large else 9, "color": colour, "line": {"width": 2}},
+                hovertemplate=f"{name}: censored at %{{x:.1f}} months<extra></extra>", row=1, col=1,
+            )
+        med = (medians or {}).get(key)
+        if med is not None and med == med:
+            fig.add_scatter(x=[0, med, med], y=[0.5, 0.5, 0], mode="lines", showlegend=False, hoverinfo="skip",
+                            line={"color": colour, "width": 1.2, "dash": "dash"}, row=1, col=1)
+    fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
+    if has_table:
+        ticks = [float(t) for t in risk_table.columns]
+        keys = [k for k in risk_table.index if k in curves] or list(risk_table.index)
+        for j, key in enumerate(keys):
+            colour = colours.get(key, palette[j % len(palette)])
+            fig.add_scatter(
+                x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
+                text=[str(v) for v in risk_table.loc[key].tolist()], textfont={"color": colour, "size": 18 if large else 13},
+                showlegend=False, hoverinfo="skip", row=2, col=1,
+            )
+        fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, title_text="At risk", row=2, col=1,
+                         tickfont={"size": 16 if large else 12})
+        fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=True, tickvals=ticks, row=2, col=1,
+                         title_text=x_title)
+        fig.update_xaxes(tickvals=ticks, row=1, col=1)
+        x_max = max(x_max, max(ticks) if ticks else 0)
+    else:
+        fig.update_xaxes(title_text=x_title, row=1, col=1)
+    fig.update_xaxes(range=[-0.5, x_max * 1.02 + 0.5])
+    return base_layout(fig, height=height, large=large)
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1, large: bool = False) -> go.Figure:
+    """Love plot: absolute standardised mean difference per covariate, before and after matching.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        Output of :func:`core.matching.balance_table` (``smd_before``, ``smd_after``; the index
+        names the covariate or level).
+    threshold : float
+        Dashed reference line (the usual 0.1).
+    large : bool
+        Presentation mode.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"smd_before": [0.5, -0.2], "smd_after": [0.05, 0.01]}, index=["age", "ecog"])
+    >>> [t.name for t in love_plot(b).data]
+    ['Before matching', 'After matching']
+    """
+    names = [str(i) for i in balance.index]
+    before = balance["smd_before"].abs().to_numpy()
+    after = balance["smd_after"].abs().to_numpy()
+    order = list(range(len(names)))[::-1]
+    size = 14 if large else 10
+    fig = go.Figure()
+    fig.add_scatter(x=before[order], y=[names[i] for i in order], mode="markers", name="Before matching",
+                    marker={"symbol": "circle-open", "size": size, "color": NEUTRAL, "line": {"width": 2}},
+                    hovertemplate="%{y}: |SMD| %{x:.3f} before<extra></extra>")
+    fig.add_scatter(x=after[order], y=[names[i] for i in order], mode="markers", name="After matching",
+                    marker={"symbol": "circle", "size": size, "color": ARM_COLOURS[Arm.SURGERY]},
+                    hovertemplate="%{y}: |SMD| %{x:.3f} after<extra></extra>")
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#B91C1C", annotation_text=f"{threshold:g}",
+                  annotation_position="top")
+    fig.update_xaxes(title_text="Absolute standardised mean difference", rangemode="tozero")
+    return base_layout(fig, height=max(320, 28 * len(names) + 120), large=large)
+
+
+def overlap_plot(scores: pd.DataFrame, *, large: bool = False) -> go.Figure:
+    """Distribution of the propensity score (logit) per arm, before and after matching.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Columns ``distance`` (logit), ``treated`` (0/1) and ``matched`` (bool).
+    large : bool
+        Presentation mode.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"distance": [0.1, -0.3, 0.2], "treated": [1, 0, 0], "matched": [True, True, False]})
+    >>> len(overlap_plot(s).data)
+    4
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=("All patients", "Matched"),
+                        horizontal_spacing=0.06)
+    lo, hi = float(scores["distance"].min()), float(scores["distance"].max())
+    bins = {"start": lo, "end": hi + 1e-9, "size": max((hi - lo) / 25, 1e-6)}
+    for col, subset in ((1, scores), (2, scores[scores["matched"]])):
+        for treated, arm in ((1, Arm.SURGERY), (0, Arm.CHEMOTHERAPY)):
+            part = subset[subset["treated"] == treated]
+            fig.add_histogram(x=part["distance"], name=ARM_LABELS[arm], marker_color=ARM_COLOURS[arm], opacity=0.6,
+                              xbins=bins, legendgroup=arm, showlegend=col == 1,
+                              hovertemplate=f"{ARM_LABELS[arm]}<br>logit %{{x}}<br>%{{y}} patients<extra></extra>",
+                              row=1, col=col)
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title_text="Propensity score (logit)")
+    fig.update_yaxes(title_text="Patients", row=1, col=1)
+    return base_layout(fig, height=360, large=large)
+
+
+def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: str = "Hazard ratio (95% CI)",
+                large: bool = False) -> go.Figure:
+    """Forest plot of hazard ratios on a log axis.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``label``, ``hr``, ``lower``, ``upper`` and optionally ``n`` and ``events``;
+        rows with a missing HR are listed without a marker.
+    overall : float, optional
+        Overall HR, drawn as a dashed vertical line.
+    x_title : str
+        Axis title.
+    large : bool
+        Presentation mode.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["A", "B"], "hr": [0.7, 1.2], "lower": [0.5, 0.8], "upper": [0.9, 1.8]})
+    >>> forest_plot(t, overall=0.8).layout.xaxis.type
+    'log'
+    """
+    labels = table["label"].astype(str).tolist()[::-1]
+    t = table.iloc[::-1]
+    ok = t["hr"].notna() & (t["hr"] > 0) & t["lower"].notna() & t["upper"].notna()
+    hover = [
+        f"{lab}: HR {h:.2f} ({lo:.2f}-{up:.2f})" + (f"<br>{int(n)} patients, {int(e)} events" if "n" in t and n == n else "")
+        for lab, h, lo, up, n, e in zip(
+            labels, t["hr"], t["lower"], t["upper"], t.get("n", pd.Series([float("nan")] * len(t))),
+            t.get("events", pd.Series([float("nan")] * len(t))), strict=False,
+        )
+    ]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=t.loc[ok, "hr"], y=[lab for lab, k in zip(labels, ok, strict=False) if k], mode="markers",
+        marker={"symbol": "square", "size": 14 if large else 10, "color": ARM_COLOURS[Arm.SURGERY]},
+        error_x={"type": "data", "symmetric": False, "array": (t.loc[ok, "upper"] - t.loc[ok, "hr"]).tolist(),
+                 "arrayminus": (t.loc[ok, "hr"] - t.loc[ok, "lower"]).tolist(), "thickness": 2.5 if large else 1.6,
+                 "color": ARM_COLOURS[Arm.SURGERY]},
+        text=[h for h, k in zip(hover, ok, strict=False) if k], hovertemplate="%{text}<extra></extra>", showlegend=False,
+    )
+    fig.add_scatter(x=[None] * len(labels), y=labels, mode="markers", showlegend=False, hoverinfo="skip")
+    fig.add_vline(x=1.0, line_color="#1B1F24", line_width=1)
+    if overall is not None and overall == overall:
+        fig.add_vline(x=overall, line_dash="dash", line_color=NEUTRAL,
+                      annotation_text=f"overall {overall:.2f}", annotation_position="top")
+    fig.update_xaxes(type="log", title_text=x_title)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    return base_layout(fig, height=max(300, 34 * len(labels) + 120), large=large)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.dictionary import C, Arm
+from core.dictionary import Arm, C
 
 #: Columns added to an analysis population.
 TIME = "time"
