@@ -838,52 +838,53 @@ def _fit(
         if sv[-1] < 1e-8 * sv[0]:
             raise ValueError(f"Cox model: covariates {names} are collinear")
     rs = _risk_sets(start, stop, event, strata)
+    sd = np.sqrt(np.average(Xc**2, axis=0, weights=w))
+    monotone = (
+        "Cox model did not converge: the partial likelihood is monotone (perfect separation, e.g. no events "
+        "in one group, or events ordered by a covariate), so the coefficient(s) of {} diverge to infinity"
+    )
     beta = np.zeros(p)
-    ll0, U, info, *_ = _efron(rs, Xc, w, beta)
-    loglik0 = ll0
-    ll = ll0
+    cur = _efron(rs, Xc, w, beta)
+    loglik0 = ll = cur[0]
+    info0 = np.diag(cur[2]).copy()
     converged = False
     it = 0
     step = np.zeros(p)
-    for it in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        it += 1
+        U, info = cur[1], cur[2]
         try:
             step = np.linalg.solve(info, U)
         except np.linalg.LinAlgError as exc:
-            raise ValueError("Cox model: singular information matrix (collinear covariates or no variation "
-                             "among patients at risk)") from exc
+            if it == 1:
+                raise ValueError("Cox model: singular information matrix (collinear covariates)") from exc
+            raise ValueError(monotone.format(names)) from exc
         new = beta + step
-        halvings = 0
-        while True:
+        for _halving in range(60):
             try:
-                ll_new, U_new, info_new, *_ = _efron(rs, Xc, w, new)
-                ok = np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll)
+                trial = _efron(rs, Xc, w, new)
+                if np.isfinite(trial[0]) and trial[0] >= ll - 1e-12 * abs(ll):
+                    break
             except FloatingPointError:
-                ok = False
-            if ok:
-                break
-            halvings += 1
-            if halvings > 30:
-                raise ValueError("Cox model did not converge (step halving failed)")
+                pass
             new = (beta + new) / 2.0
-        beta, U, info = new, U_new, info_new
-        done = abs(ll_new - ll) <= 1e-13 * max(abs(ll_new), 1.0) and np.all(np.abs(step) <= 1e-7 * (1 + np.abs(beta)))
-        ll = ll_new
-        if done or np.all(np.abs(step) <= 1e-12 * (1 + np.abs(beta))):
+        else:
+            raise ValueError(monotone.format(names))
+        cur, beta = trial, new
+        small = np.all(np.abs(step) <= 1e-9 * (1 + np.abs(beta)))
+        ll_change = abs(cur[0] - ll)
+        ll = cur[0]
+        if small or (ll_change <= 1e-13 * max(abs(ll), 1.0) and np.all(np.abs(step) <= 1e-6 * (1 + np.abs(beta)))):
             converged = True
             break
-    ll, U, info, risk, mean, denom, meanwt = _efron(rs, Xc, w, beta)
+    ll, U, info, risk, mean, denom, meanwt = cur
+    diverging = (np.abs(beta) * sd > 10) | (np.diag(info) < 1e-7 * info0) | ~np.isfinite(beta)
+    if not converged or diverging.any():
+        raise ValueError(monotone.format([nm for nm, b in zip(names, diverging, strict=True) if b] or names))
     try:
         naive = np.linalg.inv(info)
     except np.linalg.LinAlgError as exc:
-        raise ValueError("Cox model: singular information matrix at the solution") from exc
-    last = np.abs(naive @ U)
-    diverging = (np.abs(step) > 1e-4 * np.maximum(1.0, np.abs(beta))) | (last > 1e-4 * np.maximum(1.0, np.abs(beta)))
-    if not converged or diverging.any() or not np.all(np.isfinite(naive)):
-        bad = [nm for nm, b in zip(names, diverging, strict=True) if b] or names
-        raise ValueError(
-            "Cox model did not converge: the partial likelihood is monotone (perfect separation, e.g. no "
-            f"events in one group) and the coefficient(s) of {bad} diverge to infinity"
-        )
+        raise ValueError(monotone.format(names)) from exc
     n_clusters = None
     var = naive
     if robust:
