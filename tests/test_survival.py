@@ -194,16 +194,20 @@ def test_split_at_surgery_matches_r_tmerge():
 def _immortal_episodes():
     imm = DATASETS["immortal"]
     ep = sv.split_at_surgery(imm["time"], imm["event"], imm["surg"].astype(float), ids=imm["id"])
-    return ep.merge(imm[["id", "age", "centre"]], on="id")
+    return ep.merge(imm[["id", "age", "centre", "wt", "site"]], on="id")
 
 
 @pytest.mark.parametrize(
-    ("key", "covs", "cluster"),
-    [("tv_surgery_age_cl_id", ["surgery", "age"], "id"), ("tv_surgery_cl_centre", ["surgery"], "centre")],
+    ("key", "covs", "cluster", "extra"),
+    [
+        ("tv_surgery_age_cl_id", ["surgery", "age"], "id", {}),
+        ("tv_surgery_cl_centre", ["surgery"], "centre", {}),
+        ("tv_surgery_age_strata_site_w_cl_id", ["surgery", "age"], "id", {"weights": "wt", "strata": "site"}),
+    ],
 )
-def test_cox_time_varying_matches_r(key, covs, cluster):
+def test_cox_time_varying_matches_r(key, covs, cluster, extra):
     ref = COXTV[key]
-    fit = sv.cox_time_varying(_immortal_episodes(), "start", "stop", "event", covs, cluster=cluster)
+    fit = sv.cox_time_varying(_immortal_episodes(), "start", "stop", "event", covs, cluster=cluster, **extra)
     _close(fit.table["coef"], ref["coef"])
     _close(fit.table["se"], ref["se"])
     _close(fit.table["naive_se"], ref["naive_se"])

@@ -58,6 +58,8 @@ imm$event <- as.integer(base <= cens)
 imm$surg[c(3, 8)] <- 0                 # operated at time zero
 imm$surg[c(5)] <- imm$time[5]          # operated on the day of the event: no exposure
 imm$centre <- sample(1:8, ns, replace = TRUE)
+imm$wt <- sample(c(0.5, 1, 1.5), ns, replace = TRUE)
+imm$site <- ifelse(imm$centre <= 4, "north", "south")
 
 datasets <- list(lung = lung2, veteran = vet, ovarian = ova, pairs = pairs, kw = kw,
                  tiny1 = tiny1, tiny2 = tiny2, tiny3 = tiny3, immortal = imm)
@@ -139,6 +141,7 @@ cox <- list(
   cox_case("lung_sex_age", "lung", c("sex", "age")),
   cox_case("lung_sex_age_ecog_cl_inst", "lung", c("sex", "age", "ecog"), cluster = "inst"),
   cox_case("lung_sex_strata_ecog", "lung", c("sex", "age"), strata = "ecog"),
+  cox_case("lung_sex_strata_ecog_cl_inst", "lung", c("sex", "age"), strata = "ecog", cluster = "inst"),
   cox_case("veteran_trt_celltype", "veteran", c("trt", "celltype", "karno")),
   cox_case("ovarian_rx_age", "ovarian", c("rx", "age"), cluster = "resid"),
   cox_case("pairs_treat_cl", "pairs", c("treat"), cluster = "pair"),
@@ -151,18 +154,20 @@ cox <- list(
 wj(cox, "cox.json")
 
 # ---------------------------------------------------------------- time-dependent Cox (immortal time)
-b <- imm[, c("id", "time", "event", "age", "centre")]
+b <- imm[, c("id", "time", "event", "age", "centre", "wt", "site")]
 cp <- tmerge(b, b, id = id, death = event(time, event))
 op <- imm[!is.na(imm$surg), c("id", "surg")]
 cp <- tmerge(cp, op, id = id, surgery = tdc(surg))
 fit_tv <- coxph(Surv(tstart, tstop, death) ~ surgery + age, data = cp, cluster = id)
 fit_tv2 <- coxph(Surv(tstart, tstop, death) ~ surgery, data = cp, cluster = centre)
+fit_tv3 <- coxph(Surv(tstart, tstop, death) ~ surgery + age + strata(site), data = cp, weights = wt, cluster = id)
 fit_naive <- coxph(Surv(time, event) ~ I(as.integer(!is.na(surg))) + age, data = imm)
 tvres <- function(fit) list(terms = names(coef(fit)), coef = unname(coef(fit)),
                             se = unname(sqrt(diag(fit$var))), naive_se = unname(sqrt(diag(fit$naive.var))),
                             loglik = fit$loglik, n = fit$n, nevent = fit$nevent)
 wj(list(split = list(id = cp$id, start = cp$tstart, stop = cp$tstop, event = cp$death, surgery = cp$surgery),
         tv_surgery_age_cl_id = tvres(fit_tv), tv_surgery_cl_centre = tvres(fit_tv2),
+        tv_surgery_age_strata_site_w_cl_id = tvres(fit_tv3),
         naive = list(coef = unname(coef(fit_naive)), se = unname(sqrt(diag(fit_naive$var))))),
    "coxtv.json")
 cat("fixtures written to", out_dir, "\n")
