@@ -82,11 +82,16 @@ def _as_1d(x: object, name: str) -> np.ndarray:
 
 
 def _as_float(x: object, name: str) -> np.ndarray:
-    arr = _as_1d(x, name)
     try:
-        return arr.astype(float)
+        if isinstance(x, (pd.Series, pd.Index)):  # nullable dtypes: pd.NA -> NaN
+            arr = x.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be numeric") from exc
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    return arr
 
 
 def _check_times(t: np.ndarray, name: str) -> None:
@@ -98,13 +103,13 @@ def _check_times(t: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} contains {int((t < 0).sum())} negative value(s); times must be >= 0")
 
 
-def _check_event(e: np.ndarray, name: str = "event") -> np.ndarray:
-    if e.dtype == bool:
-        return e.astype(float)
-    ef = _as_float(e, name)
+def _check_event(event: object, name: str = "event") -> np.ndarray:
+    ef = _as_float(event, name)
+    if np.isnan(ef).any():
+        raise ValueError(f"{name} contains {int(np.isnan(ef).sum())} missing value(s)")
     bad = ~np.isin(ef, (0.0, 1.0))
     if bad.any():
-        shown = ", ".join(map(str, pd.unique(e[bad])[:5]))
+        shown = ", ".join(map(str, pd.unique(ef[bad])[:5]))
         raise ValueError(f"{name} must be 0/1 (or False/True); found {shown}")
     return ef
 
@@ -124,13 +129,13 @@ def _check_weights(weights: object, n: int) -> np.ndarray:
 
 def _validate(time: object, event: object, weights: object = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = _as_float(time, "time")
-    e = _as_1d(event, "event")
+    e = _check_event(event)
     if len(t) != len(e):
         raise ValueError(f"time and event differ in length ({len(t)} vs {len(e)})")
     if len(t) == 0:
         raise ValueError("no observations: time and event are empty")
     _check_times(t, "time")
-    return t, _check_event(e), _check_weights(weights, len(t))
+    return t, e, _check_weights(weights, len(t))
 
 
 def _check_conf(conf_type: str, conf_level: float) -> float:
@@ -500,6 +505,20 @@ def rmst(
     last value. The standard error is R's (``survival:::survmean``, the same formula as
     ``survRM2``); the interval is ``rmst +/- z se``.
 
+    Parameters
+    ----------
+    time, event, weights
+        As in :func:`kaplan_meier`.
+    tau : float
+        Truncation time (> 0), in the units of ``time``.
+    conf_level : float
+        Level of the interval.
+
+    Returns
+    -------
+    RmstResult
+        ``rmst, se, lower, upper, tau, conf_level``.
+
     Examples
     --------
     >>> r = rmst([1, 2, 3, 4], [1, 1, 1, 1], tau=4)
@@ -541,6 +560,22 @@ def rmst_difference(
     The groups are ordered as categorical categories, else sorted (so for 0/1 the difference is
     group 1 - group 0).
 
+    Parameters
+    ----------
+    time, event, weights
+        As in :func:`kaplan_meier`.
+    group : array-like
+        Exactly two groups.
+    tau : float
+        Truncation time (> 0).
+    conf_level : float
+        Level of the interval; the p-value is two-sided from ``difference / se``.
+
+    Returns
+    -------
+    RmstDifference
+        ``difference, se, lower, upper, p, tau, groups`` and the per-group ``RmstResult``.
+
     Examples
     --------
     >>> d = rmst_difference([1, 2, 3, 4, 2, 4, 6, 8], [1] * 8, [0, 0, 0, 0, 1, 1, 1, 1], tau=4)
@@ -566,7 +601,7 @@ def rmst_difference(
 
 
 # ============================================================================ log-rank
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LogrankResult:
     """Log-rank test (R ``survdiff``, rho = 0)."""
 
@@ -595,8 +630,24 @@ def logrank(
 ) -> LogrankResult:
     """Log-rank test for two or more groups, equal to R's ``survdiff``.
 
-    Raises ``ValueError`` for fewer than two groups, an empty group (e.g. an unused categorical
-    level) or no events.
+    Parameters
+    ----------
+    time, event
+        As in :func:`kaplan_meier`.
+    group : array-like
+        Two or more groups (categorical order, else sorted).
+
+    Returns
+    -------
+    LogrankResult
+        ``chi2, df, p`` and per-group ``n, observed, expected`` (also as ``.table``) and the
+        variance matrix. As R, groups with no expected events are left out of ``df``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, an empty group (e.g. an unused categorical level), no events, or a
+        singular variance (unlike lifelines, which returns p = NaN).
 
     Examples
     --------
@@ -653,7 +704,7 @@ def logrank(
 
 
 # ============================================================================ Cox
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CoxResult:
     """A fitted Cox model (Efron ties).
 
@@ -1046,6 +1097,20 @@ def cox_time_varying(
 
     Use ``cluster`` = the patient id (R: ``cluster = id``) to get the robust variance over a
     patient's episodes; see :func:`split_at_surgery` for surgery as a time-dependent covariate.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per episode.
+    start, stop, event : str
+        Columns of the episode bounds (``stop > start``) and the 0/1 event at ``stop``.
+    covariates, cluster, weights, strata, robust, conf_level
+        As in :func:`cox`.
+
+    Returns
+    -------
+    CoxResult
+        As :func:`cox` (``n`` counts episodes, as R).
 
     Examples
     --------
