@@ -807,59 +807,95 @@ def _at_risk_sum(rs: _RiskSets, v: np.ndarray) -> np.ndarray:
     return s
 
 
-def _efron(rs: _RiskSets, X: np.ndarray, w: np.ndarray, beta: np.ndarray, want_info: bool = True):
-    """Efron log partial likelihood, score and information (R's coxfit6/agfit4 with case weights)."""
+@dataclass(frozen=True, eq=False)
+class _EfronState:
+    """Per event time quantities at one beta (Efron sums over the tied deaths done in closed form)."""
+
+    loglik: float
+    U: np.ndarray
+    info: np.ndarray
+    risk: np.ndarray  # exp(eta) per row
+    S1: np.ndarray  # (K, p) weighted risk-set sums of x
+    e1: np.ndarray  # (K, p) the same over the deaths at each time
+    mw: np.ndarray  # mean case weight of the deaths at each time
+    a: np.ndarray  # sum_l 1/denom_l
+    b: np.ndarray  # sum_l f_l/denom_l
+    c0: np.ndarray  # sum_l 1/denom_l^2
+    c1: np.ndarray  # sum_l f_l/denom_l^2
+    c2: np.ndarray  # sum_l f_l^2/denom_l^2
+
+
+def _matvec(A: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """A @ x for a tall, narrow A without BLAS (slow on some OpenBLAS set-ups for tall-thin shapes)."""
+    out = A[:, 0] * x[0]
+    for j in range(1, A.shape[1]):
+        out += A[:, j] * x[j]
+    return out
+
+
+def _efron(rs: _RiskSets, X: np.ndarray, w: np.ndarray, beta: np.ndarray) -> _EfronState:
+    """Efron log partial likelihood, score and information (R's coxfit6/agfit4 with case weights).
+
+    For a time with d tied deaths the Efron terms l = 0..d-1 use
+    ``denom_l = S0 - (l/d) e0`` and ``mean_l = (S1 - (l/d) e1) / denom_l``; every sum over l is
+    written with the per-time sums a, b, c0, c1, c2 of powers of 1/denom_l, so the work over the
+    deaths does not grow with the number of covariates.
+    """
     p = X.shape[1]
-    eta = X @ beta
+    eta = _matvec(X, beta)
     risk = np.exp(eta)
     r = w * risk
     dead, dk, K, rep, f = rs.dead, rs.dk, rs.K, rs.rep, rs.frac
+    rd = r[dead]
+    Xd = X[dead]
     S0 = _at_risk_sum(rs, r)
-    e0 = np.bincount(dk, weights=r[dead], minlength=K)
-    dw = np.bincount(dk, weights=w[dead], minlength=K)
-    meanwt = (dw / np.maximum(rs.nd, 1))[rep]
+    e0 = np.bincount(dk, weights=rd, minlength=K)
+    mw = np.bincount(dk, weights=w[dead], minlength=K) / np.maximum(rs.nd, 1)
     denom = S0[rep] - f * e0[rep]
-    if (denom <= 0).any():
+    if not (denom > 0).all():
         raise FloatingPointError("non-positive risk-set sum")
-    loglik = float(np.sum(w[dead] * eta[dead]) - np.sum(meanwt * np.log(denom)))
+    inv = 1.0 / denom
+    inv2 = inv * inv
+    a = np.bincount(rep, weights=inv, minlength=K)
+    b = np.bincount(rep, weights=f * inv, minlength=K)
+    c0 = np.bincount(rep, weights=inv2, minlength=K)
+    c1 = np.bincount(rep, weights=f * inv2, minlength=K)
+    c2 = np.bincount(rep, weights=f * f * inv2, minlength=K)
+    L = np.bincount(rep, weights=np.log(denom), minlength=K)
+    loglik = float(np.sum(w[dead] * eta[dead]) - np.sum(mw * L))
     S1 = np.empty((K, p))
     e1 = np.empty((K, p))
     for j in range(p):
         S1[:, j] = _at_risk_sum(rs, r * X[:, j])
-        e1[:, j] = np.bincount(dk, weights=r[dead] * X[dead, j], minlength=K)
-    mean = (S1[rep] - f[:, None] * e1[rep]) / denom[:, None]
-    U = (w[dead, None] * X[dead]).sum(axis=0) - (meanwt[:, None] * mean).sum(axis=0)
-    info = None
-    if want_info:
-        info = np.empty((p, p))
-        for j in range(p):
-            for k in range(j, p):
-                xx = X[:, j] * X[:, k]
-                s2 = _at_risk_sum(rs, r * xx)
-                e2 = np.bincount(dk, weights=r[dead] * xx[dead], minlength=K)
-                val = np.sum(meanwt * ((s2[rep] - f * e2[rep]) / denom - mean[:, j] * mean[:, k]))
-                info[j, k] = info[k, j] = val
-    return loglik, U, info, risk, mean, denom, meanwt
+        e1[:, j] = np.bincount(dk, weights=rd * Xd[:, j], minlength=K)
+    U = np.einsum("i,ij->j", w[dead], Xd) - np.einsum("k,kj->j", mw, S1 * a[:, None] - e1 * b[:, None])
+    info = np.empty((p, p))
+    for j in range(p):
+        for m in range(j, p):
+            s2 = _at_risk_sum(rs, r * X[:, j] * X[:, m])
+            e2 = np.bincount(dk, weights=rd * Xd[:, j] * Xd[:, m], minlength=K)
+            outer = S1[:, j] * S1[:, m] * c0 - (S1[:, j] * e1[:, m] + e1[:, j] * S1[:, m]) * c1 + e1[:, j] * e1[:, m] * c2
+            info[j, m] = info[m, j] = float(np.sum(mw * (s2 * a - e2 * b - outer)))
+    return _EfronState(loglik, U, info, risk, S1, e1, mw, a, b, c0, c1, c2)
 
 
-def _score_residuals(rs: _RiskSets, X: np.ndarray, risk: np.ndarray, mean, denom, meanwt) -> np.ndarray:
+def _score_residuals(rs: _RiskSets, X: np.ndarray, st: _EfronState) -> np.ndarray:
     """Efron score residuals per row (unweighted, as R's coxscore/agscore)."""
-    K, rep, f = rs.K, rs.rep, rs.frac
-    h = meanwt / denom
-    A = np.bincount(rep, weights=h, minlength=K)
-    A2 = np.bincount(rep, weights=f * h, minlength=K)
+    risk, mw, nd = st.risk, st.mw, np.maximum(rs.nd, 1)
+    A = mw * st.a  # sum_l h_l with h_l = mw / denom_l
+    A2 = mw * st.b  # sum_l f_l h_l
     CA = np.concatenate([[0.0], np.cumsum(A)])
-    lo = 0 if rs.lo is None else rs.lo
-    Hsum = CA[rs.hi] - (0.0 if rs.lo is None else CA[lo])
+    Hsum = CA[rs.hi] if rs.lo is None else CA[rs.hi] - CA[rs.lo]
     n, p = X.shape
     resid = np.empty((n, p))
-    dead, dk, nd = rs.dead, rs.dk, rs.nd
+    dead, dk = rs.dead, rs.dk
     for j in range(p):
-        B = np.bincount(rep, weights=h * mean[:, j], minlength=K)
-        B2 = np.bincount(rep, weights=f * h * mean[:, j], minlength=K)
-        mbar = np.bincount(rep, weights=mean[:, j], minlength=K) / np.maximum(nd, 1)
+        S1, e1 = st.S1[:, j], st.e1[:, j]
+        B = mw * (S1 * st.c0 - e1 * st.c1)  # sum_l h_l mean_l
+        B2 = mw * (S1 * st.c1 - e1 * st.c2)  # sum_l f_l h_l mean_l
+        mbar = (S1 * st.a - e1 * st.b) / nd  # average of mean_l over the tied deaths
         CB = np.concatenate([[0.0], np.cumsum(B)])
-        Qsum = CB[rs.hi] - (0.0 if rs.lo is None else CB[lo])
+        Qsum = CB[rs.hi] if rs.lo is None else CB[rs.hi] - CB[rs.lo]
         rj = -risk * (X[:, j] * Hsum - Qsum)
         xd = X[dead, j]
         rj[dead] += (xd - mbar[dk]) + risk[dead] * (xd * A2[dk] - B2[dk])
@@ -889,8 +925,9 @@ def _fit(
         if np.ptp(Xc[:, j]) == 0:
             raise ValueError(f"Cox model: covariate {nm!r} is constant in these data")
     if p > 1:
-        sv = np.linalg.svd(Xc / np.maximum(Xc.std(axis=0), 1e-300), compute_uv=False)
-        if sv[-1] < 1e-8 * sv[0]:
+        Z = Xc / np.maximum(Xc.std(axis=0), 1e-300)
+        ev = np.linalg.eigvalsh(np.einsum("ij,ik->jk", Z, Z) / n)
+        if ev[0] < 1e-12 * ev[-1]:
             raise ValueError(f"Cox model: covariates {names} are collinear")
     rs = _risk_sets(start, stop, event, strata)
     sd = np.sqrt(np.average(Xc**2, axis=0, weights=w))
@@ -900,14 +937,14 @@ def _fit(
     )
     beta = np.zeros(p)
     cur = _efron(rs, Xc, w, beta)
-    loglik0 = ll = cur[0]
-    info0 = np.diag(cur[2]).copy()
+    loglik0 = ll = cur.loglik
+    info0 = np.diag(cur.info).copy()
     converged = False
     it = 0
     step = np.zeros(p)
     for _ in range(max_iter):
         it += 1
-        U, info = cur[1], cur[2]
+        U, info = cur.U, cur.info
         try:
             step = np.linalg.solve(info, U)
         except np.linalg.LinAlgError as exc:
@@ -918,7 +955,7 @@ def _fit(
         for _halving in range(60):
             try:
                 trial = _efron(rs, Xc, w, new)
-                if np.isfinite(trial[0]) and trial[0] >= ll - 1e-12 * abs(ll):
+                if np.isfinite(trial.loglik) and trial.loglik >= ll - 1e-12 * abs(ll):
                     break
             except FloatingPointError:
                 pass
@@ -927,12 +964,12 @@ def _fit(
             raise ValueError(monotone.format(names))
         cur, beta = trial, new
         small = np.all(np.abs(step) <= 1e-9 * (1 + np.abs(beta)))
-        ll_change = abs(cur[0] - ll)
-        ll = cur[0]
+        ll_change = abs(cur.loglik - ll)
+        ll = cur.loglik
         if small or (ll_change <= 1e-13 * max(abs(ll), 1.0) and np.all(np.abs(step) <= 1e-6 * (1 + np.abs(beta)))):
             converged = True
             break
-    ll, U, info, risk, mean, denom, meanwt = cur
+    ll, info = cur.loglik, cur.info
     diverging = (np.abs(beta) * sd > 10) | (np.diag(info) < 1e-7 * info0) | ~np.isfinite(beta)
     if not converged or diverging.any():
         raise ValueError(monotone.format([nm for nm, b in zip(names, diverging, strict=True) if b] or names))
@@ -943,15 +980,15 @@ def _fit(
     n_clusters = None
     var = naive
     if robust:
-        resid = _score_residuals(rs, Xc, risk, mean, denom, meanwt) * w[:, None]
-        dfbeta = resid @ naive
+        resid = _score_residuals(rs, Xc, cur) * w[:, None]
+        dfbeta = np.einsum("ij,jk->ik", resid, naive)
         if cluster is not None:
             _, cl = np.unique(cluster, return_inverse=True)
             n_clusters = int(cl.max()) + 1
             dfbeta = np.column_stack([np.bincount(cl, weights=dfbeta[:, j], minlength=n_clusters) for j in range(p)])
         else:
             n_clusters = n
-        var = dfbeta.T @ dfbeta
+        var = np.einsum("ij,ik->jk", dfbeta, dfbeta)
     se = np.sqrt(np.diag(var))
     zc = float(stats.norm.ppf(1 - (1 - conf_level) / 2))
     zval = beta / se
