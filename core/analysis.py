@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.dictionary import COLUMNS_BY_NAME, Arm, C
+from core.dictionary import COLUMNS_BY_NAME, Arm, C, Recist
 from core.filters import FilterResult, apply_filters
 from core.population import (
     EVENT,
@@ -38,12 +38,17 @@ from core.spec import AnalysisSpec
 
 #: Times (months) at which survival is reported.
 REPORT_TIMES = (12.0, 24.0, 36.0)
+#: RMST horizon (months), shortened to the shorter follow-up of the two arms.
+RMST_TAU = 36.0
 #: Below these an estimate is marked unreliable.
 MIN_PATIENTS = 10
 MIN_EVENTS = 5
 #: Name of the log-transformed CA19-9 covariate used in propensity models.
 LOG_CA19_9 = "log_ca19_9_baseline"
 LOG_CA19_9_RESTAGING = "log_ca19_9_restaging"
+#: RECIST response enters models as objective response (CR or PR = 1; SD, PD or not evaluable = 0):
+#: no operated patient progressed, so the PD level alone would separate the arms perfectly.
+OBJECTIVE_RESPONSE = "objective_response"
 
 ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
 
@@ -96,7 +101,7 @@ class AnalysisResult:
     risk_table: pd.DataFrame
     hr: Estimate | None
     logrank_p: float
-    rmst: pd.DataFrame | None
+    rmst: survival.RmstDifference | None
     methods: pd.DataFrame
     warnings: tuple[str, ...] = field(default_factory=tuple)
     time_label: str = ""
@@ -132,6 +137,10 @@ def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[p
         if cov == C.CA19_9_BASELINE:
             out[LOG_CA19_9] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
             names.append(LOG_CA19_9)
+        elif cov == C.RECIST:
+            rec = out[cov].astype("object")
+            out[OBJECTIVE_RESPONSE] = np.where(rec.isna(), np.nan, rec.isin([Recist.CR, Recist.PR]).astype(float))
+            names.append(OBJECTIVE_RESPONSE)
         elif cov == C.CA19_9_RESTAGING:
             out[LOG_CA19_9_RESTAGING] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
             names.append(LOG_CA19_9_RESTAGING)
@@ -154,19 +163,11 @@ def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmC
     if n == 0:
         empty = pd.DataFrame(columns=["time", "n_risk", "n_event", "n_censor", "survival", "lower", "upper"])
         return ArmCurve(arm, 0, 0, empty, np.nan, np.nan, np.nan, pd.DataFrame(), False, "no patients")
-    km = survival.kaplan_meier(t, e, weights=weights) if weights is not None else survival.kaplan_meier(t, e)
-    med = survival.median_survival(t, e) if weights is None else _median_from_curve(km)
-    at = survival.survival_at(t, e, list(REPORT_TIMES))
+    km = survival.kaplan_meier(t, e, weights=weights)
+    med = survival.median_survival(t, e, weights=weights)
+    at = survival.survival_at(t, e, list(REPORT_TIMES), weights=weights)
     reason = _unreliable_reason(n, events)
     return ArmCurve(arm, n, events, km, float(med[0]), float(med[1]), float(med[2]), at, not reason, reason)
-
-
-def _median_from_curve(km: pd.DataFrame) -> tuple[float, float, float]:
-    def first_below(col: str) -> float:
-        hit = km.loc[km[col] <= 0.5, "time"]
-        return float(hit.iloc[0]) if len(hit) else float("nan")
-
-    return first_below("survival"), first_below("lower"), first_below("upper")
 
 
 def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
@@ -175,10 +176,9 @@ def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weig
     events = int(frame[EVENT].sum())
     cols = [TREATED] + list(covariates or [])
     try:
-        table = survival.cox(frame, TIME, EVENT, cols, cluster=cluster, weights=weights)
+        table = survival.cox(frame, TIME, EVENT, cols, cluster=cluster, weights=weights).table
     except ValueError as exc:
         return Estimate(method, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc), biased)
-    table = getattr(table, "table", table)
     row = table.loc[TREATED]
     reason = _unreliable_reason(n, events)
     return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
@@ -311,10 +311,9 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
     cp = counting_process(pf)
     n, events = len(pf), int(pf[EVENT].sum())
     try:
-        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row")
+        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row").table
     except ValueError as exc:
         return Estimate(label, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc))
-    table = getattr(table, "table", table)
     row = table.loc["treated"]
     reason = _unreliable_reason(n, events)
     return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
@@ -332,16 +331,15 @@ def _risk_table(matched: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.Index(times, name="time")).T
 
 
-def _rmst(matched: pd.DataFrame) -> pd.DataFrame | None:
+def _rmst(matched: pd.DataFrame) -> survival.RmstDifference | None:
     tmax = [matched.loc[matched[TREATED] == g, TIME].max() for g in (1, 0)]
-    tau = float(min(36.0, *tmax))
+    tau = float(min(RMST_TAU, *tmax))
     if not tau > 0:
         return None
     try:
-        res = survival.rmst_difference(matched[TIME], matched[EVENT], matched[TREATED], tau)
+        return survival.rmst_difference(matched[TIME], matched[EVENT], matched[TREATED], tau)
     except ValueError:
         return None
-    return res if isinstance(res, pd.DataFrame) else pd.DataFrame([res.__dict__] if hasattr(res, "__dict__") else res)
 
 
 __all__ = ["run", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]

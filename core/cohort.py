@@ -244,12 +244,17 @@ def _cells_problems(problems: list[Problem], rows: np.ndarray, col: str, text: p
         problems.append(Problem(int(rows[i]), col, clip(text.iat[i]), message))
 
 
-def _text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Stripped text (object) and the missing mask."""
+def _text(s: pd.Series, categories: tuple[str, ...] | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Stripped text (object) and the missing mask.
+
+    A missing-value token that is also a label of the column (``none`` for POPF, PHLF and
+    vascular resection) is a value there, not a missing cell.
+    """
     s = s.astype(object)
     present = s.notna().to_numpy()
     text = pd.Series(np.where(present, s.astype(str), ""), index=s.index, dtype=object).str.strip()
-    missing = ~present | text.str.lower().isin(MISSING_TOKENS).to_numpy()
+    tokens = MISSING_TOKENS - {c.lower() for c in categories} if categories else MISSING_TOKENS
+    missing = ~present | text.str.lower().isin(tokens).to_numpy()
     return text, missing
 
 
@@ -387,7 +392,7 @@ def _convert(raw: RawTable) -> tuple[_Converted, list[str]]:
             k, uniq = pd.factorize(frame[c.name].astype(object), use_na_sentinel=True)
             uniq_s = pd.Series(list(uniq) + [None], dtype=object)  # the last entry stands for empty cells
             codes[c.name] = np.where(k < 0, len(uniq), k)
-            texts[c.name] = _text(uniq_s)
+            texts[c.name] = _text(uniq_s, c.categories)
     mode, more = _decimal_mode(texts)
     notes += more
     _, mdy_example = _slash_evidence(texts)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core import survival
 from core.dictionary import Arm, C
 
 #: Columns added to an analysis population.
@@ -131,6 +132,10 @@ def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> 
 def counting_process(population: pd.DataFrame) -> pd.DataFrame:
     """Split each patient at surgery into (start, stop] episodes with a time-dependent ``treated``.
 
+    A thin wrapper over :func:`core.survival.split_at_surgery` (checked against R's ``tmerge``)
+    that carries the patient's other columns along. Patients with ``time <= 0`` have no
+    episode and are left out.
+
     Parameters
     ----------
     population : pandas.DataFrame
@@ -139,8 +144,8 @@ def counting_process(population: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``start``, ``stop``, ``event``, ``treated`` and ``row`` (the index label of the
-        patient), plus the other columns of ``population`` repeated per episode.
+        Columns ``start``, ``stop``, ``event``, ``treated`` and ``row`` (position of the patient
+        in ``population``), plus the other columns of ``population`` repeated per episode.
 
     Examples
     --------
@@ -148,26 +153,20 @@ def counting_process(population: pd.DataFrame) -> pd.DataFrame:
     >>> counting_process(df)[["start", "stop", "event", "treated"]].values.tolist()
     [[0.0, 4.0, 0.0, 0.0], [4.0, 10.0, 1.0, 1.0], [0.0, 5.0, 0.0, 0.0]]
     """
-    t = population[TIME].to_numpy(float)
-    s = population[SURGERY_TIME].to_numpy(float)
-    e = population[EVENT].to_numpy(float)
-    # Surgery at time 0 (or before the origin) counts as operated from the start.
-    split = np.isfinite(s) & (s > 0) & (s < t)
-    from_start = np.isfinite(s) & (s <= 0)
-    n = len(population)
-    base = population.reset_index().rename(columns={population.index.name or "index": "row"})
-    first = base.copy()
-    first["start"] = 0.0
-    first["stop"] = np.where(split, s, t)
-    first["event"] = np.where(split, 0.0, e)
-    first["treated"] = np.where(from_start, 1.0, 0.0)
-    second = base.loc[split].copy()
-    second["start"] = s[split]
-    second["stop"] = t[split]
-    second["event"] = e[split]
-    second["treated"] = 1.0
-    out = pd.concat([first, second], ignore_index=True)
-    out["_order"] = np.concatenate([np.arange(n) * 2, np.flatnonzero(split) * 2 + 1])
-    out = out.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    # Drop zero-length first episodes (surgery at time 0 already handled above).
-    return out.loc[out["stop"] > out["start"]].reset_index(drop=True)
+    positive = population[TIME].to_numpy(float) > 0
+    pop = population.loc[positive]
+    episodes = survival.split_at_surgery(
+        pop[TIME].to_numpy(float), pop[EVENT].to_numpy(float), pop[SURGERY_TIME].to_numpy(float),
+        ids=np.arange(len(pop)),
+    )
+    rows = episodes["id"].to_numpy(int)
+    others = pop.drop(columns=[TIME, EVENT, SURGERY_TIME]).iloc[rows].reset_index(drop=True)
+    out = pd.DataFrame({
+        "row": rows,
+        "start": episodes["start"].to_numpy(float),
+        "stop": episodes["stop"].to_numpy(float),
+        "event": episodes["event"].to_numpy(float),
+        "treated": episodes[C.SURGERY].to_numpy(float),
+    })
+    dup = [c for c in others.columns if c in out.columns]
+    return pd.concat([out, others.drop(columns=dup)], axis=1)

@@ -577,3 +577,14 @@ def test_demo_reads_the_shipped_parquet_file(tmp_path, monkeypatch):
     monkeypatch.setattr(cohort_mod, "DEMO_PATH", tmp_path / "absent.parquet")
     with pytest.raises(CohortValidationError):
         demo()
+
+
+def test_none_is_a_label_where_the_dictionary_allows_it():
+    """'none' is a POPF / PHLF / vascular-resection grade, not a missing value, in those columns."""
+    from core.dictionary import C
+
+    data = load(CORPUS / "valid_minimal.csv").data
+    first = data.iloc[0]
+    assert first[C.PHLF] == "none"
+    second = data.iloc[1]
+    assert second[C.VASCULAR_RESECTION] == "none"
