@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import sidebar
+from ui import controls, layout, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -12,8 +12,16 @@ st.set_page_config(
 )
 
 PAGES = {
-    "Study": [
+    "Results": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("pages/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
+        st.Page("pages/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
+        st.Page("pages/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
+    ],
+    "Comparability": [
+        st.Page("pages/cohort.py", title="Cohort (Table 1)", icon=":material/table_chart:", url_path="cohort"),
+        st.Page("pages/matching.py", title="Matching", icon=":material/join_inner:", url_path="matching"),
+        st.Page("pages/method_check.py", title="Method check", icon=":material/verified:", url_path="method-check"),
     ],
     "Data": [
         st.Page("pages/data.py", title="Data & upload", icon=":material/upload_file:", url_path="data"),
@@ -22,5 +30,7 @@ PAGES = {
 }
 
 navigation = st.navigation(PAGES)
+layout.apply_style()
 sidebar.render()
+controls.render(state.active_cohort().data)
 navigation.run()

@@ -342,4 +342,78 @@ def _rmst(matched: pd.DataFrame) -> survival.RmstDifference | None:
         return None
 
 
-__all__ = ["run", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]
+def propensity_scores(result: AnalysisResult) -> pd.DataFrame:
+    """Logit of the propensity score per patient of the analysis population, with arm and match status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``patient_id``, ``distance``, ``treated``, ``matched`` (empty when there was no
+        match); patients dropped for missing covariates are left out.
+    """
+    if result.match is None:
+        return pd.DataFrame(columns=[C.PATIENT_ID, "distance", TREATED, "matched"])
+    pop = result.population
+    out = pd.DataFrame({
+        C.PATIENT_ID: pop[C.PATIENT_ID],
+        "distance": result.match.distance.reindex(pop.index),
+        TREATED: pop[TREATED].astype(int),
+        "matched": pop.index.isin(result.match.matched.index),
+    })
+    return out.dropna(subset=["distance"]).reset_index(drop=True)
+
+
+def pair_table(result: AnalysisResult) -> pd.DataFrame:
+    """Matched pairs with patient ids and propensity scores (logit), one row per treated-control link.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pair``, ``round``, ``surgery_patient``, ``chemotherapy_patient``,
+        ``surgery_logit``, ``chemotherapy_logit``, ``difference``.
+    """
+    if result.match is None or result.match.empty:
+        return pd.DataFrame(columns=["pair", "round", "surgery_patient", "chemotherapy_patient", "surgery_logit",
+                                     "chemotherapy_logit", "difference"])
+    pairs = result.match.pairs()
+    ids = result.population[C.PATIENT_ID]
+    return pd.DataFrame({
+        "pair": pairs["subclass"].to_numpy(),
+        "round": pairs["round"].to_numpy(),
+        "surgery_patient": ids.loc[pairs["treated_id"]].to_numpy(),
+        "chemotherapy_patient": ids.loc[pairs["control_id"]].to_numpy(),
+        "surgery_logit": pairs["treated_distance"].to_numpy(),
+        "chemotherapy_logit": pairs["control_distance"].to_numpy(),
+        "difference": pairs["difference"].to_numpy(),
+    })
+
+
+def matching_card(result: AnalysisResult) -> dict[str, str]:
+    """The facts of the match in words: model, caliper (SD and logit units), order, counts.
+
+    Returns
+    -------
+    dict of str to str
+        Ordered label -> value, empty when there was no match.
+    """
+    m = result.match
+    if m is None:
+        return {}
+    s = result.spec
+    cal = "none" if s.caliper is None else f"{s.caliper:g} SD of the logit = {m.caliper_logit:.4f} logit units"
+    from core.dictionary import label  # local import keeps the module header short
+
+    return {
+        "Propensity model": "logistic regression (unpenalised) on " + ", ".join(label(c) for c in s.covariates),
+        "Distance": "logit of the propensity score (MatchIt: distance = 'glm', link = 'linear.logit')",
+        "Method": f"nearest neighbour 1:{s.ratio}, {'with' if s.replace else 'without'} replacement",
+        "Caliper": cal,
+        "Order": {"largest": "descending score", "smallest": "ascending score", "data": "data order"}[s.order],
+        "Exact matching": "centre" if s.exact_centre else "none",
+        "Surgery: matched / unmatched": f"{m.n_treated_matched} / {m.n_treated_unmatched}",
+        "Chemotherapy: matched / unmatched": f"{m.n_control_matched} / {m.n_control_unmatched}",
+        "Dropped for missing covariates": str(m.n_dropped_missing),
+    }
+
+
+__all__ = ["run", "propensity_scores", "pair_table", "matching_card", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]

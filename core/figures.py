@@ -355,3 +355,61 @@ def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: s
     fig.update_xaxes(type="log", title_text=x_title)
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return base_layout(fig, height=max(300, 34 * len(labels) + 120), large=large)
+
+
+def flow_figure(flow: pd.DataFrame, *, large: bool = False) -> go.Figure:
+    """Flow diagram of patient numbers per arm, one box per step, top to bottom.
+
+    Parameters
+    ----------
+    flow : pandas.DataFrame
+        Columns ``step``, ``surgery``, ``chemotherapy`` (as ``AnalysisResult.flow``).
+    large : bool
+        Presentation mode.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"step": ["Cohort", "Matched"], "surgery": [45, 30], "chemotherapy": [45, 30]})
+    >>> [a.text for a in flow_figure(f).layout.annotations if a.text and a.text.startswith("<b>4")]
+    ['<b>45</b>', '<b>45</b>']
+    """
+    n = len(flow)
+    fig = go.Figure()
+    size = 17 if large else 13
+    for i, row in enumerate(flow.itertuples(index=False)):
+        y = n - 1 - i
+        fig.add_shape(type="rect", x0=0.0, x1=0.36, y0=y - 0.36, y1=y + 0.36, line={"color": "#CBD5E1"},
+                      fillcolor="#F8FAFC")
+        fig.add_annotation(x=0.18, y=y, text=_wrap(str(row.step), 42), showarrow=False, font={"size": size - 1})
+        for x, arm, value in ((0.52, Arm.SURGERY, row.surgery), (0.82, Arm.CHEMOTHERAPY, row.chemotherapy)):
+            fig.add_shape(type="rect", x0=x - 0.11, x1=x + 0.11, y0=y - 0.36, y1=y + 0.36,
+                          line={"color": ARM_COLOURS[arm], "width": 2}, fillcolor=_rgba(ARM_COLOURS[arm], 0.08))
+            fig.add_annotation(x=x, y=y, text=f"<b>{int(value)}</b>", showarrow=False,
+                               font={"size": size + 3, "color": ARM_COLOURS[arm]})
+            if i > 0:
+                fig.add_annotation(x=x, y=y + 0.37, ax=x, ay=y + 0.63, xref="x", yref="y", axref="x", ayref="y",
+                                   showarrow=True, arrowhead=2, arrowcolor="#94A3B8", text="")
+    for x, arm in ((0.52, Arm.SURGERY), (0.82, Arm.CHEMOTHERAPY)):
+        fig.add_annotation(x=x, y=n - 0.45, text=f"<b>{ARM_LABELS[arm]}</b>", showarrow=False, yanchor="bottom",
+                           font={"size": size, "color": ARM_COLOURS[arm]})
+    fig.update_xaxes(visible=False, range=[-0.01, 0.95])
+    fig.update_yaxes(visible=False, range=[-0.5, n])
+    base_layout(fig, height=90 * n + 60, large=large)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + len(w) + 1 > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import analysis, subgroups
+from core import analysis
 from core.cohort import Cohort
 from core.spec import AnalysisSpec
 from ui import state
@@ -35,11 +35,15 @@ def result(spec: AnalysisSpec) -> analysis.AnalysisResult:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _subgroups_shared(sha256: str, spec: AnalysisSpec, _cohort: Cohort):
+    from core import subgroups
+
     return subgroups.subgroup_table(_cohort, spec)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, scope="session")
 def _subgroups_session(sha256: str, spec: AnalysisSpec, _cohort: Cohort):
+    from core import subgroups
+
     return subgroups.subgroup_table(_cohort, spec)
 
 

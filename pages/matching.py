@@ -1,0 +1,50 @@
+"""Matching: propensity-score overlap, covariate balance and the list of pairs."""
+
+import pandas as pd
+import streamlit as st
+
+from core import analysis, figures
+from ui import compute, controls, layout
+
+spec = controls.current_spec()
+res = compute.result(spec)
+large = layout.presentation()
+
+layout.header("Matching", spec, subtitle="Propensity-score model, overlap and balance of the matched comparison")
+layout.warnings(res.warnings)
+
+card = analysis.matching_card(res)
+if not card:
+    st.info("No propensity model could be fitted for these filters and settings: see the warning above.")
+    st.stop()
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Provenance of the match")
+    st.dataframe(pd.DataFrame({"": list(card), "value": list(card.values())}), hide_index=True, width="stretch")
+with right:
+    st.subheader("Overlap of propensity scores")
+    scores = analysis.propensity_scores(res)
+    st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", config={"displaylogo": False},
+                    key="matching_overlap")
+
+st.subheader("Covariate balance")
+if res.balance is not None and len(res.balance):
+    st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", config={"displaylogo": False},
+                    key="matching_love")
+    st.caption(
+        "Standardised mean difference: difference in means (proportions for categories) divided by the standard "
+        "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "
+        "|SMD| < 0.1 is the usual threshold for good balance."
+    )
+    st.dataframe(res.balance, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in res.balance.columns})
+else:
+    st.info("No matched sample: balance cannot be assessed.")
+
+st.subheader("Matched pairs")
+pairs = analysis.pair_table(res)
+st.dataframe(pairs, hide_index=True, width="stretch", height=320,
+             column_config={c: st.column_config.NumberColumn(format="%.3f")
+                            for c in ("surgery_logit", "chemotherapy_logit", "difference")})
+layout.provenance_card(spec)

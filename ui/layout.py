@@ -1,0 +1,99 @@
+"""Page furniture shared by all pages: header with the active-filter strip, presentation mode,
+warnings, the copy-link control and the provenance card."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import provenance as prov_mod
+from core.dictionary import DICTIONARY_VERSION
+from core.spec import AnalysisSpec
+from ui import state
+
+PRESENT_KEY = "present"
+
+# Static CSS only (no user-supplied text is ever placed in HTML).
+_PRESENTATION_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] { display: none; }
+[data-testid="stMetricValue"] { font-size: 3rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.2rem; }
+.block-container { padding-top: 1.5rem; max-width: 100%; }
+h1 { font-size: 2.6rem !important; }
+</style>
+"""
+_BASE_CSS = """
+<style>
+[data-testid="stMetricValue"] { font-variant-numeric: tabular-nums; }
+.block-container { padding-top: 2.2rem; }
+</style>
+"""
+
+
+def presentation() -> bool:
+    """Whether presentation mode is on (kept in the URL as ``present=1``)."""
+    return st.query_params.get(PRESENT_KEY) == "1"
+
+
+def set_presentation(on: bool) -> None:
+    if on:
+        st.query_params[PRESENT_KEY] = "1"
+    elif PRESENT_KEY in st.query_params:
+        del st.query_params[PRESENT_KEY]
+
+
+def apply_style() -> None:
+    """Inject the house CSS, and the projector CSS in presentation mode."""
+    st.markdown(_BASE_CSS, unsafe_allow_html=True)
+    if presentation():
+        st.markdown(_PRESENTATION_CSS, unsafe_allow_html=True)
+
+
+def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> None:
+    """Page title, the presentation toggle and a strip of the active filters."""
+    left, right = st.columns([5, 1])
+    with left:
+        st.title(title)
+        if subtitle:
+            st.caption(subtitle)
+    with right:
+        on = st.toggle("Presentation", value=presentation(), key=f"present_{title}",
+                       help="Large fonts, thick lines, controls hidden: for a projector.")
+        if on != presentation():
+            set_presentation(on)
+            st.rerun()
+    filters = spec.filters_in_words()
+    strip = " · ".join(filters) if filters else "No filters: whole cohort"
+    cohort_name = "synthetic demo cohort" if state.is_demo() else "uploaded cohort"
+    st.info(f"**{cohort_name}** · {strip} · {spec.settings_in_words()[1]}", icon=":material/filter_alt:")
+
+
+def warnings(items: tuple[str, ...] | list[str]) -> None:
+    """Plain-language warnings of an analysis."""
+    for w in items:
+        st.warning(w, icon=":material/warning:")
+
+
+def view_url(spec: AnalysisSpec) -> str:
+    """The shareable URL of the current view."""
+    base = str(st.context.url or "").split("?")[0]
+    return prov_mod.view_url(spec, base)
+
+
+def copy_link(spec: AnalysisSpec) -> None:
+    """A copy-link control: the full URL of this view, in a code box with a copy button."""
+    with st.popover("Share this view", icon=":material/link:"):
+        st.caption("Anyone with access to the app who opens this link sees the same filters, settings and numbers.")
+        st.code(view_url(spec), language=None, wrap_lines=True)
+
+
+def provenance_card(spec: AnalysisSpec) -> None:
+    """How this was computed: data, view, settings, software."""
+    cohort = state.active_cohort()
+    prov = prov_mod.provenance(
+        spec, cohort_sha256=cohort.sha256, dictionary_version=DICTIONARY_VERSION, url=view_url(spec).split("?")[0],
+        source_name="synthetic demo cohort" if state.is_demo() else cohort.source_name,
+    )
+    with st.expander("How this was computed (provenance)", icon=":material/info:"):
+        st.text(prov_mod.provenance_text(prov))
