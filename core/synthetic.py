@@ -533,7 +533,7 @@ def _build(n_surgery: int, n_chemotherapy: int, seed: int, n_centres: int, cal: 
     # -- RECIST as recorded: not evaluable if dead before restaging ----------------------------------
     recist_obs = np.where(~op & (t <= r), 4, g["recist"])
     # -- chemotherapy ------------------------------------------------------------------------------------
-    duration = np.where(op, np.maximum(s_safe - 1.0, 1.0), np.minimum(np.minimum(prog_ctl, t), 18.0))
+    duration = np.where(op, np.maximum(s_safe - 1.0, 1.0), np.minimum(np.minimum(prog_ctl, t), 9.0))
     cycles = np.clip(np.rint(duration * _CYCLES_PER_MONTH[g["regimen"]] * rng.uniform(0.7, 1.0, n)), 1, 40).astype(np.int64)
 
     # -- surgery details (operated only) -------------------------------------------------------------------
