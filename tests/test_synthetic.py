@@ -348,6 +348,10 @@ def test_source_population(source):
     assert op["recist"].isin([Recist.PR, Recist.CR]).mean() > 0.7
     assert (op["regimen"] == Regimen.FOLFIRINOX).mean() > 0.65
     assert (op["mets_group"] == 2).mean() < 0.2
+    # a centre effect on selection: shares operated differ between centres far beyond binomial noise
+    by_centre = source.groupby("centre")["operated"].agg(["mean", "size"])
+    assert len(by_centre) == 8 and by_centre["size"].min() > 5000
+    assert by_centre["mean"].max() - by_centre["mean"].min() > 0.04  # binomial SD of a share here < 0.005
 
 
 @pytest.fixture(scope="module")
