@@ -78,7 +78,12 @@ def warnings(items: tuple[str, ...] | list[str]) -> None:
 def view_url(spec: AnalysisSpec) -> str:
     """The shareable URL of the current view."""
     base = str(st.context.url or "").split("?")[0]
-    return prov_mod.view_url(spec, base)
+    if not base.startswith(("http://", "https://")):
+        base = "http://localhost:8501/"  # AppTest and bare runs have no browser URL
+    query = prov_mod.view_url(spec, base)
+    if presentation():
+        query += ("&" if "?" in query else "?") + f"{PRESENT_KEY}=1"
+    return query
 
 
 def copy_link(spec: AnalysisSpec) -> None:
