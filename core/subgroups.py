@@ -17,7 +17,9 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
    set belongs to the procedure subgroup of its *operated* patient: its controls follow it.
    With replacement, a control matched to operated patients of several procedures is split
    into one row per procedure, its matching weight shared out in proportion to the matches
-   (the split rows add up to its weight in the main analysis; clustered on the patient).
+   (the split rows add up to its weight in the main analysis; clustered on the patient). Such
+   a control then appears twice in the interaction model, and Efron's tie correction counts
+   its two rows as two tied deaths (R does the same with the same rows).
    In a landmark population some controls are patients operated *after* the landmark; their
    own procedure is ignored.
 4. **Estimate per subgroup**: Cox model ``Surv(time, event) ~ treated`` within the subgroup,
@@ -51,7 +53,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -105,7 +107,7 @@ EXPLORATORY = ("Subgroup hazard ratios and interaction tests are exploratory: ma
                "no adjustment for multiplicity.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InteractionTest:
     """Robust Wald test that the treatment effect is the same in every level of a subgroup variable.
 
@@ -122,8 +124,8 @@ class InteractionTest:
         Interaction coefficients (log hazard-ratio differences from the reference level).
     var : numpy.ndarray
         Their robust covariance matrix.
-    note : str
-        Levels left out and why, or why no test was computed.
+    fit : core.survival.CoxResult
+        The whole interaction model (terms ``treated``, ``group:<level>``, ``treated:<level>``).
     """
 
     chi2: float
@@ -131,9 +133,9 @@ class InteractionTest:
     p: float
     levels: tuple[str, ...]
     terms: tuple[str, ...]
-    coef: np.ndarray
-    var: np.ndarray
-    note: str = ""
+    coef: np.ndarray = field(repr=False)
+    var: np.ndarray = field(repr=False)
+    fit: survival.CoxResult = field(repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,7 +283,7 @@ def interaction_wald(
     v = np.asarray(fit.var, float)[k:, k:]
     chi2 = float(b @ np.linalg.solve(v, b))
     df = len(b)
-    return InteractionTest(chi2, df, float(stats.chi2.sf(chi2, df)), tuple(present), tuple(inter), b, v)
+    return InteractionTest(chi2, df, float(stats.chi2.sf(chi2, df)), tuple(present), tuple(inter), b, v, fit)
 
 
 # ============================================================================ subgroup frames

@@ -56,6 +56,10 @@ def test_interaction_wald_matches_r(case):
     res = sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, weights=sg.WEIGHT if case == "replace" else None,
                               levels=ref["levels"])
     assert res.levels == tuple(ref["levels"])
+    # The whole model, term by term in R's order (treated, group main effects, interactions).
+    np.testing.assert_allclose(res.fit.coef, ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose(res.fit.var, np.array(ref["var"]), rtol=RTOL, atol=1e-12)
+    assert len(res.fit.terms) == len(ref["terms"])
     assert res.df == ref["df"]
     np.testing.assert_allclose(res.coef, ref["interaction_coef"], rtol=RTOL)
     np.testing.assert_allclose(res.var, np.array(ref["interaction_var"]), rtol=RTOL)
