@@ -29,6 +29,8 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
    :data:`core.analysis.MIN_EVENTS` events in total gets **no estimate**: HR, limits and p are
    NaN, ``reliable`` is False and ``reason`` says why (patient and event counts stay visible).
    A subgroup without events in one arm or without one of the arms has no estimate either.
+   The *Overall* row follows the same rule (per arm), so it can be stricter than the main
+   view, whose rule counts patients and events over both arms.
 6. **Interaction test** (exploratory, labelled so): Cox model on the matched sample with
    ``treated * subgroup`` terms, robust variance clustered as above, Wald chi-square of the
    interaction terms ``b' V^-1 b`` with ``V`` the robust covariance (R: ``coxph(Surv(time,
