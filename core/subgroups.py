@@ -1,0 +1,457 @@
+"""Subgroup hazard ratios of surgery vs chemotherapy for the forest plot (exploratory).
+
+Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
+
+1. **Match once.** The population (landmark or naive, from the spec) and the propensity match
+   are exactly those of :func:`core.analysis.run` for the same spec, so the *Overall* row equals
+   the main matched hazard ratio. Subgroups are *not* re-matched: each subgroup is a part of the
+   one matched sample, which keeps every subgroup on the same footing and avoids a separate
+   (and unstable) propensity model per subgroup of a few patients.
+2. **Subgroup membership.** For patient characteristics known in both arms (metastasis group,
+   regimen, resectability, RECIST response) every matched patient belongs to the subgroup of
+   *its own* value; a pair whose two members differ is split across two subgroups, and the
+   robust variance is still clustered on the matched pair (``subclass``; on the patient when
+   matching with replacement, as in the main analysis). Matching weights are kept.
+3. **Pancreatic procedure** exists only for operated patients. As with the dashboard's
+   procedure filter (operated patients with that procedure against *all* controls), a matched
+   set belongs to the procedure subgroup of its *operated* patient: its controls follow it.
+   With replacement, a control matched to operated patients of several procedures is split
+   into one row per procedure, its matching weight shared out in proportion to the matches
+   (the split rows add up to its weight in the main analysis; clustered on the patient). Such
+   a control then appears twice in the interaction model, and Efron's tie correction counts
+   its two rows as two tied deaths (R does the same with the same rows).
+   In a landmark population some controls are patients operated *after* the landmark; their
+   own procedure is ignored.
+4. **Estimate per subgroup**: Cox model ``Surv(time, event) ~ treated`` within the subgroup,
+   Efron ties, robust variance clustered as in the main analysis.
+5. **Small numbers** (domain.md §5.5): a subgroup with fewer than
+   :data:`core.analysis.MIN_PATIENTS` patients in either arm or fewer than
+   :data:`core.analysis.MIN_EVENTS` events in total gets **no estimate**: HR, limits and p are
+   NaN, ``reliable`` is False and ``reason`` says why (patient and event counts stay visible).
+   A subgroup without events in one arm or without one of the arms has no estimate either.
+   The *Overall* row follows the same rule (per arm), so it can be stricter than the main
+   view, whose rule counts patients and events over both arms.
+6. **Interaction test** (exploratory, labelled so): Cox model on the matched sample with
+   ``treated * subgroup`` terms, robust variance clustered as above, Wald chi-square of the
+   interaction terms ``b' V^-1 b`` with ``V`` the robust covariance (R: ``coxph(Surv(time,
+   event) ~ treated * group, cluster = subclass)``, then the Wald test from ``vcov(fit)``;
+   checked in ``tests/test_subgroups.py``). Only subgroups that have an estimate (rule 5) enter
+   the test, so it never rests on a subgroup of 3 patients; fewer than two such subgroups, no
+   test. The left-out subgroups are listed in the note. The
+   interaction model has one baseline hazard with proportional subgroup effects, so its
+   per-subgroup hazard ratios can differ slightly from the separate fits of the table.
+
+Examples
+--------
+>>> from core import cohort
+>>> from core.spec import AnalysisSpec
+>>> res = subgroup_table(cohort.demo(), AnalysisSpec())
+>>> res.table.loc[0, "dimension"]
+'Overall'
+>>> sorted(set(res.table["dimension"]) - {"Overall"})
+['Metastasis group', 'Pancreatic procedure', 'RECIST response', 'Regimen', 'Resectability']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from core import survival
+from core.analysis import MIN_EVENTS, MIN_PATIENTS, Estimate, _matched_comparison
+from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
+from core.filters import apply_filters
+from core.population import EVENT, TIME, TREATED, landmark_population, naive_population
+from core.spec import AnalysisSpec
+
+#: Column of the analysis frames holding the subgroup level.
+GROUP = "subgroup"
+#: Column of the analysis frames holding the cluster id and the case weight.
+CLUSTER = "cluster"
+WEIGHT = "weight"
+
+#: How a subgroup is assigned: the patient's own value, or the value of the matched set's operated patient.
+OWN = "own"
+TREATED_UNIT = "treated_unit"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One subgroup variable of the forest plot."""
+
+    column: str
+    label: str
+    levels: tuple[str, ...]
+    assign: str = OWN
+
+
+#: Subgroup variables in forest-plot order.
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension(C.METS_GROUP, "Metastasis group", MetsGroup.ALL),
+    Dimension(C.CHEMO_REGIMEN, "Regimen", Regimen.ALL),
+    Dimension(C.PANCREATIC_PROCEDURE, "Pancreatic procedure", Pancreatic.ALL, TREATED_UNIT),
+    Dimension(C.RESECTABILITY, "Resectability", Resectability.ALL),
+    Dimension(C.RECIST, "RECIST response", Recist.ALL),
+)
+DIMENSIONS_BY_COLUMN: dict[str, Dimension] = {d.column: d for d in DIMENSIONS}
+
+TABLE_COLUMNS = [
+    "dimension", "subgroup", "label", "n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy",
+    "hr", "lower", "upper", "p", "reliable", "reason",
+]
+INTERACTION_COLUMNS = ["dimension", "chi2", "df", "p", "levels", "note"]
+
+EXPLORATORY = ("Subgroup hazard ratios and interaction tests are exploratory: many comparisons on few patients, "
+               "no adjustment for multiplicity.")
+
+
+@dataclass(frozen=True, eq=False)
+class InteractionTest:
+    """Robust Wald test that the treatment effect is the same in every level of a subgroup variable.
+
+    Attributes
+    ----------
+    chi2, df, p : float, int, float
+        Wald chi-square of the interaction terms, its degrees of freedom and p-value (NaN when
+        not computable, see ``note``).
+    levels : tuple of str
+        Levels in the model, the first being the reference.
+    terms : tuple of str
+        Interaction term names (``treated:<level>``), in model order.
+    coef : numpy.ndarray
+        Interaction coefficients (log hazard-ratio differences from the reference level).
+    var : numpy.ndarray
+        Their robust covariance matrix.
+    fit : core.survival.CoxResult
+        The whole interaction model (terms ``treated``, ``group:<level>``, ``treated:<level>``).
+    """
+
+    chi2: float
+    df: int
+    p: float
+    levels: tuple[str, ...]
+    terms: tuple[str, ...]
+    coef: np.ndarray = field(repr=False)
+    var: np.ndarray = field(repr=False)
+    fit: survival.CoxResult = field(repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class SubgroupResult:
+    """Forest-plot table of one analysis spec.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per subgroup (first row ``Overall``), columns :data:`TABLE_COLUMNS`.
+    overall : core.analysis.Estimate or None
+        The matched hazard ratio of the whole matched sample (as in :func:`core.analysis.run`).
+    interactions : pandas.DataFrame
+        One row per subgroup variable, columns :data:`INTERACTION_COLUMNS` (exploratory).
+    notes : tuple of str
+        How the estimates were made, and anything the reader must know.
+    """
+
+    table: pd.DataFrame
+    overall: Estimate | None
+    interactions: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+# ============================================================================ estimation helpers
+def _reason(n_s: int, n_c: int, e_s: int, e_c: int) -> str:
+    reasons = []
+    for n, arm in ((n_s, "surgery"), (n_c, "chemotherapy")):
+        if n == 0:
+            reasons.append(f"no {arm} patients")
+        elif n < MIN_PATIENTS:
+            reasons.append(f"only {n} {arm} patients (fewer than {MIN_PATIENTS})")
+    if e_s + e_c < MIN_EVENTS:
+        reasons.append(f"only {e_s + e_c} events (fewer than {MIN_EVENTS})")
+    for n, e, arm in ((n_s, e_s, "surgery"), (n_c, e_c, "chemotherapy")):
+        if n > 0 and e == 0:
+            reasons.append(f"no events in the {arm} arm")
+    return "; ".join(reasons)
+
+
+def _estimate_row(frame: pd.DataFrame, *, weighted: bool) -> dict[str, object]:
+    """Counts and the within-subgroup matched HR of one subgroup frame (see module notes)."""
+    treated = frame[TREATED].to_numpy(float) == 1
+    event = frame[EVENT].to_numpy(float) == 1
+    # A control split over several procedure rows (replacement) is counted once.
+    ids = frame[C.PATIENT_ID].to_numpy()
+    n_s, n_c = len(pd.unique(ids[treated])), len(pd.unique(ids[~treated]))
+    ev = frame.loc[event, [C.PATIENT_ID, TREATED]].drop_duplicates()
+    e_s, e_c = int((ev[TREATED] == 1).sum()), int((ev[TREATED] == 0).sum())
+    row: dict[str, object] = {"n_surgery": n_s, "n_chemotherapy": n_c, "events_surgery": e_s,
+                              "events_chemotherapy": e_c, "hr": np.nan, "lower": np.nan, "upper": np.nan,
+                              "p": np.nan}
+    reason = _reason(n_s, n_c, e_s, e_c)
+    if not reason:
+        try:
+            fit = survival.cox(frame, TIME, EVENT, [TREATED], cluster=CLUSTER, weights=WEIGHT if weighted else None,
+                               robust=True)
+        except ValueError as exc:
+            reason = f"no estimate: {exc}"
+        else:
+            r = fit.table.loc[TREATED]
+            row.update(hr=float(r["hr"]), lower=float(r["lower"]), upper=float(r["upper"]), p=float(r["p"]))
+    row["reliable"] = not reason
+    row["reason"] = reason
+    return row
+
+
+def interaction_wald(
+    frame: pd.DataFrame,
+    *,
+    group: str,
+    cluster: str,
+    time: str = TIME,
+    event: str = EVENT,
+    treated: str = TREATED,
+    weights: str | None = None,
+    levels: Sequence[str] | None = None,
+) -> InteractionTest:
+    """Robust Wald test of the ``treated x group`` interaction in a Cox model.
+
+    Fits ``Surv(time, event) ~ treated * group`` (Efron ties, robust variance clustered on
+    ``cluster``, optional case weights) and tests that all interaction coefficients are zero:
+    ``chi2 = b' V^-1 b`` with ``V`` their robust covariance, ``df`` = number of terms. This is
+    what R gives with ``coxph(..., cluster = )`` and the Wald test computed from ``vcov(fit)``
+    (``anova`` would not use the robust variance).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Matched sample, one row per patient (or per patient and subgroup, see the module notes).
+    group : str
+        Column of subgroup levels (rows with a missing level must be removed first).
+    cluster : str
+        Column of cluster ids (matched pair, or patient).
+    time, event, treated : str
+        Follow-up time, 0/1 event and 0/1 treatment columns.
+    weights : str, optional
+        Column of case weights.
+    levels : sequence of str, optional
+        Levels in model order (first = reference); default: sorted distinct values.
+
+    Returns
+    -------
+    InteractionTest
+
+    Raises
+    ------
+    ValueError
+        Fewer than two levels, missing levels, or a model that cannot be fitted.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"time": [5, 8, 3, 9, 2, 7, 4, 6, 1, 10, 12, 11],
+    ...                    "event": [1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1],
+    ...                    "treated": [1, 0] * 6, "g": ["a"] * 6 + ["b"] * 6, "pair": np.repeat(np.arange(6), 2)})
+    >>> res = interaction_wald(df, group="g", cluster="pair")
+    >>> res.terms, res.df, round(res.chi2, 4)
+    (('treated:b',), 1, 0.9419)
+    """
+    for col in (time, event, treated, group, cluster) + ((weights,) if weights else ()):
+        if col not in frame.columns:
+            raise ValueError(f"column {col!r} is not in the frame")
+    g = frame[group].astype("object")
+    if g.isna().any():
+        raise ValueError(f"{int(g.isna().sum())} row(s) have no {group!r} level; remove them first")
+    present = sorted(pd.unique(g)) if levels is None else [lv for lv in levels if (g == lv).any()]
+    if levels is not None and not g.isin(list(levels)).all():
+        raise ValueError(f"{group!r} has levels outside `levels`")
+    if len(present) < 2:
+        raise ValueError("an interaction test needs at least two subgroup levels")
+    data = pd.DataFrame({"t": frame[time].to_numpy(float), "e": frame[event].to_numpy(float),
+                         "treated": frame[treated].to_numpy(float), "cl": frame[cluster].to_numpy()})
+    if weights:
+        data["w"] = frame[weights].to_numpy(float)
+    main = [f"group:{lv}" for lv in present[1:]]
+    inter = [f"treated:{lv}" for lv in present[1:]]
+    for lv, m, i in zip(present[1:], main, inter, strict=True):
+        ind = (g == lv).to_numpy(float)
+        data[m] = ind
+        data[i] = ind * data["treated"].to_numpy()
+    fit = survival.cox(data, "t", "e", ["treated", *main, *inter], cluster="cl", weights="w" if weights else None,
+                       robust=True)
+    k = 1 + len(main)
+    b = np.asarray(fit.coef, float)[k:]
+    v = np.asarray(fit.var, float)[k:, k:]
+    chi2 = float(b @ np.linalg.solve(v, b))
+    df = len(b)
+    return InteractionTest(chi2, df, float(stats.chi2.sf(chi2, df)), tuple(present), tuple(inter), b, v, fit)
+
+
+# ============================================================================ subgroup frames
+def _by_treated_unit(matched: pd.DataFrame, pairs: pd.DataFrame, column: str, *, replace: bool) -> pd.DataFrame:
+    """Matched rows labelled with the value of ``column`` of their matched set's operated patient.
+
+    Without replacement each control belongs to one matched set (``subclass``). With
+    replacement a control is split into one row per level of its operated matches, its weight
+    shared in proportion to the sum of ``1/k`` (k = controls of that operated patient) over
+    its matches, as MatchIt's ATT weights are built.
+    """
+    value = matched[column].astype("object")
+    treated = matched[TREATED].to_numpy(float) == 1
+    t_rows = matched.loc[treated].copy()
+    t_rows[GROUP] = value[treated]
+    c_rows = matched.loc[~treated]
+    if not replace:
+        level_of_set = pd.Series(t_rows[GROUP].to_numpy(), index=t_rows["subclass"].to_numpy())
+        c = c_rows.copy()
+        c[GROUP] = level_of_set.reindex(c["subclass"].to_numpy()).to_numpy()
+        return pd.concat([t_rows, c])
+    p = pairs[["treated_id", "control_id"]].copy()
+    p["share"] = 1.0 / p.groupby("treated_id")["treated_id"].transform("size")
+    p[GROUP] = value.reindex(p["treated_id"]).to_numpy()
+    p = p.groupby(["control_id", GROUP], sort=False, dropna=False)["share"].sum().reset_index()
+    p["share"] /= p.groupby("control_id")["share"].transform("sum")
+    c = c_rows.loc[p["control_id"]].copy()
+    c[WEIGHT] = c[WEIGHT].to_numpy() * p["share"].to_numpy()
+    c[GROUP] = p[GROUP].to_numpy()
+    return pd.concat([t_rows, c])
+
+
+def _analysis_frame(matched: pd.DataFrame, *, replace: bool) -> pd.DataFrame:
+    out = matched.copy()
+    out[CLUSTER] = out[C.PATIENT_ID] if replace else out["subclass"]
+    out[WEIGHT] = out["weights"].astype(float)
+    return out
+
+
+# ============================================================================ public entry point
+def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | None = None) -> SubgroupResult:
+    """Matched hazard ratios of surgery vs chemotherapy by subgroup, for the forest plot.
+
+    See the module docstring for the method (match once, estimate within subgroups of the
+    matched sample, robust variance clustered on the pair, reliability rule, interaction test).
+
+    Parameters
+    ----------
+    cohort : core.cohort.Cohort
+        Validated cohort.
+    spec : AnalysisSpec
+        Filters and settings; the same population and match as :func:`core.analysis.run`.
+        With ``method="time_dependent"`` the landmark-matched sample is used (as for the
+        curves of the main view).
+    dimensions : sequence of str, optional
+        Dictionary columns of the subgroup variables to show (default: all of
+        :data:`DIMENSIONS`, in that order).
+
+    Returns
+    -------
+    SubgroupResult
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is not an :class:`AnalysisSpec` or a dimension is unknown.
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> res = subgroup_table(cohort.demo(), AnalysisSpec(), dimensions=[C.RESECTABILITY])
+    >>> res.table["subgroup"].tolist()
+    ['All matched patients', 'resectable', 'borderline']
+    >>> bool(res.table.loc[0, "hr"] == res.overall.hr)
+    True
+    """
+    if not isinstance(spec, AnalysisSpec):
+        raise ValueError("spec must be an AnalysisSpec")
+    dims = DIMENSIONS if dimensions is None else tuple(_dimension(d) for d in dimensions)
+    notes = [EXPLORATORY]
+    empty = SubgroupResult(pd.DataFrame(columns=TABLE_COLUMNS), None, pd.DataFrame(columns=INTERACTION_COLUMNS), ())
+    if spec.endpoint != "os":
+        notes.append("Recurrence-free survival exists only after surgery: there is no between-arm subgroup "
+                     "comparison for it (domain.md §5.2).")
+        return SubgroupResult(empty.table, None, empty.interactions, tuple(notes))
+
+    data = apply_filters(cohort.data, spec).data
+    if spec.method == "naive":
+        population = naive_population(data, origin=spec.origin)
+        label = "Naive, propensity-matched (biased)"
+        notes.append("Naive population: the time before surgery counts as surgery time (immortal time), so every "
+                     "hazard ratio here favours surgery.")
+    else:
+        population = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months)
+        label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
+        if spec.method == "time_dependent":
+            notes.append("Subgroups use the landmark-matched sample (as the curves); the main view's hazard ratio "
+                         "comes from the time-dependent Cox model.")
+    m, matched, overall = _matched_comparison(population, spec, label, biased=spec.method == "naive")
+    if matched is None:
+        notes.append(f"No matched comparison: {overall.reason}")
+        return SubgroupResult(empty.table, overall, empty.interactions, tuple(notes))
+
+    weighted = spec.replace or spec.ratio > 1
+    frame = _analysis_frame(matched, replace=spec.replace)
+    notes.append(
+        "Matched once in the whole filtered population; each subgroup is part of that matched sample (no "
+        "re-matching). Patients belong to the subgroup of their own value; robust variance clustered on the "
+        + ("patient (matching with replacement)" if spec.replace else "matched set") + ".")
+    notes.append("Pancreatic procedure: a matched set belongs to the subgroup of its operated patient; its controls "
+                 "(who had no operation, or one after the landmark) follow it.")
+    notes.append(f"No estimate (HR shown as empty) when an arm has fewer than {MIN_PATIENTS} patients or there are "
+                 f"fewer than {MIN_EVENTS} events.")
+
+    rows = [{"dimension": "Overall", "subgroup": "All matched patients", "label": "All matched patients",
+             **_estimate_row(frame, weighted=weighted)}]
+    tests = []
+    for dim in dims:
+        if dim.assign == TREATED_UNIT:
+            framed = _by_treated_unit(frame, m.pairs(), dim.column, replace=spec.replace)
+        else:
+            framed = frame.assign(**{GROUP: frame[dim.column].astype("object")})
+        missing = framed[GROUP].isna() | ~framed[GROUP].isin(dim.levels)
+        if missing.any():
+            n_miss = int(pd.unique(framed.loc[missing, C.PATIENT_ID]).size)
+            notes.append(f"{dim.label}: {n_miss} matched patient(s) without a value are left out of its subgroups.")
+        framed = framed.loc[~missing]
+        present = [lv for lv in dim.levels if (framed[GROUP] == lv).any()]
+        dim_rows = [{"dimension": dim.label, "subgroup": lv, "label": f"{dim.label}: {lv}",
+                     **_estimate_row(framed.loc[framed[GROUP] == lv], weighted=weighted)} for lv in present]
+        rows.extend(dim_rows)
+        tests.append(_interaction_row(dim, framed, dim_rows, weighted=weighted))
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table["reliable"] = table["reliable"].astype(bool)
+    interactions = pd.DataFrame(tests, columns=INTERACTION_COLUMNS)
+    return SubgroupResult(table, overall, interactions, tuple(notes))
+
+
+def _dimension(name: str) -> Dimension:
+    if name not in DIMENSIONS_BY_COLUMN:
+        raise ValueError(f"unknown subgroup variable {name!r}; choose from {', '.join(DIMENSIONS_BY_COLUMN)}")
+    return DIMENSIONS_BY_COLUMN[name]
+
+
+def _interaction_row(dim: Dimension, framed: pd.DataFrame, rows: list[dict[str, object]], *,
+                     weighted: bool) -> dict[str, object]:
+    usable = [str(r["subgroup"]) for r in rows if r["reliable"]]
+    left_out = [str(r["subgroup"]) for r in rows if not r["reliable"]]
+    notes = ["exploratory"]
+    if left_out:
+        notes.append("subgroups without an estimate left out: " + ", ".join(left_out))
+    row: dict[str, object] = {"dimension": dim.label, "chi2": np.nan, "df": 0, "p": np.nan,
+                              "levels": ", ".join(usable)}
+    if len(usable) < 2:
+        notes.append("not computed: fewer than two subgroups with an estimate")
+    else:
+        part = framed.loc[framed[GROUP].isin(usable)]
+        try:
+            test = interaction_wald(part, group=GROUP, cluster=CLUSTER, weights=WEIGHT if weighted else None,
+                                    levels=usable)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            notes.append(f"not computed: {exc}")
+        else:
+            row.update(chi2=test.chi2, df=test.df, p=test.p)
+    row["note"] = "; ".join(notes)
+    return row
+
+
+__all__ = ["DIMENSIONS", "Dimension", "InteractionTest", "SubgroupResult", "interaction_wald", "subgroup_table"]

@@ -1,0 +1,261 @@
+"""Tests for core.subgroups.
+
+Expected values come from R's ``survival`` 3.5.3 (tests/r/make_subgroup_fixtures.R on the matched
+samples in tests/fixtures/subgroups/*.csv), from hand computations on small frames, and from
+independent counts of the matched sample of :func:`core.analysis.run`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import cohort
+from core import subgroups as sg
+from core.analysis import run
+from core.dictionary import C, MetsGroup, Pancreatic, Resectability
+from core.population import EVENT, TIME, TREATED
+from core.spec import AnalysisSpec
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "subgroups"
+REF = json.loads((FIX / "reference.json").read_text())
+RTOL = 1e-6
+Z975 = 1.959963984540054
+
+SPECS = [
+    AnalysisSpec(),
+    AnalysisSpec(method="naive"),
+    AnalysisSpec(ratio=2),
+    AnalysisSpec(ratio=2, replace=True, caliper=None),
+    AnalysisSpec(method="time_dependent"),
+]
+
+
+def _fixture_frame(case: str) -> pd.DataFrame:
+    df = pd.read_csv(FIX / f"{case}.csv", dtype={sg.CLUSTER: str, sg.GROUP: str})
+    # One row per patient in pairs.csv; in replace.csv the cluster is the patient.
+    df[C.PATIENT_ID] = df[sg.CLUSTER] if case == "replace" else [f"p{i}" for i in range(len(df))]
+    return df
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return cohort.demo()
+
+
+# ============================================================================ against R
+@pytest.mark.parametrize("case", ["pairs", "replace"])
+def test_interaction_wald_matches_r(case):
+    ref = REF[case]
+    df = _fixture_frame(case)
+    res = sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, weights=sg.WEIGHT if case == "replace" else None,
+                              levels=ref["levels"])
+    assert res.levels == tuple(ref["levels"])
+    # The whole model, term by term in R's order (treated, group main effects, interactions).
+    np.testing.assert_allclose(res.fit.coef, ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose(res.fit.var, np.array(ref["var"]), rtol=RTOL, atol=1e-12)
+    assert len(res.fit.terms) == len(ref["terms"])
+    assert res.df == ref["df"]
+    np.testing.assert_allclose(res.coef, ref["interaction_coef"], rtol=RTOL)
+    np.testing.assert_allclose(res.var, np.array(ref["interaction_var"]), rtol=RTOL)
+    assert res.chi2 == pytest.approx(ref["chi2"], rel=RTOL)
+    assert res.p == pytest.approx(ref["p"], rel=RTOL)
+
+
+def test_interaction_wald_does_not_depend_on_the_reference_level():
+    ref = REF["pairs"]
+    df = _fixture_frame("pairs")
+    res = sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, levels=list(reversed(ref["levels"])))
+    assert res.chi2 == pytest.approx(ref["chi2"], rel=RTOL)
+
+
+@pytest.mark.parametrize("case", ["pairs", "replace"])
+def test_subgroup_estimates_match_r(case, monkeypatch):
+    # Lower the reliability thresholds so every level is estimated and compared with R.
+    monkeypatch.setattr(sg, "MIN_PATIENTS", 1)
+    monkeypatch.setattr(sg, "MIN_EVENTS", 1)
+    df = _fixture_frame(case)
+    for level, r in REF[case]["subgroups"].items():
+        row = sg._estimate_row(df.loc[df[sg.GROUP] == level], weighted=case == "replace")
+        assert row["reliable"], row["reason"]
+        assert math.log(row["hr"]) == pytest.approx(r["coef"], rel=RTOL)
+        assert math.log(row["upper"] / row["lower"]) / (2 * Z975) == pytest.approx(r["robust_se"], rel=RTOL)
+        assert row["p"] == pytest.approx(r["p"], rel=RTOL)
+
+
+# ============================================================================ reliability rule
+def _toy(n_s: int, n_c: int, events_s: int, events_c: int) -> pd.DataFrame:
+    """Independent pairs-free toy frame: times 1..n, the first ``events`` of each arm are deaths."""
+    rows = []
+    for arm, n, e in ((1, n_s, events_s), (0, n_c, events_c)):
+        for i in range(n):
+            rows.append({TIME: 1.0 + i + 0.5 * arm, EVENT: float(i < e), TREATED: float(arm),
+                         C.PATIENT_ID: f"{arm}-{i}", sg.CLUSTER: f"{arm}-{i}", sg.WEIGHT: 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_ten_per_arm_and_five_events_is_enough():
+    row = sg._estimate_row(_toy(10, 10, 3, 2), weighted=False)
+    assert row["reliable"] and row["reason"] == ""
+    assert np.isfinite(row["hr"]) and np.isfinite(row["p"])
+
+
+@pytest.mark.parametrize(
+    ("n_s", "n_c", "e_s", "e_c", "fragment"),
+    [
+        (3, 3, 2, 2, "only 3 surgery patients"),  # 6 patients
+        (12, 12, 1, 1, "only 2 events"),  # 2 events
+        (9, 10, 5, 5, "only 9 surgery patients"),
+        (10, 10, 0, 6, "no events in the surgery arm"),
+        (0, 4, 0, 4, "no surgery patients"),
+    ],
+)
+def test_small_subgroup_has_no_estimate_and_says_why(n_s, n_c, e_s, e_c, fragment):
+    row = sg._estimate_row(_toy(n_s, n_c, e_s, e_c), weighted=False)
+    assert not row["reliable"]
+    assert fragment in row["reason"]
+    assert all(math.isnan(row[k]) for k in ("hr", "lower", "upper", "p"))
+    assert (row["n_surgery"], row["n_chemotherapy"], row["events_surgery"], row["events_chemotherapy"]) == (
+        n_s, n_c, e_s, e_c)
+
+
+# ============================================================================ procedure: operated patient defines the set
+def _hand_matched() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # a (PD) and c (DP) operated; b is a control operated after the landmark (own procedure DP),
+    # d a chemotherapy patient.
+    matched = pd.DataFrame({
+        C.PATIENT_ID: ["a", "b", "c", "d"],
+        TREATED: [1.0, 0.0, 1.0, 0.0],
+        C.PANCREATIC_PROCEDURE: [Pancreatic.PD, Pancreatic.DP, Pancreatic.DP, None],
+        "subclass": pd.array([1, 1, 2, 2], dtype="Int64"),
+        sg.WEIGHT: [1.0, 1.0, 1.0, 1.0],
+    }, index=["a", "b", "c", "d"])
+    return matched, pd.DataFrame({"treated_id": ["a", "c"], "control_id": ["b", "d"]})
+
+
+def test_controls_follow_their_operated_patient():
+    matched, pairs = _hand_matched()
+    out = sg._by_treated_unit(matched, pairs, C.PANCREATIC_PROCEDURE, replace=False)
+    assert out.set_index(C.PATIENT_ID)[sg.GROUP].to_dict() == {
+        "a": Pancreatic.PD, "b": Pancreatic.PD, "c": Pancreatic.DP, "d": Pancreatic.DP}
+
+
+def test_with_replacement_a_shared_control_is_split_by_its_matches():
+    matched, _ = _hand_matched()
+    # 1:2 with replacement: a -> b; c -> b, d. b's matches count 1 (from a) and 1/2 (from c).
+    pairs = pd.DataFrame({"treated_id": ["a", "c", "c"], "control_id": ["b", "b", "d"]})
+    matched[sg.WEIGHT] = [1.0, 1.5, 1.0, 0.5]
+    out = sg._by_treated_unit(matched, pairs, C.PANCREATIC_PROCEDURE, replace=True)
+    got = {(r[C.PATIENT_ID], r[sg.GROUP]): r[sg.WEIGHT] for _, r in out.iterrows()}
+    assert got == pytest.approx({("a", Pancreatic.PD): 1.0, ("c", Pancreatic.DP): 1.0, ("b", Pancreatic.PD): 1.0,
+                                 ("b", Pancreatic.DP): 0.5, ("d", Pancreatic.DP): 0.5})
+
+
+# ============================================================================ on the demo cohort
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.to_query_string() or "default")
+def test_overall_row_is_the_main_matched_hazard_ratio(demo, spec):
+    res = sg.subgroup_table(demo, spec)
+    main = run(demo, spec)
+    expected = main.hr if spec.method != "time_dependent" else main.methods.iloc[1]
+    hr = expected.hr if spec.method != "time_dependent" else expected["HR"]
+    overall = res.table.iloc[0]
+    assert overall["dimension"] == "Overall"
+    assert overall["hr"] == pytest.approx(hr, rel=1e-10)
+    assert res.overall.hr == pytest.approx(hr, rel=1e-10)
+    assert sg.EXPLORATORY in res.notes
+
+
+@pytest.mark.parametrize("spec", SPECS[:4], ids=lambda s: s.to_query_string() or "default")
+def test_counts_are_those_of_the_matched_sample(demo, spec):
+    res = sg.subgroup_table(demo, spec)
+    matched = run(demo, spec).match.matched
+    for col, dim in ((C.METS_GROUP, "Metastasis group"), (C.RESECTABILITY, "Resectability")):
+        rows = res.table[res.table["dimension"] == dim].set_index("subgroup")
+        expected = pd.crosstab(matched[col].astype("object"), matched[TREATED])
+        for level in expected.index:
+            assert rows.loc[level, "n_surgery"] == expected.loc[level, 1.0]
+            assert rows.loc[level, "n_chemotherapy"] == expected.loc[level, 0.0]
+    # Procedure: the controls of each operated patient, counted from the list of pairs.
+    m = run(demo, spec).match
+    pairs = m.pairs()
+    proc = matched[C.PANCREATIC_PROCEDURE].astype("object")
+    pairs["proc"] = proc.reindex(pairs["treated_id"]).to_numpy()
+    rows = res.table[res.table["dimension"] == "Pancreatic procedure"].set_index("subgroup")
+    for level, part in pairs.groupby("proc"):
+        assert rows.loc[level, "n_surgery"] == part["treated_id"].nunique()
+        assert rows.loc[level, "n_chemotherapy"] == part["control_id"].nunique()
+
+
+def test_replacement_split_keeps_each_controls_weight(demo):
+    spec = AnalysisSpec(ratio=2, replace=True, caliper=None)
+    m = run(demo, spec).match
+    frame = sg._analysis_frame(m.matched, replace=True)
+    expanded = sg._by_treated_unit(frame, m.pairs(), C.PANCREATIC_PROCEDURE, replace=True)
+    per_patient = expanded.groupby(C.PATIENT_ID)[sg.WEIGHT].sum()
+    np.testing.assert_allclose(per_patient.loc[frame[C.PATIENT_ID]].to_numpy(), frame[sg.WEIGHT].to_numpy())
+    assert len(expanded) > len(frame)  # some controls were shared by operated patients of two procedures
+
+
+def test_no_match_gives_an_empty_table_and_the_reason(demo):
+    # At a 4-month landmark, GEM occurs only among controls: the propensity model cannot be fitted.
+    res = sg.subgroup_table(demo, AnalysisSpec(landmark_months=4.0))
+    assert res.table.empty and res.interactions.empty
+    assert res.overall is not None and math.isnan(res.overall.hr) and not res.overall.reliable
+    assert any(n.startswith("No matched comparison") and "separation" in n for n in res.notes)
+
+
+def test_unreliable_rows_and_interaction_tests_say_so(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec())
+    t = res.table
+    small = t[(t["n_surgery"] < 10) | (t["n_chemotherapy"] < 10)]
+    assert len(small) > 0
+    assert not small["reliable"].any()
+    assert small["hr"].isna().all() and small["p"].isna().all()
+    assert small["reason"].str.len().gt(0).all()
+    big = t[t["reliable"]]
+    assert big["hr"].notna().all()
+    inter = res.interactions.set_index("dimension")
+    for dim, row in inter.iterrows():
+        assert "exploratory" in row["note"]
+        n_reliable = int(t[(t["dimension"] == dim) & t["reliable"]].shape[0])
+        assert math.isnan(row["p"]) == (n_reliable < 2)
+
+
+def test_interaction_test_uses_only_estimated_subgroups(demo):
+    spec = AnalysisSpec(method="naive")
+    res = sg.subgroup_table(demo, spec, dimensions=[C.RESECTABILITY])
+    row = res.interactions.iloc[0]
+    assert row["levels"] == f"{Resectability.RESECTABLE}, {Resectability.BORDERLINE}"
+    assert row["df"] == 1 and 0 < row["p"] < 1
+
+
+def test_dimensions_argument_selects_and_orders(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec(), dimensions=[C.METS_GROUP])
+    assert res.table["subgroup"].tolist()[1:] == [lv for lv in MetsGroup.ALL
+                                                   if lv in set(res.table["subgroup"])]
+    assert set(res.table["dimension"]) == {"Overall", "Metastasis group"}
+
+
+def test_rfs_has_no_between_arm_subgroups(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec(endpoint="rfs"))
+    assert res.table.empty and res.overall is None
+    assert any("only after surgery" in n for n in res.notes)
+
+
+def test_invalid_arguments(demo):
+    with pytest.raises(ValueError, match="unknown subgroup variable"):
+        sg.subgroup_table(demo, AnalysisSpec(), dimensions=[C.AGE])
+    with pytest.raises(ValueError, match="AnalysisSpec"):
+        sg.subgroup_table(demo, {"ratio": 1})
+    df = _fixture_frame("pairs")
+    with pytest.raises(ValueError, match="two subgroup levels"):
+        sg.interaction_wald(df.assign(**{sg.GROUP: "x"}), group=sg.GROUP, cluster=sg.CLUSTER)
+    with pytest.raises(ValueError, match="not in the frame"):
+        sg.interaction_wald(df, group="nope", cluster=sg.CLUSTER)
+    with pytest.raises(ValueError, match="outside"):
+        sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, levels=[MetsGroup.ONE, MetsGroup.MORE])
