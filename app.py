@@ -13,19 +13,19 @@ st.set_page_config(
 
 PAGES = {
     "Results": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-        st.Page("pages/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
-        st.Page("pages/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
-        st.Page("pages/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("views/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
+        st.Page("views/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
+        st.Page("views/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
     ],
     "Comparability": [
-        st.Page("pages/cohort.py", title="Cohort (Table 1)", icon=":material/table_chart:", url_path="cohort"),
-        st.Page("pages/matching.py", title="Matching", icon=":material/join_inner:", url_path="matching"),
-        st.Page("pages/method_check.py", title="Method check", icon=":material/verified:", url_path="method-check"),
+        st.Page("views/cohort.py", title="Cohort (Table 1)", icon=":material/table_chart:", url_path="cohort"),
+        st.Page("views/matching.py", title="Matching", icon=":material/join_inner:", url_path="matching"),
+        st.Page("views/method_check.py", title="Method check", icon=":material/verified:", url_path="method-check"),
     ],
     "Data": [
-        st.Page("pages/data.py", title="Data & upload", icon=":material/upload_file:", url_path="data"),
-        st.Page("pages/dictionary.py", title="Data dictionary", icon=":material/menu_book:", url_path="dictionary"),
+        st.Page("views/data.py", title="Data & upload", icon=":material/upload_file:", url_path="data"),
+        st.Page("views/dictionary.py", title="Data dictionary", icon=":material/menu_book:", url_path="dictionary"),
     ],
 }
 

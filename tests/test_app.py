@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/overview.py", "pages/data.py", "pages/dictionary.py"]
+PAGES = ["views/overview.py", "views/data.py", "views/dictionary.py"]
 
 
 def _app() -> AppTest:
@@ -33,7 +33,7 @@ def test_overview_shows_the_arms_of_the_demo():
 
 
 def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
     return at
 
@@ -46,7 +46,7 @@ def test_failed_upload_lists_problems_and_keeps_the_demo():
     assert any("still active" in e.value for e in at.error)
     problems = at.dataframe[0].value
     assert "treatment_group" in " ".join(map(str, problems.astype(str).values.ravel()))
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     assert {m.label: m.value for m in at.metric}["Patients"] == "90"
 
 
@@ -59,13 +59,13 @@ def test_valid_upload_becomes_the_active_cohort():
     _upload(at, "small.csv", small)
     assert not at.exception
     assert any("small.csv loaded: 30 patients" in s.value for s in at.success)
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     assert {m.label: m.value for m in at.metric}["Patients"] == "30"
 
 
 def test_dictionary_page_offers_csv_download():
     at = _app()
-    at.switch_page("pages/dictionary.py").run()
+    at.switch_page("views/dictionary.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert "patient_id" in set(table["column"])
