@@ -193,6 +193,37 @@ class GroupedSurvival:
     summary: pd.DataFrame
     n_missing: int
 
+    def display(self) -> pd.DataFrame:
+        """Formatted summary for display: median (95% CI) and 1/2/3-year survival in %.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 4, C.RFS_MONTHS: [6.0, 18, 30, 40],
+        ...                    C.RFS_EVENT: [1, 0, 1, 0], C.METS_GROUP: ["1"] * 4})
+        >>> survival_by(df, "rfs", C.METS_GROUP).display().iloc[0, 3:5].tolist()
+        ['30.0 (6.0 to NR)', '75% (13% to 96%)']
+        """
+        rows = []
+        for _, r in self.summary.iterrows():
+            row = {"Group": r["group"], "Patients": int(r["n"]), "Events": int(r["events"]),
+                   "Median, months (95% CI)": f"{_m(r['median'])} ({_m(r['median_lower'])} to {_m(r['median_upper'])})"}
+            for k in REPORT_TIMES:
+                k = int(k)
+                row[f"{k // 12}-year"] = f"{_pct(r[f'survival_{k}'])} ({_pct(r[f'lower_{k}'])} to {_pct(r[f'upper_{k}'])})"
+            row["Note"] = "unreliable: " + r["note"] if r["note"] else ""
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _m(x: float) -> str:
+    return "NR" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def _pct(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{100 * x:.0f}%"
+
 
 def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, min_at_risk: int = 3) -> GroupedSurvival:
     """Kaplan-Meier curves, medians and 1/2/3-year survival by subgroup of the surgery group.
@@ -332,6 +363,27 @@ class PrognosticCox:
     def fitted(self) -> bool:
         """True when the model was fitted."""
         return self.reason is None
+
+    def display(self) -> pd.DataFrame:
+        """Formatted table for display: term label, HR (95% CI) and p.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 6, C.OS_FROM_SURGERY: [1.0, 2, 3, 4, 5, 6],
+        ...                    C.OS_EVENT: [1, 1, 1, 1, 1, 0], C.MAJOR_HEPATECTOMY: [True, False, True, False, False, True]})
+        >>> prognostic_cox(df, "os_from_surgery", [C.MAJOR_HEPATECTOMY]).display().columns.tolist()
+        ['Factor', 'HR (95% CI)', 'p']
+        """
+        from core.table1 import format_p
+
+        return pd.DataFrame({
+            "Factor": self.table["label"].tolist(),
+            "HR (95% CI)": [f"{h:.2f} ({lo:.2f} to {up:.2f})" for h, lo, up in
+                            zip(self.table["hr"], self.table["lower"], self.table["upper"], strict=True)],
+            "p": [format_p(p) for p in self.table["p"]],
+        })
 
 
 _COX_COLUMNS = ["label", "coef", "hr", "se", "lower", "upper", "p"]

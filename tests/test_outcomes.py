@@ -254,3 +254,16 @@ def test_demo_prognostic_cox_and_short_term(demo_data):
     t = short_term_outcomes(demo_data)
     n_surgery = int((demo_data[C.TREATMENT_GROUP] == S).sum())
     assert t.loc["Clavien-Dindo 0", "Overall"].split(" ")[0].endswith(f"/{n_surgery}")
+
+
+def test_display_tables():
+    disp = survival_by(_surv_frame(), "rfs", C.METS_GROUP).display().set_index("Group")
+    # group 1 at 12 months: S = 0.75, log-log limits by hand with Greenwood se sqrt(1/(4*3)):
+    # exp(-exp(log(-log 0.75) -/+ 1.96 se / log 0.75)) = 0.128, 0.961
+    assert disp.loc[MetsGroup.ONE, "1-year"] == "75% (13% to 96%)"
+    assert disp.loc[MetsGroup.ONE, "Median, months (95% CI)"].startswith("30.0 (")
+    assert disp.loc[MetsGroup.ONE, "Note"].startswith("unreliable: only 4 patients")
+    res = prognostic_cox(_cox_frame(), "os_from_surgery", [C.AGE, C.MAJOR_HEPATECTOMY])
+    d = res.display()
+    hr, lo, up = res.table.iloc[0][["hr", "lower", "upper"]]
+    assert d.iloc[0].tolist()[:2] == ["Age (per 10 years)", f"{hr:.2f} ({lo:.2f} to {up:.2f})"]
