@@ -62,6 +62,8 @@ REPORT_TIMES: tuple[float, ...] = (12.0, 24.0, 36.0)
 MIN_PATIENTS = 10
 MIN_EVENTS = 5
 EVENTS_PER_PARAMETER = 10
+#: An indicator term (category level, yes/no) with fewer patients than this is flagged.
+MIN_LEVEL_PATIENTS = 5
 
 #: Default covariates of the prognostic Cox model.
 MARGIN_NOT_R0 = "margin_not_r0"
@@ -192,6 +194,35 @@ class GroupedSurvival:
     notes: tuple[str, ...]
     summary: pd.DataFrame
     n_missing: int
+    analysed: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def curves(self) -> dict[str, pd.DataFrame]:
+        """Full Kaplan-Meier table per group (input of ``core.figures.km_figure``)."""
+        return {cv.group: cv.km for cv in self.groups}
+
+    @property
+    def medians(self) -> dict[str, float]:
+        """Median survival per group (NaN when not reached)."""
+        return {cv.group: cv.median for cv in self.groups}
+
+    def risk_table(self, times: Sequence[float]) -> pd.DataFrame:
+        """Patients at risk (time >= t) per group at ``times`` (R's counting).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 4, C.RFS_MONTHS: [6.0, 18, 30, 40],
+        ...                    C.RFS_EVENT: [1, 0, 1, 0], C.METS_GROUP: ["1"] * 4})
+        >>> survival_by(df, "rfs", C.METS_GROUP).risk_table([0, 12, 24]).to_numpy().tolist()
+        [[4, 3, 2]]
+        """
+        if not self.groups:
+            return pd.DataFrame()
+        a = self.analysed
+        groups = pd.Categorical(a["group"], categories=[cv.group for cv in self.groups])
+        return survival.number_at_risk(a["time"], a["event"], groups, times)
 
     def display(self) -> pd.DataFrame:
         """Formatted summary for display: median (95% CI) and 1/2/3-year survival in %.
@@ -317,8 +348,9 @@ def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, mi
         row["note"] = cv.reason
         rows.append(row)
     summary = pd.DataFrame(rows)
+    analysed = pd.DataFrame({"time": t, "event": e, "group": g})
     return GroupedSurvival(endpoint, ep_label, group_column, tuple(curves), p, lr_note, tuple(notes), summary,
-                           n_missing)
+                           n_missing, analysed)
 
 
 # ================================================================================== prognostic Cox
@@ -330,7 +362,9 @@ class PrognosticCox:
     ----------
     table : pandas.DataFrame
         One row per term (index = term name): ``label`` (e.g. "Metastases 2-3 vs 1"),
-        ``coef, hr, se, lower, upper, p``. Empty when the model could not be fitted.
+        ``coef, hr, se, lower, upper, p`` and ``n``/``events`` (patients and events in the level
+        of an indicator term; NaN for continuous terms), ready for ``core.figures.forest_plot``.
+        Empty when the model could not be fitted.
     cox : core.survival.CoxResult or None
         The fit itself.
     endpoint : str
@@ -386,7 +420,7 @@ class PrognosticCox:
         })
 
 
-_COX_COLUMNS = ["label", "coef", "hr", "se", "lower", "upper", "p"]
+_COX_COLUMNS = ["label", "coef", "hr", "se", "lower", "upper", "p", "n", "events"]
 
 
 def _model_column(surg: pd.DataFrame, cov: str) -> tuple[str, pd.Series, str, list[str] | None]:
@@ -511,14 +545,18 @@ def prognostic_cox(
     if n_events == 0:
         return fail("No events among the complete cases: the model cannot be fitted.")
     labels: dict[str, str] = {}
+    indicators: dict[str, pd.Series] = {}
     n_params = 0
     for _, name, prefix, levels in used:
         if levels is None:
             labels[name] = prefix
             n_params += 1
+            if set(model[name].unique()) <= {0.0, 1.0}:
+                indicators[name] = model[name] == 1.0
         else:
             for lv in levels[1:]:
                 labels[f"{name}{lv}"] = f"{prefix} {lv} vs {levels[0]}"
+                indicators[f"{name}{lv}"] = model[name] == lv
                 n_params += 1
     if n_events < EVENTS_PER_PARAMETER * n_params:
         warnings.append(f"Only {n_events} events for {n_params} model parameters (rule of thumb: at least "
@@ -529,6 +567,22 @@ def prognostic_cox(
         return fail(f"The model could not be fitted: {exc}.")
     table = fit.table[["coef", "hr", "se", "lower", "upper", "p"]].copy()
     table.insert(0, "label", [labels.get(t, t) for t in table.index])
+    # patients and events in the level (indicator terms); NaN for continuous terms
+    ns, evs = [], []
+    for term in table.index:
+        ind = indicators.get(term)
+        if ind is None:
+            ns.append(np.nan)
+            evs.append(np.nan)
+            continue
+        k, d = int(ind.sum()), int(model.loc[ind, "event"].sum())
+        ns.append(k)
+        evs.append(d)
+        if k < MIN_LEVEL_PATIENTS or d == 0:
+            warnings.append(f"{labels.get(term, term)}: only {k} patient(s) and {d} event(s); "
+                            "its hazard ratio is unreliable.")
+    table["n"] = ns
+    table["events"] = evs
     return PrognosticCox(table, fit, endpoint, tuple(c for c, *_ in used), n, n_events, n_dropped, dropped_by,
                          tuple(warnings), None)
 

@@ -267,3 +267,28 @@ def test_display_tables():
     d = res.display()
     hr, lo, up = res.table.iloc[0][["hr", "lower", "upper"]]
     assert d.iloc[0].tolist()[:2] == ["Age (per 10 years)", f"{hr:.2f} ({lo:.2f} to {up:.2f})"]
+
+
+def test_cox_table_counts_per_level_and_sparse_level_warning():
+    df = _cox_frame()
+    res = prognostic_cox(df, "os_from_surgery", [C.AGE, C.METS_GROUP, C.MAJOR_HEPATECTOMY])
+    row = res.table.loc["mets_group>3"]
+    sel = df[C.METS_GROUP] == MetsGroup.MORE
+    assert (row["n"], row["events"]) == (sel.sum(), df.loc[sel, C.OS_EVENT].sum())
+    assert np.isnan(res.table.loc["age_per_10_years", "n"])
+    major = df[C.MAJOR_HEPATECTOMY].astype(bool)
+    assert res.table.loc[C.MAJOR_HEPATECTOMY, "n"] == major.sum()
+    # a level with 3 patients is flagged
+    df2 = df.copy()
+    df2[C.METS_GROUP] = [MetsGroup.MORE] * 3 + [MetsGroup.ONE] * 37
+    res2 = prognostic_cox(df2, "os_from_surgery", [C.METS_GROUP])
+    assert any(w.startswith("Metastases >3 vs 1: only 3 patient(s)") for w in res2.warnings)
+
+
+def test_risk_table_counts_time_at_least_t():
+    res = survival_by(_surv_frame(), "rfs", C.METS_GROUP)
+    rt = res.risk_table([0, 6, 12, 30])
+    # group 1: times 6 18 30 40 -> 4, 4, 3, 2; group 2-3: 2 4 8 10 -> 4, 2, 0, 0
+    assert rt.to_numpy().tolist() == [[4, 4, 3, 2], [4, 2, 0, 0]]
+    assert rt.index.tolist() == [MetsGroup.ONE, MetsGroup.TWO_THREE]
+    assert set(res.curves) == {MetsGroup.ONE, MetsGroup.TWO_THREE} and res.medians[MetsGroup.ONE] == 30.0
