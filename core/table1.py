@@ -20,7 +20,7 @@ Rules (shown to the user in the footnotes of every table):
   chi-square (Yates-corrected for 2 x 2 tables, as R ``chisq.test``) for categorical variables,
   or Fisher's exact test (Freeman-Halton for more than two levels) when an expected count is
   below 5.
-* **Weights** (e.g. k:1 matching or matching with replacement): weighted counts, proportions,
+* **Weights** not all 1 (matching with replacement, or k:1 with unequal set sizes): weighted counts, proportions,
   means, SDs (reliability weights: ``sum w (x - m)^2 * W / (W^2 - sum w^2)``) and quantiles
   (inverse of the weighted empirical distribution); p-values are omitted (unweighted tests would
   ignore the weights and the matched sets). After 1:1 matching p-values are shown but labelled
@@ -344,7 +344,7 @@ def table_one(
     categorical: Sequence[str] | None = None,
     labels: Mapping[object, str] | None = None,
     tests: bool = True,
-    _levels_override: Mapping[str, list[str]] | None = None,
+    levels: Mapping[str, Sequence[str]] | None = None,
 ) -> TableOne:
     """Table 1 by arm: n (%) or mean (SD) / median [IQR], missing counts, SMD and p-values.
 
@@ -369,6 +369,9 @@ def table_one(
         Display names of the arm values (default: the values as text).
     tests : bool
         Compute p-values (ignored, i.e. False, when weighted).
+    levels : mapping of str to sequence of str, optional
+        Fixed levels (display order) of categorical variables, e.g. to align two tables; levels
+        not listed are neither shown nor counted. Default: dictionary order of the levels present.
 
     Returns
     -------
@@ -394,6 +397,7 @@ def table_one(
         raise ValueError(f"variables not in data: {missing_cols}")
     if not variables:
         raise ValueError("no variables given")
+    n_no_arm = int(data[treatment].isna().sum())
     data = data[data[treatment].notna()]
     n = len(data)
     if weights is None:
@@ -432,16 +436,16 @@ def table_one(
         lab = label(var)
         if kind in ("categorical", "boolean"):
             vals = _boolean_values(s) if kind == "boolean" else s.astype(object).map(_as_level)
-            levels = list(_levels_override[var]) if _levels_override and var in _levels_override else _levels(var, vals)
+            var_levels = list(levels[var]) if levels and var in levels else _levels(var, vals)
             if kind == "boolean":
-                levels = ["no", YES]
-            counts = np.zeros((len(levels), 2))
+                var_levels = ["no", YES]
+            counts = np.zeros((len(var_levels), 2))
             miss = [0.0, 0.0]
             for j in range(2):
                 v = vals[in_g[j]]
                 w = w_all[in_g[j]]
                 miss[j] = float(w[v.isna().to_numpy()].sum())
-                for i, lev in enumerate(levels):
+                for i, lev in enumerate(var_levels):
                     counts[i, j] = float(w[(v == lev).to_numpy()].sum())
             tot = counts.sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -470,7 +474,7 @@ def table_one(
                       "Missing": f"{_fmt_n(miss[0])} / {_fmt_n(miss[1])}", "SMD": _fmt_smd(smd), "p": p_text,
                       "Test": test}
             level_rows = []
-            for i, lev in enumerate(levels):
+            for i, lev in enumerate(var_levels):
                 for j in range(2):
                     add_long(var, lev, gnames[j], "n", counts[i, j])
                     add_long(var, lev, gnames[j], "percent", 100 * props[i, j])
@@ -542,6 +546,8 @@ def table_one(
     cols = ["Variable", gnames[0], gnames[1], "Missing", "SMD", "p", "Test", "variable", "level"]
     table = pd.DataFrame(display, columns=cols)
     footnotes = _footnotes(gnames, weighted, tests, used_tests, explicit_nonnormal)
+    if n_no_arm:
+        footnotes.append(f"{n_no_arm} patient(s) without an arm left out.")
     return TableOne(table=table, long=pd.DataFrame(long, columns=list(LONG_COLUMNS)), footnotes=tuple(footnotes),
                     groups=groups, weighted=weighted, nonnormal=tuple(chosen_nonnormal))
 
@@ -619,7 +625,7 @@ def table_one_before_after(result: object, variables: Sequence[str] = TABLE1_VAR
     if matched is not None and len(matched) and matched[TREATED].nunique() == 2:
         w = matched["weights"] if "weights" in matched.columns else None
         after = table_one(matched, TREATED, variables, weights=w, nonnormal=nn, labels=labels,
-                          _levels_override=cat_levels)
+                          levels=cat_levels)
         a = after.table.drop(columns=["Test", "Variable"])
         a = a.rename(columns={c: f"{c} (after)" for c in a.columns if c not in keys})
         out = out.merge(a, on=keys, how="left", sort=False)
@@ -643,5 +649,5 @@ def table_one_before_after(result: object, variables: Sequence[str] = TABLE1_VAR
                            ("Surgery", "Chemotherapy", "Missing", "SMD", "p")] + keys
     out = out[cols].fillna("")
     out.attrs["footnotes"] = tuple(footnotes)
-    out.attrs["long"] = pd.concat([long_b, long_a], ignore_index=True)
+    out.attrs["long"] = pd.concat([long_b, long_a], ignore_index=True) if len(long_a) else long_b.reset_index(drop=True)
     return out

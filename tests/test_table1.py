@@ -264,3 +264,42 @@ def test_demo_before_after(demo):
     assert age["SMD (after)"] == f"{smd_after:.3f}"
     assert any("descriptive" in n for n in ba.attrs["footnotes"])
     assert set(ba.attrs["long"]["sample"]) == {"before", "after"}
+
+
+def test_before_after_weighted_matching_omits_after_p_values(demo):
+    from core.analysis import run
+    from core.spec import AnalysisSpec
+
+    result = run(demo, AnalysisSpec(ratio=2, replace=True, caliper=None))
+    assert not np.allclose(result.match.matched["weights"], 1.0)
+    ba = table_one_before_after(result, [C.AGE, C.SEX])
+    assert (ba["p (after)"] == "").all()
+    assert (ba["p (before)"] != "").any()
+    assert any("weighted" in n.lower() for n in ba.attrs["footnotes"])
+    # weighted mean of age among matched controls, by hand
+    m = result.match.matched
+    c = m[m["treated"] == 0]
+    wm = float((c[C.AGE].astype(float) * c["weights"]).sum() / c["weights"].sum())
+    lg = ba.attrs["long"]
+    got = lg[(lg["sample"] == "after") & (lg["variable"] == C.AGE) & (lg["group"] == "Chemotherapy")
+             & (lg["statistic"] == "mean")]["value"].item()
+    assert got == pytest.approx(wm)
+
+
+def test_before_after_without_a_match():
+    from types import SimpleNamespace
+
+    pop = pd.DataFrame({"treated": [1, 1, 0, 0], C.AGE: [50, 60, 70, 80]})
+    ba = table_one_before_after(SimpleNamespace(population=pop, match=None), [C.AGE])
+    assert ba.loc[0, "Surgery (before)"] == "55.0 (7.1)"
+    assert ba.loc[0, "Surgery (after)"] == ""
+    assert ba.attrs["footnotes"][-1] == "No matched sample."
+    with pytest.raises(ValueError, match="AnalysisResult"):
+        table_one_before_after(SimpleNamespace(population=None), [C.AGE])
+
+
+def test_fixed_levels_align_tables():
+    df = pd.DataFrame({C.TREATMENT_GROUP: [S, S, CH, CH], C.RECIST: ["PR", "SD", "SD", "PR"]})
+    t1 = table_one(df, C.TREATMENT_GROUP, [C.RECIST], levels={C.RECIST: ["CR", "PR", "SD"]})
+    assert t1.table["level"].tolist() == ["", "CR", "PR", "SD"]
+    assert _row(t1, C.RECIST, "CR")[S] == "0 (0.0%)"
