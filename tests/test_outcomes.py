@@ -1,0 +1,294 @@
+"""Tests of core.outcomes: hand-computed small data, lifelines as an independent check, demo smoke tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.dictionary import Arm, C, MetsGroup, Pancreatic, Regimen
+from core.outcomes import (
+    DEFAULT_PROGNOSTIC_COVARIATES,
+    ENDPOINTS,
+    GROUPINGS,
+    prognostic_cox,
+    short_term_outcomes,
+    survival_by,
+)
+
+S, CH = Arm.SURGERY, Arm.CHEMOTHERAPY
+
+
+# ----------------------------------------------------------------------------- survival_by
+def _surv_frame() -> pd.DataFrame:
+    rows = [
+        # surgery, metastasis group 1: times 6 (event), 18 (censored), 30 (event), 40 (censored)
+        (S, 6.0, 1, MetsGroup.ONE), (S, 18.0, 0, MetsGroup.ONE), (S, 30.0, 1, MetsGroup.ONE), (S, 40.0, 0, MetsGroup.ONE),
+        # surgery, 2-3: all events at 2, 4, 8, 10
+        (S, 2.0, 1, MetsGroup.TWO_THREE), (S, 4.0, 1, MetsGroup.TWO_THREE), (S, 8.0, 1, MetsGroup.TWO_THREE),
+        (S, 10.0, 1, MetsGroup.TWO_THREE),
+        # surgery with a missing group
+        (S, 5.0, 1, None),
+        # chemotherapy rows: no RFS (their PFS must never be used)
+        (CH, None, None, MetsGroup.ONE), (CH, None, None, MetsGroup.MORE),
+    ]
+    df = pd.DataFrame(rows, columns=[C.TREATMENT_GROUP, C.RFS_MONTHS, C.RFS_EVENT, C.METS_GROUP])
+    df[C.PFS_MONTHS] = [np.nan] * 9 + [1.0, 2.0]
+    df[C.PFS_EVENT] = [np.nan] * 9 + [1, 1]
+    return df
+
+
+def test_survival_by_hand_km_medians_and_years():
+    res = survival_by(_surv_frame(), "rfs", C.METS_GROUP)
+    assert [g.group for g in res.groups] == [MetsGroup.ONE, MetsGroup.TWO_THREE]
+    one, two = res.groups
+    assert (one.n, one.events, two.n, two.events) == (4, 2, 4, 4)
+    # KM by hand: group 1 S = 3/4 after 6, then 3/4 * 1/2 = 0.375 after 30 -> median 30
+    assert one.median == 30.0
+    assert one.at_times["survival"].tolist() == pytest.approx([0.75, 0.75, 0.375])
+    # group 2-3: S = 0.5 exactly from 4 to 8 -> median is the midpoint 6 (R's rule)
+    assert two.median == 6.0
+    assert two.at_times["survival"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+    summary = res.summary.set_index("group")
+    assert summary.loc[MetsGroup.ONE, "survival_36"] == pytest.approx(0.375)
+    assert summary.loc[MetsGroup.TWO_THREE, "n"] == 4
+    assert res.n_missing == 1
+    assert any("1 operated patient(s) left out" in n for n in res.notes)
+    assert any(n.startswith("No patients (omitted): >3") for n in res.notes)
+
+
+def test_survival_by_flags_small_groups_and_logrank_is_exploratory():
+    from lifelines.statistics import logrank_test
+
+    res = survival_by(_surv_frame(), "rfs", C.METS_GROUP)
+    assert not res.groups[0].reliable
+    assert res.groups[0].reason == "only 4 patients (fewer than 10) and only 2 events (fewer than 5)"
+    assert res.groups[1].reason == "only 4 patients (fewer than 10) and only 4 events (fewer than 5)"
+    lr = logrank_test([6, 18, 30, 40], [2, 4, 8, 10], [1, 0, 1, 0], [1, 1, 1, 1])
+    assert res.logrank_p == pytest.approx(lr.p_value, rel=1e-9)
+    assert res.logrank_note.startswith("Exploratory")
+
+
+def test_survival_by_curve_stops_below_min_at_risk():
+    res = survival_by(_surv_frame(), "rfs", C.METS_GROUP, min_at_risk=3)
+    # group 1 at risk: 4 at 6, 3 at 18, 2 at 30, 1 at 40
+    assert res.groups[0].curve["time"].tolist() == [6.0, 18.0]
+    assert res.groups[0].km["time"].tolist() == [6.0, 18.0, 30.0, 40.0]
+
+
+def test_survival_by_single_group_has_no_p_value():
+    df = _surv_frame()
+    df = df[df[C.METS_GROUP] == MetsGroup.ONE]
+    res = survival_by(df, "rfs", C.METS_GROUP)
+    assert len(res.groups) == 1
+    assert np.isnan(res.logrank_p)
+    assert res.logrank_note == "No log-rank test: only one group has patients."
+
+
+def test_survival_by_os_from_surgery_and_boolean_groups():
+    df = pd.DataFrame({C.TREATMENT_GROUP: [S] * 4 + [CH],
+                       C.OS_FROM_SURGERY: [1.0, 2.0, 3.0, 4.0, np.nan], C.OS_EVENT: [1, 1, 1, 0, 1],
+                       C.MAJOR_HEPATECTOMY: pd.array([True, False, True, False, pd.NA], dtype="boolean")})
+    res = survival_by(df, "os_from_surgery", C.MAJOR_HEPATECTOMY)
+    assert [(g.group, g.n, g.events) for g in res.groups] == [("Minor hepatectomy", 2, 1), ("Major hepatectomy", 2, 2)]
+    assert res.n_missing == 0  # the chemotherapy row is not an operated patient
+
+
+def test_survival_by_validation():
+    with pytest.raises(ValueError, match="endpoint"):
+        survival_by(_surv_frame(), "pfs", C.METS_GROUP)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not in data"):
+        survival_by(_surv_frame(), "rfs", C.CHEMO_REGIMEN)
+
+
+# ----------------------------------------------------------------------------- prognostic_cox
+def _cox_frame(n: int = 40, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(45, 80, n)
+    major = rng.random(n) < 0.4
+    mets = rng.choice([MetsGroup.ONE, MetsGroup.TWO_THREE, MetsGroup.MORE], n)
+    time = np.round(rng.exponential(20, n) * np.where(major, 0.6, 1.0), 2) + 0.1
+    event = (rng.random(n) < 0.8).astype(int)
+    return pd.DataFrame({C.TREATMENT_GROUP: S, C.AGE: pd.array(age, dtype="Int64"),
+                         C.MAJOR_HEPATECTOMY: pd.array(major, dtype="boolean"), C.METS_GROUP: mets,
+                         C.OS_FROM_SURGERY: time, C.OS_EVENT: event})
+
+
+def test_prognostic_cox_agrees_with_lifelines_and_labels_terms():
+    from lifelines import CoxPHFitter
+
+    df = _cox_frame()
+    res = prognostic_cox(df, "os_from_surgery", [C.AGE, C.MAJOR_HEPATECTOMY, C.METS_GROUP])
+    assert res.fitted and res.reason is None
+    assert res.table["label"].tolist() == ["Age (per 10 years)", "Major vs minor hepatectomy",
+                                           "Metastases 2-3 vs 1", "Metastases >3 vs 1"]
+    x = pd.DataFrame({"t": df[C.OS_FROM_SURGERY], "e": df[C.OS_EVENT],
+                      "age10": df[C.AGE].astype(float) / 10, "major": df[C.MAJOR_HEPATECTOMY].astype(float),
+                      "m23": (df[C.METS_GROUP] == MetsGroup.TWO_THREE).astype(float),
+                      "m3": (df[C.METS_GROUP] == MetsGroup.MORE).astype(float)})
+    ll = CoxPHFitter().fit(x, "t", "e")
+    assert res.table["hr"].to_numpy() == pytest.approx(ll.hazard_ratios_.to_numpy(), rel=1e-5)
+    assert res.table["se"].to_numpy() == pytest.approx(ll.standard_errors_.to_numpy(), rel=1e-4)
+    assert res.n == 40 and res.n_events == int(df[C.OS_EVENT].sum()) and res.n_dropped == 0
+
+
+def test_prognostic_cox_complete_case_and_events_per_parameter_warning():
+    df = _cox_frame()
+    df[C.MARGIN] = ["R0", "R1", "R2", None] * 10
+    res = prognostic_cox(df, "os_from_surgery", [C.AGE, C.MARGIN, C.METS_GROUP])
+    assert res.n_dropped == 10 and res.n == 30
+    assert res.dropped_by[C.MARGIN] == 10
+    assert res.table.loc["margin_not_r0", "label"] == "Margin R1/R2 vs R0"
+    events = int(df.loc[df[C.MARGIN].notna(), C.OS_EVENT].sum())
+    assert res.n_events == events
+    assert events < 40  # 4 parameters need 40 events
+    assert any(f"Only {events} events for 4 model parameters" in w for w in res.warnings)
+    assert any("rule of thumb" in w for w in res.warnings)
+    assert any("10 of 40 operated patients dropped" in w for w in res.warnings)
+
+
+def test_prognostic_cox_separation_gives_a_reason():
+    df = _cox_frame()
+    df[C.OS_EVENT] = np.where(df[C.MAJOR_HEPATECTOMY].astype(bool), 0, 1)
+    res = prognostic_cox(df, "os_from_surgery", [C.MAJOR_HEPATECTOMY])
+    assert not res.fitted
+    assert "could not be fitted" in res.reason and "monotone" in res.reason
+    assert res.table.empty
+
+
+def test_prognostic_cox_drops_constant_covariates_and_uses_surgery_only():
+    df = _cox_frame()
+    df[C.CHEMO_REGIMEN] = Regimen.FOLFIRINOX
+    chemo = df.iloc[:5].copy()
+    chemo[C.TREATMENT_GROUP] = CH
+    res = prognostic_cox(pd.concat([df, chemo], ignore_index=True), "os_from_surgery", [C.AGE, C.CHEMO_REGIMEN])
+    assert res.covariates == (C.AGE,)
+    assert any("single value" in w for w in res.warnings)
+    assert res.n == 40
+
+
+def test_prognostic_cox_no_events():
+    df = _cox_frame()
+    df[C.OS_EVENT] = 0
+    res = prognostic_cox(df, "os_from_surgery", [C.AGE])
+    assert res.reason == "No events among the complete cases: the model cannot be fitted."
+
+
+# ----------------------------------------------------------------------------- short-term outcomes
+def _short_frame() -> pd.DataFrame:
+    b = lambda *v: pd.array(list(v), dtype="boolean")  # noqa: E731
+    return pd.DataFrame({
+        C.TREATMENT_GROUP: [S] * 6 + [CH],
+        C.PANCREATIC_PROCEDURE: [Pancreatic.PD, Pancreatic.PD, Pancreatic.DP, Pancreatic.DP, Pancreatic.TP,
+                                 Pancreatic.PPPD, None],
+        C.CLAVIEN_DINDO: ["0", "IIIa", "IIIb", "II", "V", "I", None],
+        C.MAJOR_MORBIDITY: b(False, True, True, False, True, False, None),
+        C.MAJOR_MORBIDITY_IIIB: b(False, False, True, False, True, False, None),
+        C.CR_POPF: b(False, True, True, False, None, False, None),
+        C.PHLF: ["none", "A", "B", None, "C", "none", None],
+        C.MORTALITY_90D: b(False, False, None, False, True, False, None),
+        C.REOPERATION: b(False, True, False, False, True, None, None),
+        C.READMISSION: b(False, False, False, False, False, True, None),
+        C.LENGTH_OF_STAY: pd.array([10, 20, 14, 16, 3, 8, None], dtype="Int64"),
+    })
+
+
+def test_short_term_outcomes_by_hand():
+    t = short_term_outcomes(_short_frame())
+    assert t.columns.tolist() == [Pancreatic.PD, Pancreatic.PPPD, Pancreatic.DP, Pancreatic.TP, "Overall"]
+    assert t.loc["Major morbidity (Clavien-Dindo >= IIIa)"].tolist() == [
+        "1/2 (50.0%)", "0/1 (0.0%)", "1/2 (50.0%)", "1/1 (100.0%)", "3/6 (50.0%)"]
+    # POPF: total pancreatectomy excluded from the denominator
+    assert t.loc["Clinically relevant POPF (B/C)", Pancreatic.TP] == "0/0 (–)"
+    assert t.loc["Clinically relevant POPF (B/C)", "Overall"] == "2/5 (40.0%)"
+    # 90-day mortality: one patient without 90 days of potential follow-up is left out
+    assert t.loc["90-day mortality", "Overall"] == "1/5 (20.0%)"
+    assert t.loc["PHLF, any grade (A-C)", "Overall"] == "3/5 (60.0%)"
+    assert t.loc["PHLF grade B-C", "Overall"] == "2/5 (40.0%)"
+    assert t.loc["Reoperation (90 days)", "Overall"] == "2/5 (40.0%)"
+    assert t.loc["Readmission (90 days)", "Overall"] == "1/6 (16.7%)"
+    assert t.loc["Clavien-Dindo V", "Overall"] == "1/6 (16.7%)"
+    # LOS 3 8 10 14 16 20: median 12, Q1 8.5, Q3 15.5 (type 7)
+    assert t.loc["Length of stay (days)", "Overall"] == "12 [8.5, 15.5] (n=6)"
+
+
+def test_short_term_outcomes_iiib_option_and_long_format():
+    t = short_term_outcomes(_short_frame(), by=None, major_threshold="IIIb")
+    assert t.columns.tolist() == ["Overall"]
+    assert t.loc["Major morbidity (Clavien-Dindo >= IIIb)", "Overall"] == "2/6 (33.3%)"
+    lg = short_term_outcomes(_short_frame(), long=True)
+    row = lg[(lg["group"] == "Overall") & (lg["outcome"] == "Clinically relevant POPF (B/C)")].iloc[0]
+    assert (row["n"], row["N"], row["percent"]) == (2.0, 5.0, 40.0)
+    los = lg[(lg["group"] == Pancreatic.PD) & (lg["outcome"] == "Length of stay (days)")].iloc[0]
+    assert (los["median"], los["q1"], los["q3"]) == (15.0, 12.5, 17.5)
+    with pytest.raises(ValueError, match="major_threshold"):
+        short_term_outcomes(_short_frame(), major_threshold="IV")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- demo cohort
+@pytest.fixture(scope="module")
+def demo_data():
+    from core import cohort
+
+    if not cohort.DEMO_PATH.exists():
+        pytest.skip("demo cohort not available")
+    return cohort.demo().data
+
+
+def test_demo_survival_by_every_grouping(demo_data):
+    n_surgery = int((demo_data[C.TREATMENT_GROUP] == S).sum())
+    for endpoint in ENDPOINTS:
+        for g in GROUPINGS:
+            res = survival_by(demo_data, endpoint, g)
+            assert sum(cv.n for cv in res.groups) + res.n_missing == n_surgery
+            assert all(cv.reliable == (cv.n >= 10 and cv.events >= 5) for cv in res.groups)
+
+
+def test_demo_prognostic_cox_and_short_term(demo_data):
+    res = prognostic_cox(demo_data)
+    assert res.covariates  # something was fitted or a reason was given
+    assert res.fitted or res.reason
+    if res.fitted:
+        assert (res.table["lower"] <= res.table["hr"]).all() and (res.table["hr"] <= res.table["upper"]).all()
+    assert set(res.dropped_by) >= set(DEFAULT_PROGNOSTIC_COVARIATES)
+    t = short_term_outcomes(demo_data)
+    n_surgery = int((demo_data[C.TREATMENT_GROUP] == S).sum())
+    assert t.loc["Clavien-Dindo 0", "Overall"].split(" ")[0].endswith(f"/{n_surgery}")
+
+
+def test_display_tables():
+    disp = survival_by(_surv_frame(), "rfs", C.METS_GROUP).display().set_index("Group")
+    # group 1 at 12 months: S = 0.75, log-log limits by hand with Greenwood se sqrt(1/(4*3)):
+    # exp(-exp(log(-log 0.75) -/+ 1.96 se / log 0.75)) = 0.128, 0.961
+    assert disp.loc[MetsGroup.ONE, "1-year"] == "75% (13% to 96%)"
+    assert disp.loc[MetsGroup.ONE, "Median, months (95% CI)"].startswith("30.0 (")
+    assert disp.loc[MetsGroup.ONE, "Note"].startswith("unreliable: only 4 patients")
+    res = prognostic_cox(_cox_frame(), "os_from_surgery", [C.AGE, C.MAJOR_HEPATECTOMY])
+    d = res.display()
+    hr, lo, up = res.table.iloc[0][["hr", "lower", "upper"]]
+    assert d.iloc[0].tolist()[:2] == ["Age (per 10 years)", f"{hr:.2f} ({lo:.2f} to {up:.2f})"]
+
+
+def test_cox_table_counts_per_level_and_sparse_level_warning():
+    df = _cox_frame()
+    res = prognostic_cox(df, "os_from_surgery", [C.AGE, C.METS_GROUP, C.MAJOR_HEPATECTOMY])
+    row = res.table.loc["mets_group>3"]
+    sel = df[C.METS_GROUP] == MetsGroup.MORE
+    assert (row["n"], row["events"]) == (sel.sum(), df.loc[sel, C.OS_EVENT].sum())
+    assert np.isnan(res.table.loc["age_per_10_years", "n"])
+    major = df[C.MAJOR_HEPATECTOMY].astype(bool)
+    assert res.table.loc[C.MAJOR_HEPATECTOMY, "n"] == major.sum()
+    # a level with 3 patients is flagged
+    df2 = df.copy()
+    df2[C.METS_GROUP] = [MetsGroup.MORE] * 3 + [MetsGroup.ONE] * 37
+    res2 = prognostic_cox(df2, "os_from_surgery", [C.METS_GROUP])
+    assert any(w.startswith("Metastases >3 vs 1: only 3 patient(s)") for w in res2.warnings)
+
+
+def test_risk_table_counts_time_at_least_t():
+    res = survival_by(_surv_frame(), "rfs", C.METS_GROUP)
+    rt = res.risk_table([0, 6, 12, 30])
+    # group 1: times 6 18 30 40 -> 4, 4, 3, 2; group 2-3: 2 4 8 10 -> 4, 2, 0, 0
+    assert rt.to_numpy().tolist() == [[4, 4, 3, 2], [4, 2, 0, 0]]
+    assert rt.index.tolist() == [MetsGroup.ONE, MetsGroup.TWO_THREE]
+    assert set(res.curves) == {MetsGroup.ONE, MetsGroup.TWO_THREE} and res.medians[MetsGroup.ONE] == 30.0
