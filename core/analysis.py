@@ -49,6 +49,7 @@ LOG_CA19_9_RESTAGING = "log_ca19_9_restaging"
 #: RECIST response enters models as objective response (CR or PR = 1; SD, PD or not evaluable = 0):
 #: no operated patient progressed, so the PD level alone would separate the arms perfectly.
 OBJECTIVE_RESPONSE = "objective_response"
+PROGRESSIVE = "progressive_or_not_evaluable"
 
 ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
 
@@ -252,7 +253,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     pop = population.data
     n_s = int((pop[TREATED] == 1).sum())
     n_c = int((pop[TREATED] == 0).sum())
-    flow_rows.append((population.description, n_s, n_c))
+    flow_rows.append((population.step or population.description, n_s, n_c))
     if m is not None:
         flow_rows.append(("Propensity-matched", int(m.n_treated_matched), int(m.n_control_matched)))
 
@@ -305,9 +306,15 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
 
 
 def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
-    label = "Time-dependent Cox, adjusted for the propensity covariates"
+    label = "Time-dependent Cox, adjusted for the propensity covariates and restaging response"
     pf, names = propensity_frame(pop, spec.covariates)
-    pf = pf.dropna(subset=[n for n in names])
+    if OBJECTIVE_RESPONSE in names:
+        # In the outcome model progression (PD, or not evaluable: died before restaging) is its own
+        # level; it cannot enter the propensity model (no progressing patient is operated).
+        rec = pf[C.RECIST].astype("object")
+        pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
+        names = names + [PROGRESSIVE]
+    pf = pf.dropna(subset=names)
     cp = counting_process(pf)
     n, events = len(pf), int(pf[EVENT].sum())
     try:
@@ -320,10 +327,20 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
                     not reason, reason)
 
 
+def risk_times(max_time: float) -> list[float]:
+    """Tick times (months) of a number-at-risk table: every 6 months, every 3 up to 24 months.
+
+    Examples
+    --------
+    >>> risk_times(14.0)
+    [0.0, 3.0, 6.0, 9.0, 12.0]
+    """
+    step = 6.0 if max_time > 24 else 3.0
+    return [float(t) for t in np.arange(0.0, max(max_time, 0.0) + 1e-9, step)]
+
+
 def _risk_table(matched: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
-    horizon = float(matched[TIME].max()) if len(matched) else 0.0
-    step = 6.0 if horizon > 24 else 3.0
-    times = np.arange(0.0, horizon + 1e-9, step)
+    times = risk_times(float(matched[TIME].max()) if len(matched) else 0.0)
     rows = {}
     for treated in (1, 0):
         t = matched.loc[matched[TREATED] == treated, TIME].to_numpy(float)

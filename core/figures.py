@@ -212,7 +212,8 @@ def km_figure(
         x_max = max(x_max, max(ticks) if ticks else 0)
     else:
         fig.update_xaxes(title_text=x_title, row=1, col=1)
-    fig.update_xaxes(range=[-0.5, x_max * 1.02 + 0.5])
+    pad = max(x_max * 0.035, 0.5)
+    fig.update_xaxes(range=[-pad, x_max + pad])
     return base_layout(fig, height=height, large=large)
 
 

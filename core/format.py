@@ -70,3 +70,39 @@ def fmt_pct(x: float | None, digits: int = 0) -> str:
     '62%'
     """
     return DASH if _missing(x) else f"{100 * x:.{digits}f}%"
+
+
+def fmt_interval(lower: float | None, upper: float | None, digits: int = 2) -> str:
+    """An interval alone; ``NR`` for a limit that was not reached.
+
+    Examples
+    --------
+    >>> fmt_interval(0.5, float("nan"), 1)
+    '0.5–NR'
+    """
+    lo = "NR" if _missing(lower) else f"{lower:.{digits}f}"
+    hi = "NR" if _missing(upper) else f"{upper:.{digits}f}"
+    return f"{lo}–{hi}"
+
+
+def fmt_median(median: float | None) -> str:
+    """A median survival for a headline figure: ``18.8 mo`` or ``not reached``.
+
+    Examples
+    --------
+    >>> fmt_median(18.84), fmt_median(float("nan"))
+    ('18.8 mo', 'not reached')
+    """
+    return "not reached" if _missing(median) else f"{median:.1f} mo"
+
+
+def fmt_p_eq(p: float | None) -> str:
+    """A p-value with its relation sign, for running text.
+
+    Examples
+    --------
+    >>> fmt_p_eq(0.0001), fmt_p_eq(0.04)
+    ('< 0.001', '= 0.040')
+    """
+    text = fmt_p(p)
+    return "< 0.001" if text.startswith("<") else f"= {text}"

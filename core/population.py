@@ -60,6 +60,7 @@ class Population:
     data: pd.DataFrame
     description: str
     excluded: dict[str, int]
+    step: str = ""
 
 
 def _base(data: pd.DataFrame, origin: str) -> pd.DataFrame:
@@ -90,6 +91,7 @@ def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
         data=out.loc[keep],
         description=f"All patients from {origin.replace('_', ' ')}, by arm (ignores immortal time: biased)",
         excluded={"no survival time": int((~keep).sum())},
+        step="With a survival time (naive)",
     )
 
 
@@ -126,6 +128,7 @@ def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> 
             "died or censored before the landmark": int((~alive).sum()),
             "operated after the landmark (counted as not operated)": int(later.sum()),
         },
+        step=f"Alive at the {landmark:g}-month landmark",
     )
 
 

@@ -102,3 +102,16 @@ def provenance_card(spec: AnalysisSpec) -> None:
     )
     with st.expander("How this was computed (provenance)", icon=":material/info:"):
         st.text(prov_mod.provenance_text(prov))
+
+
+def url_value(key: str, options: list[str], default: str) -> str:
+    """Initial value of a page-level choice from the URL (``default`` when absent or invalid)."""
+    value = st.query_params.get(key)
+    return value if value in options else default
+
+
+def keep_in_url(values: dict[str, str]) -> None:
+    """Write page-level choices into the URL so a shared link restores them."""
+    for key, value in values.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value

@@ -10,8 +10,14 @@ res = compute.result(spec)
 
 layout.header("Cohort (Table 1)", spec, subtitle="Patient characteristics by arm, before and after matching")
 layout.warnings(res.warnings)
+if res.match is None:
+    st.info("No matched comparison for these filters: Table 1 needs the analysis population. Widen the filters.")
+    st.stop()
 t1 = table1.table_one_before_after(res)
-st.dataframe(t1.table, hide_index=True, width="stretch", height=760)
-for note in t1.footnotes:
+st.caption(f"Before: {res.population_description}. After: the propensity-matched sample.")
+shown = t1.drop(columns=["variable", "level"])
+shown.attrs = {}
+st.dataframe(shown, hide_index=True, width="stretch", height=760)
+for note in t1.attrs.get("footnotes", ()):
     st.caption(note)
 layout.provenance_card(spec)

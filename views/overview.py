@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import figures
-from core.format import fmt_ci, fmt_months, fmt_p
+from core import figures, tables
+from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
 from ui import compute, controls, layout
 
 spec = controls.current_spec()
@@ -15,12 +15,15 @@ layout.copy_link(spec)
 
 cols = st.columns(4)
 for col, curve in zip(cols[:2], res.curves, strict=False):
-    col.metric(f"Median OS, {figures.ARM_LABELS[curve.arm].lower()}", fmt_months(curve.median, curve.median_lower, curve.median_upper),
+    col.metric(f"Median OS, {figures.ARM_LABELS[curve.arm].lower()}", fmt_median(curve.median),
                help=f"{curve.n} matched patients, {curve.events} deaths")
+    col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {curve.n} patients, {curve.events} deaths")
 if res.hr is not None:
-    cols[2].metric("Hazard ratio (95% CI)", fmt_ci(res.hr.hr, res.hr.lower, res.hr.upper),
+    cols[2].metric("Hazard ratio, surgery vs chemotherapy", fmt_num(res.hr.hr, 2),
                    help=res.hr.method + ("" if res.hr.reliable else f" — unreliable: {res.hr.reason}"))
-    cols[3].metric("p (robust Wald)", fmt_p(res.hr.p), help="Exploratory unless pre-specified.")
+    cols[2].caption(f"95% CI {fmt_interval(res.hr.lower, res.hr.upper, 2)}" + ("" if res.hr.reliable else " · unreliable"))
+    cols[3].metric("p-value", fmt_p(res.hr.p), help="Robust Wald test of the Cox model. Exploratory unless pre-specified.")
+    cols[3].caption("robust Wald test, exploratory")
 st.caption(f"Method: {res.hr.method if res.hr else '—'}. {res.population_description}.")
 
 layout.warnings(res.warnings)
@@ -40,9 +43,6 @@ with right:
     st.subheader("Patients at each step")
     st.plotly_chart(figures.flow_figure(res.flow, large=large), width="stretch", config={"displayModeBar": False},
                     key="overview_flow")
-    st.dataframe(res.methods[["method", "HR", "lower", "upper", "p", "patients", "events", "note"]], hide_index=True,
-                 width="stretch", column_config={"HR": st.column_config.NumberColumn(format="%.2f"),
-                                                 "lower": st.column_config.NumberColumn(format="%.2f"),
-                                                 "upper": st.column_config.NumberColumn(format="%.2f"),
-                                                 "p": st.column_config.NumberColumn(format="%.3f")})
+    st.markdown("**Immortal-time methods**")
+    st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")
 layout.provenance_card(spec)

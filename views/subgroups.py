@@ -1,3 +1,31 @@
+"""Subgroups: matched hazard ratio across subgroups, with interaction tests (exploratory)."""
+
 import streamlit as st
 
-st.title("WIP")
+from core import figures, tables
+from ui import compute, controls, layout
+
+spec = controls.current_spec()
+res = compute.result(spec)
+sub = compute.subgroup_result(spec)
+large = layout.presentation()
+
+layout.header("Subgroups", spec, subtitle="Matched hazard ratio of surgery vs chemotherapy alone, by subgroup")
+st.warning("Exploratory: many comparisons on few patients, no correction for multiplicity. "
+           "Rows without a marker had too few patients or events for an estimate.", icon=":material/science:")
+
+if sub.table.empty:
+    for note in sub.notes:
+        st.info(note)
+    st.stop()
+
+forest = tables.subgroup_forest_frame(sub)
+overall = sub.overall.hr if sub.overall is not None else None
+st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width="stretch",
+                config={"displaylogo": False}, key="subgroup_forest")
+st.dataframe(tables.subgroup_display(sub), hide_index=True, width="stretch")
+st.subheader("Interaction tests")
+st.dataframe(tables.interaction_display(sub), hide_index=True, width="stretch")
+for note in sub.notes:
+    st.caption(note)
+layout.provenance_card(spec)

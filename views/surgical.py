@@ -1,3 +1,65 @@
+"""Surgical outcomes: within the surgery group only (RFS does not exist without surgery)."""
+
 import streamlit as st
 
-st.title("WIP")
+from core import analysis, figures, outcomes
+from core.dictionary import Arm, C, label
+from core.filters import apply_filters
+from ui import controls, layout, state
+
+spec = controls.current_spec()
+large = layout.presentation()
+layout.header("Surgical outcomes", spec, subtitle="Operated patients only: long-term outcomes and safety")
+
+data = apply_filters(state.active_cohort().data, spec).data
+operated = data[data[C.TREATMENT_GROUP] == Arm.SURGERY]
+if operated.empty:
+    st.info("No operated patients with these filters: widen the filters in the sidebar.")
+    st.stop()
+
+ENDPOINTS = {"rfs": "Recurrence-free survival", "os_from_surgery": "Overall survival from surgery"}
+left, right = st.columns(2)
+endpoint = left.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.get,
+                                  key="surg_endpoint", default=layout.url_value("sep", list(ENDPOINTS), "rfs"))
+endpoint = endpoint or "rfs"
+grouping = right.segmented_control("By", list(outcomes.GROUPINGS), format_func=label, key="surg_group",
+                                   default=layout.url_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
+grouping = grouping or C.METS_GROUP
+layout.keep_in_url({"sep": endpoint, "sgr": grouping})
+st.caption("RFS is measured from surgery and exists only for operated patients: it is never compared with the "
+           "progression-free survival of the chemotherapy group.")
+
+by = outcomes.survival_by(operated, endpoint, grouping, min_at_risk=spec.min_at_risk)
+max_t = max((float(k["time"].max()) for k in by.curves.values() if len(k)), default=0.0)
+risk = by.risk_table(analysis.risk_times(max_t))
+plot, stats = st.columns([3, 2])
+with plot:
+    fig = figures.km_figure(by.curves, risk, medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
+                            x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
+                            labels={k: f"{label(grouping)}: {k}" for k in by.curves})
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
+with stats:
+    st.dataframe(by.display(), hide_index=True, width="stretch")
+    st.caption(by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else ""))
+    for note in by.notes:
+        st.caption(note)
+
+st.subheader("Prognostic factors (multivariable Cox model)")
+cox = outcomes.prognostic_cox(operated, endpoint)
+if cox.fitted:
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", config={"displaylogo": False},
+                        key="surgical_forest")
+    with c2:
+        st.dataframe(cox.display(), hide_index=True, width="stretch")
+        st.caption(f"{cox.n} patients, {cox.n_events} events; {cox.n_dropped} left out for missing values.")
+    for w in cox.warnings:
+        st.warning(w)
+else:
+    st.info(f"The model cannot be fitted: {cox.reason}")
+
+st.subheader("Short-term outcomes by pancreatic procedure")
+threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")
+st.dataframe(outcomes.short_term_outcomes(operated, major_threshold=threshold), width="stretch", height=600)
+layout.provenance_card(spec)

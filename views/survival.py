@@ -1,10 +1,9 @@
 """Survival: publication-grade Kaplan-Meier curves of the matched comparison and their statistics."""
 
-import pandas as pd
 import streamlit as st
 
-from core import figures
-from core.format import fmt_ci, fmt_months, fmt_num, fmt_p, fmt_pct
+from core import figures, tables
+from core.format import fmt_ci, fmt_num, fmt_p_eq
 from ui import compute, controls, layout
 
 spec = controls.current_spec()
@@ -34,37 +33,24 @@ with plot_col:
 
 with stats_col:
     st.subheader("Estimates")
-    rows = []
-    for c in res.curves:
-        at = c.at_times.set_index("time")["survival"] if len(c.at_times) else pd.Series(dtype=float)
-        rows.append({
-            "Arm": figures.ARM_LABELS[c.arm], "Patients": c.n, "Deaths": c.events,
-            "Median OS (95% CI)": fmt_months(c.median, c.median_lower, c.median_upper),
-            "1-year": fmt_pct(at.get(12.0)), "2-year": fmt_pct(at.get(24.0)), "3-year": fmt_pct(at.get(36.0)),
-        })
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(tables.estimates_table(res), width="stretch")
     if res.hr is not None:
-        st.markdown(f"**Hazard ratio** {fmt_ci(res.hr.hr, res.hr.lower, res.hr.upper)}, p = {fmt_p(res.hr.p)}")
+        st.markdown("**" + tables.headline(res) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
         if not res.hr.reliable:
             st.warning(f"Unreliable: {res.hr.reason}")
-    st.markdown(f"**Log-rank** p = {fmt_p(res.logrank_p)} (exploratory)")
+    st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
     if res.rmst is not None:
         r = res.rmst
         st.markdown(
             f"**RMST difference** at {fmt_num(r.tau, 0)} months: {fmt_ci(r.difference, r.lower, r.upper, 1)} months, "
-            f"p = {fmt_p(r.p)}"
+            f"p {fmt_p_eq(r.p)}"
         )
         st.caption("Restricted mean survival time: surgery minus chemotherapy, area under the curves up to the horizon.")
 
 st.subheader("Immortal time: three methods side by side")
 st.caption("The naive comparison counts the months before surgery as surgery time and is biased in favour of surgery.")
-st.dataframe(
-    res.methods, hide_index=True, width="stretch",
-    column_config={k: st.column_config.NumberColumn(format="%.2f") for k in ("HR", "lower", "upper")}
-    | {"p": st.column_config.NumberColumn(format="%.3f")},
-)
+st.dataframe(tables.methods_table(res), hide_index=True, width="stretch")
 with st.expander("Kaplan-Meier tables"):
     for c in res.curves:
         st.markdown(f"**{figures.ARM_LABELS[c.arm]}**")

@@ -1,0 +1,130 @@
+"""Display tables built from an :class:`~core.analysis.AnalysisResult` (formatted text, ready to show).
+
+The numeric versions of the same numbers live on the result itself (for exports).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.analysis import AnalysisResult
+from core.figures import ARM_LABELS
+from core.format import fmt_ci, fmt_num, fmt_p, fmt_pct
+
+_YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"))
+
+
+def estimates_table(result: AnalysisResult) -> pd.DataFrame:
+    """Per arm: patients, deaths, median OS with CI and 1/2/3-year survival, one column per arm.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> t = estimates_table(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> list(t.columns), t.index[0]
+    (['Surgery', 'Chemotherapy'], 'Patients')
+    """
+    cols = {}
+    for c in result.curves:
+        at = c.at_times.set_index("time") if len(c.at_times) else pd.DataFrame(columns=["n_risk", "survival"])
+        values = {
+            "Patients": str(c.n),
+            "Deaths": str(c.events),
+            "Median, months (95% CI)": fmt_ci(c.median, c.median_lower, c.median_upper, 1),
+        }
+        for t, name in _YEARS:
+            row = at.loc[t] if t in at.index else None
+            if row is not None and row["n_risk"] >= 1:
+                values[name] = f"{fmt_pct(row['survival'])} ({fmt_pct(row['lower'])}–{fmt_pct(row['upper'])})"
+            else:
+                values[name] = "—"
+        if not c.reliable:
+            values["Note"] = c.reason
+        cols[ARM_LABELS.get(c.arm, c.arm)] = values
+    return pd.DataFrame(cols).fillna("")
+
+
+def methods_table(result: AnalysisResult) -> pd.DataFrame:
+    """The three immortal-time methods side by side, formatted.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> list(methods_table(analysis.run(cohort.demo(), AnalysisSpec())).columns)
+    ['Method', 'HR (95% CI)', 'p', 'Patients', 'Events', 'Note']
+    """
+    m = result.methods
+    return pd.DataFrame({
+        "Method": m["method"],
+        "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(m["HR"], m["lower"], m["upper"], strict=True)],
+        "p": [fmt_p(p) for p in m["p"]],
+        "Patients": m["patients"].astype(int),
+        "Events": m["events"].astype(int),
+        "Note": m["note"],
+    })
+
+
+def headline(result: AnalysisResult) -> str:
+    """One sentence with the main estimate, e.g. for a report or a caption.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> headline(analysis.run(cohort.demo(), AnalysisSpec())).startswith("Hazard ratio")
+    True
+    """
+    hr = result.hr
+    if hr is None or hr.hr != hr.hr:
+        return "No hazard ratio: " + (hr.reason if hr is not None else "no comparison was possible") + "."
+    p = fmt_p(hr.p)
+    p_text = f"p {p}" if p.startswith("<") else f"p = {p}"
+    text = f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), {p_text}; {hr.method}."
+    if not hr.reliable:
+        text += f" Unreliable: {hr.reason}."
+    return text
+
+
+def subgroup_forest_frame(sub) -> pd.DataFrame:
+    """Rows of a :class:`core.subgroups.SubgroupResult` for :func:`core.figures.forest_plot`.
+
+    The label carries patients and events per arm, so the plot says how much each row rests on.
+    """
+    t = sub.table
+    label = [
+        f"{lab}  (S {ns}/{es}, C {nc}/{ec})"
+        for lab, ns, es, nc, ec in zip(t["label"], t["n_surgery"], t["events_surgery"], t["n_chemotherapy"],
+                                       t["events_chemotherapy"], strict=True)
+    ]
+    return pd.DataFrame({
+        "label": label, "hr": t["hr"], "lower": t["lower"], "upper": t["upper"],
+        "n": t["n_surgery"] + t["n_chemotherapy"], "events": t["events_surgery"] + t["events_chemotherapy"],
+    })
+
+
+def subgroup_display(sub) -> pd.DataFrame:
+    """Subgroup table formatted for display: patients and events per arm, HR (CI), p, or why not."""
+    t = sub.table
+    return pd.DataFrame({
+        "Subgroup": t["label"],
+        "Surgery (patients / deaths)": [f"{n} / {e}" for n, e in zip(t["n_surgery"], t["events_surgery"], strict=True)],
+        "Chemotherapy (patients / deaths)": [f"{n} / {e}" for n, e in zip(t["n_chemotherapy"], t["events_chemotherapy"],
+                                                                          strict=True)],
+        "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(t["hr"], t["lower"], t["upper"], strict=True)],
+        "p (exploratory)": [fmt_p(p) for p in t["p"]],
+        "Note": t["reason"],
+    })
+
+
+def interaction_display(sub) -> pd.DataFrame:
+    """Interaction tests formatted for display."""
+    t = sub.interactions
+    return pd.DataFrame({
+        "Subgroup variable": t["dimension"],
+        "Wald chi-square": [fmt_num(x, 2) for x in t["chi2"]],
+        "df": t["df"],
+        "p (exploratory)": [fmt_p(p) for p in t["p"]],
+        "Note": t["note"],
+    })
