@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.dictionary import COLUMNS_BY_NAME, Arm, C, Recist
+from core.dictionary import COLUMNS_BY_NAME, Arm, C, Recist, label
 from core.filters import FilterResult, apply_filters
 from core.population import (
     EVENT,
@@ -265,6 +265,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     if matched is not None and len(matched):
         pf, names = propensity_frame(pop, spec.covariates)
         balance = matching.balance_table(pf, TREATED, names, m)
+        balance.index = [term_label(str(t)) for t in balance.index]
         weighted = spec.replace or spec.ratio > 1
         for treated in (1, 0):
             part = matched[matched[TREATED] == treated]
@@ -359,6 +360,32 @@ def _rmst(matched: pd.DataFrame) -> survival.RmstDifference | None:
         return None
 
 
+_MODEL_LABELS = {
+    LOG_CA19_9: "CA19-9 baseline (log)",
+    LOG_CA19_9_RESTAGING: "CA19-9 restaging (log)",
+    OBJECTIVE_RESPONSE: "Objective response (CR/PR)",
+    PROGRESSIVE: "Progression at restaging (PD/NE)",
+}
+
+
+def term_label(term: str) -> str:
+    """Readable label of a model or balance term (``chemo_regimenGEM`` -> ``Regimen: GEM``).
+
+    Examples
+    --------
+    >>> term_label("chemo_regimenGEM"), term_label("log_ca19_9_baseline"), term_label("age_at_diagnosis")
+    ('Regimen: GEM', 'CA19-9 baseline (log)', 'Age (years)')
+    """
+    if term in _MODEL_LABELS:
+        return _MODEL_LABELS[term]
+    if term in COLUMNS_BY_NAME:
+        return label(term)
+    for name in sorted(COLUMNS_BY_NAME, key=len, reverse=True):
+        if term.startswith(name) and len(term) > len(name):
+            return f"{label(name)}: {term[len(name):]}"
+    return term
+
+
 def propensity_scores(result: AnalysisResult) -> pd.DataFrame:
     """Logit of the propensity score per patient of the analysis population, with arm and match status.
 
@@ -418,8 +445,6 @@ def matching_card(result: AnalysisResult) -> dict[str, str]:
         return {}
     s = result.spec
     cal = "none" if s.caliper is None else f"{s.caliper:g} SD of the logit = {m.caliper_logit:.4f} logit units"
-    from core.dictionary import label  # local import keeps the module header short
-
     return {
         "Propensity model": "logistic regression (unpenalised) on " + ", ".join(label(c) for c in s.covariates),
         "Distance": "logit of the propensity score (MatchIt: distance = 'glm', link = 'linear.logit')",

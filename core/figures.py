@@ -259,7 +259,7 @@ def love_plot(balance: pd.DataFrame, *, threshold: float = 0.1, large: bool = Fa
                     marker={"symbol": "circle", "size": size, "color": ARM_COLOURS[Arm.SURGERY]},
                     hovertemplate="%{y}: |SMD| %{x:.3f} after<extra></extra>")
     fig.add_vline(x=threshold, line_dash="dash", line_color="#B91C1C", annotation_text=f"{threshold:g}",
-                  annotation_position="top")
+                  annotation_position="bottom right")
     fig.update_xaxes(title_text="Absolute standardised mean difference", rangemode="tozero")
     return base_layout(fig, height=max(320, 28 * len(names) + 120), large=large)
 
@@ -300,7 +300,9 @@ def overlap_plot(scores: pd.DataFrame, *, large: bool = False) -> go.Figure:
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title_text="Propensity score (logit)")
     fig.update_yaxes(title_text="Patients", row=1, col=1)
-    return base_layout(fig, height=360, large=large)
+    base_layout(fig, height=380, large=large)
+    fig.update_layout(legend={"y": 1.12}, margin={"t": 80})
+    return fig
 
 
 def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: str = "Hazard ratio (95% CI)",
@@ -353,7 +355,15 @@ def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: s
     if overall is not None and overall == overall:
         fig.add_vline(x=overall, line_dash="dash", line_color=NEUTRAL,
                       annotation_text=f"overall {overall:.2f}", annotation_position="top")
-    fig.update_xaxes(type="log", title_text=x_title)
+    missing = [lab for lab, k in zip(labels, ok, strict=False) if not k]
+    if missing:
+        fig.add_scatter(x=[1.0] * len(missing), y=missing, mode="text", text=["no estimate"] * len(missing),
+                        textposition="middle right", textfont={"color": NEUTRAL, "size": 12 if not large else 16},
+                        showlegend=False, hoverinfo="skip")
+    finite = pd.concat([t.loc[ok, "lower"], t.loc[ok, "upper"], pd.Series([1.0])])
+    lo, hi = float(finite.min()), float(finite.max())
+    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo / 2 <= v <= hi * 2]
+    fig.update_xaxes(type="log", title_text=x_title, tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
     return base_layout(fig, height=max(300, 34 * len(labels) + 120), large=large)
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.analysis import AnalysisResult
 from core.figures import ARM_LABELS
-from core.format import fmt_ci, fmt_num, fmt_p, fmt_pct
+from core.format import fmt_ci, fmt_num, fmt_p, fmt_p_eq, fmt_pct
 
 _YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"))
 
@@ -79,9 +79,8 @@ def headline(result: AnalysisResult) -> str:
     hr = result.hr
     if hr is None or hr.hr != hr.hr:
         return "No hazard ratio: " + (hr.reason if hr is not None else "no comparison was possible") + "."
-    p = fmt_p(hr.p)
-    p_text = f"p {p}" if p.startswith("<") else f"p = {p}"
-    text = f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), {p_text}; {hr.method}."
+    text = (f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), "
+            f"p {fmt_p_eq(hr.p)}; {hr.method}.")
     if not hr.reliable:
         text += f" Unreliable: {hr.reason}."
     return text

@@ -31,6 +31,14 @@ _BASE_CSS = """
 """
 
 
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|>~<$:"
+
+
+def escape_md(text: str) -> str:
+    """Escape Markdown so that data-derived text (centre names, labels such as ``>3``) shows literally."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+
+
 def presentation() -> bool:
     """Whether presentation mode is on (kept in the URL as ``present=1``)."""
     return st.query_params.get(PRESENT_KEY) == "1"
@@ -66,13 +74,20 @@ def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> No
     filters = spec.filters_in_words()
     strip = " · ".join(filters) if filters else "No filters: whole cohort"
     cohort_name = "synthetic demo cohort" if state.is_demo() else "uploaded cohort"
-    st.info(f"**{cohort_name}** · {strip} · {spec.settings_in_words()[1]}", icon=":material/filter_alt:")
+    st.info(f"**{cohort_name}** · {escape_md(strip)} · {escape_md(spec.settings_in_words()[1])}",
+            icon=":material/filter_alt:")
 
 
 def warnings(items: tuple[str, ...] | list[str]) -> None:
     """Plain-language warnings of an analysis."""
     for w in items:
-        st.warning(w, icon=":material/warning:")
+        st.warning(escape_md(w), icon=":material/warning:")
+
+
+def notes(items: tuple[str, ...] | list[str]) -> None:
+    """Small print under a table or figure (escaped)."""
+    for n in items:
+        st.caption(escape_md(n))
 
 
 def view_url(spec: AnalysisSpec) -> str:

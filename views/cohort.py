@@ -18,6 +18,5 @@ st.caption(f"Before: {res.population_description}. After: the propensity-matched
 shown = t1.drop(columns=["variable", "level"])
 shown.attrs = {}
 st.dataframe(shown, hide_index=True, width="stretch", height=760)
-for note in t1.attrs.get("footnotes", ()):
-    st.caption(note)
+layout.notes(t1.attrs.get("footnotes", ()))
 layout.provenance_card(spec)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.dictionary import IMPORTED_NAMES
-from ui import state
+from ui import layout, state
 
 st.title("Data & upload")
 
@@ -22,7 +22,7 @@ if report is not None:
     if report.ok:
         st.success(report.message)
         for note in report.notes:
-            st.info(note)
+            st.info(layout.escape_md(note))
     else:
         st.error(report.message)
         if report.problems is not None:

@@ -18,10 +18,10 @@ if not card:
     st.info("No propensity model could be fitted for these filters and settings: see the warning above.")
     st.stop()
 
-left, right = st.columns([2, 3])
+left, right = st.columns([1, 1])
 with left:
     st.subheader("Provenance of the match")
-    st.dataframe(pd.DataFrame({"": list(card), "value": list(card.values())}), hide_index=True, width="stretch")
+    st.table(pd.DataFrame({"value": list(card.values())}, index=list(card)))
 with right:
     st.subheader("Overlap of propensity scores")
     scores = analysis.propensity_scores(res)

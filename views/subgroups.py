@@ -16,7 +16,7 @@ st.warning("Exploratory: many comparisons on few patients, no correction for mul
 
 if sub.table.empty:
     for note in sub.notes:
-        st.info(note)
+        st.info(layout.escape_md(note))
     st.stop()
 
 forest = tables.subgroup_forest_frame(sub)
@@ -26,6 +26,5 @@ st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width
 st.dataframe(tables.subgroup_display(sub), hide_index=True, width="stretch")
 st.subheader("Interaction tests")
 st.dataframe(tables.interaction_display(sub), hide_index=True, width="stretch")
-for note in sub.notes:
-    st.caption(note)
+layout.notes(sub.notes)
 layout.provenance_card(spec)

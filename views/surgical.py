@@ -40,9 +40,8 @@ with plot:
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
 with stats:
     st.dataframe(by.display(), hide_index=True, width="stretch")
-    st.caption(by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else ""))
-    for note in by.notes:
-        st.caption(note)
+    layout.notes([by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else "")])
+    layout.notes(by.notes)
 
 st.subheader("Prognostic factors (multivariable Cox model)")
 cox = outcomes.prognostic_cox(operated, endpoint)
@@ -54,10 +53,11 @@ if cox.fitted:
     with c2:
         st.dataframe(cox.display(), hide_index=True, width="stretch")
         st.caption(f"{cox.n} patients, {cox.n_events} events; {cox.n_dropped} left out for missing values.")
-    for w in cox.warnings:
-        st.warning(w)
+    if cox.warnings:
+        with st.expander(f"{len(cox.warnings)} caution(s) about this model", expanded=False, icon=":material/warning:"):
+            layout.notes(cox.warnings)
 else:
-    st.info(f"The model cannot be fitted: {cox.reason}")
+    st.info(layout.escape_md(f"The model cannot be fitted: {cox.reason}"))
 
 st.subheader("Short-term outcomes by pancreatic procedure")
 threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")

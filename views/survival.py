@@ -38,7 +38,7 @@ with stats_col:
         st.markdown("**" + tables.headline(res) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
         if not res.hr.reliable:
-            st.warning(f"Unreliable: {res.hr.reason}")
+            layout.warnings([f"Unreliable: {res.hr.reason}"])
     st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
     if res.rmst is not None:
         r = res.rmst
