@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, layout, sidebar, state
+from ui import controls, downloads, layout, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -32,5 +32,7 @@ PAGES = {
 navigation = st.navigation(PAGES)
 layout.apply_style()
 sidebar.render()
-controls.render(state.active_cohort().data)
+spec = controls.render(state.active_cohort().data)
+downloads.suppression_controls()
+downloads.report_buttons(spec)
 navigation.run()

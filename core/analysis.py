@@ -386,6 +386,36 @@ def term_label(term: str) -> str:
     return term
 
 
+def km_table(result: AnalysisResult) -> pd.DataFrame:
+    """Kaplan-Meier estimates of both arms in one long table (for export).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``arm``, ``time``, ``n_risk``, ``n_event``, ``n_censor``, ``survival``,
+        ``std_err``, ``lower``, ``upper`` (95% log-log limits).
+    """
+    parts = [c.km.assign(arm=c.arm) for c in result.curves if len(c.km)]
+    if not parts:
+        return pd.DataFrame(columns=["arm", "time", "n_risk", "n_event", "n_censor", "survival", "lower", "upper"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["arm"] + [c for c in out.columns if c != "arm"]]
+
+
+def matched_cohort(result: AnalysisResult) -> pd.DataFrame:
+    """The matched patients with pair id (``subclass``), ``weights`` and propensity score (for export).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Imported and derived columns of the matched patients plus ``time``, ``event``,
+        ``treated`` (the analysis variables), ``subclass``, ``weights`` and ``distance`` (logit).
+    """
+    if result.match is None or result.match.empty:
+        return pd.DataFrame()
+    return result.match.matched.reset_index(drop=True)
+
+
 def propensity_scores(result: AnalysisResult) -> pd.DataFrame:
     """Logit of the propensity score per patient of the analysis population, with arm and match status.
 
@@ -458,4 +488,4 @@ def matching_card(result: AnalysisResult) -> dict[str, str]:
     }
 
 
-__all__ = ["run", "propensity_scores", "pair_table", "matching_card", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]
+__all__ = ["run", "km_table", "matched_cohort", "propensity_scores", "pair_table", "matching_card", "AnalysisResult", "ArmCurve", "Estimate", "propensity_frame", "SURGERY_TIME"]

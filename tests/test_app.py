@@ -1,4 +1,5 @@
-"""AppTest: every page runs on the demo cohort without exceptions, uploads work and fail safely."""
+"""AppTest: every page and every filter run on the demo cohort without exceptions; uploads fail safely;
+the URL restores the view."""
 
 from __future__ import annotations
 
@@ -7,29 +8,147 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.spec import AnalysisSpec
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/data.py", "views/dictionary.py"]
+PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
+         "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
 
 
-def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+def _app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
     return at.run()
+
+
+def _plain(markdown: str) -> str:
+    """Markdown source without the escapes the app adds to data-derived text."""
+    return markdown.replace("\\", "")
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_the_demo(page):
     at = _app()
     at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
+    _no_exception(at)
     assert at.title, "page has a title"
 
 
-def test_overview_shows_the_arms_of_the_demo():
+def test_overview_shows_the_headline_of_the_demo():
     at = _app()
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["Patients"] == "90"
-    assert labels["Surgery group"] == "45"
-    assert labels["Chemotherapy group"] == "45"
+    metrics = _metrics(at)
+    assert metrics["Median OS, surgery"].endswith(" mo")
+    assert float(metrics["Hazard ratio, surgery vs chemotherapy"]) > 0
+    assert any("Landmark at 6 months" in c.value for c in at.caption)
+
+
+def test_sidebar_shows_the_demo_card():
+    at = _app()
+    assert any("45 surgery, 45 chemotherapy" in c.value for c in at.sidebar.caption)
+
+
+def _widgets(at: AppTest):
+    """(kind, key) of every keyed sidebar filter and setting."""
+    out = []
+    for kind in ("multiselect", "radio", "toggle", "selectbox", "slider", "segmented_control", "number_input"):
+        for w in getattr(at.sidebar, kind):
+            if w.key and w.key.startswith("f_"):
+                out.append((kind, w.key))
+    return out
+
+
+#: Raw values for widgets that show formatted labels (AppTest sets raw values).
+RAW = {
+    "f_hepatectomy": "major", "f_endpoint": "rfs", "f_origin": "diagnosis", "f_method": "naive",
+    "f_covariates": ["age_at_diagnosis", "ecog_baseline"], "f_ratio": 2, "f_order": "smallest",
+    "f_ca_max_input": 500.0, "f_min_at_risk": 5,
+}
+
+
+def _change(widget, kind: str) -> None:
+    if widget.key in RAW:
+        widget.set_value(RAW[widget.key])
+    elif kind == "multiselect":
+        widget.set_value([widget.options[0]])
+    elif kind in ("radio", "selectbox", "segmented_control"):
+        current = widget.value
+        other = [o for o in widget.options if str(o) != str(current)]
+        widget.set_value(type(current)(other[-1]) if current is not None and not isinstance(current, str) else other[-1])
+    elif kind == "toggle":
+        widget.set_value(not widget.value)
+    elif kind == "slider":
+        value = widget.value
+        if isinstance(value, tuple):
+            lo, hi = value
+            widget.set_value((lo + 1, hi - 1) if hi - lo > 2 else value)
+        else:
+            widget.set_value(widget.min + (widget.max - widget.min) / 2)
+    elif kind == "number_input":
+        widget.set_value(500.0 if widget.value is None else widget.value + 1)
+
+
+def test_every_filter_and_setting_reruns_every_page_without_exceptions():
+    at = _app()
+    kinds = _widgets(at)
+    assert len(kinds) >= 20, kinds
+    for kind, key in kinds:
+        fresh = _app()
+        widget = getattr(fresh.sidebar, kind)(key=key)
+        _change(widget, kind)
+        fresh.run()
+        _no_exception(fresh)
+        for page in ("views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py"):
+            fresh.switch_page(page).run()
+            _no_exception(fresh)
+
+
+def test_a_filter_change_changes_the_numbers_and_the_url():
+    at = _app()
+    before = _metrics(at)["Hazard ratio, surgery vs chemotherapy"]
+    at.sidebar.multiselect(key="f_regimens").set_value(["FOLFIRINOX"]).run()
+    _no_exception(at)
+    assert at.query_params["reg"] == "FOLFIRINOX"
+    assert _metrics(at)["Hazard ratio, surgery vs chemotherapy"] != before
+
+
+def test_url_restores_the_view():
+    spec = AnalysisSpec(regimens=("FOLFIRINOX",), caliper=0.3, method="naive", landmark_months=9.0)
+    at = _app(spec.to_query())
+    _no_exception(at)
+    assert at.sidebar.multiselect(key="f_regimens").value == ["FOLFIRINOX"]
+    assert at.sidebar.slider(key="f_caliper").value == pytest.approx(0.3)
+    assert at.sidebar.radio(key="f_method").value == "naive"
+    same = _app()
+    same.sidebar.multiselect(key="f_regimens").set_value(["FOLFIRINOX"])
+    same.sidebar.slider(key="f_caliper").set_value(0.3)
+    same.sidebar.radio(key="f_method").set_value("naive")
+    same.sidebar.slider(key="f_landmark_months").set_value(9.0)
+    same.run()
+    assert _metrics(same) == _metrics(at)
+
+
+def test_invalid_url_values_fall_back_to_defaults():
+    at = _app({"ratio": "many", "reg": "NOT_A_REGIMEN", "cal": "-1"})
+    _no_exception(at)
+    assert at.sidebar.multiselect(key="f_regimens").value == []
+
+
+def test_presentation_mode_hides_controls_and_keeps_numbers():
+    at = _app()
+    numbers = _metrics(at)
+    at.toggle(key="present_Overview").set_value(True).run()
+    _no_exception(at)
+    assert at.query_params["present"] == "1"
+    assert _metrics(at) == numbers
 
 
 def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
@@ -41,31 +160,39 @@ def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
 def test_failed_upload_lists_problems_and_keeps_the_demo():
     at = _app()
     _upload(at, "broken.csv", b"patient_id,centre_id\nP1,A\n")
-    assert not at.exception
-    assert any("was not loaded" in e.value for e in at.error)
-    assert any("still active" in e.value for e in at.error)
+    _no_exception(at)
+    assert any("was not loaded" in _plain(e.value) for e in at.error)
+    assert any("still active" in _plain(e.value) for e in at.error)
     problems = at.dataframe[0].value
     assert "treatment_group" in " ".join(map(str, problems.astype(str).values.ravel()))
-    at.switch_page("views/overview.py").run()
-    assert {m.label: m.value for m in at.metric}["Patients"] == "90"
+    assert any("45 surgery, 45 chemotherapy" in c.value for c in at.sidebar.caption)
 
 
-def test_valid_upload_becomes_the_active_cohort():
-    demo_csv = (ROOT / "data" / "demo_cohort.csv").read_bytes()
-    # keep the first 30 patients: a smaller but valid cohort
-    lines = demo_csv.splitlines(keepends=True)
-    small = b"".join(lines[:31])
+def test_valid_upload_becomes_the_active_cohort_on_every_page():
+    lines = (ROOT / "data" / "demo_cohort.csv").read_bytes().splitlines(keepends=True)
     at = _app()
-    _upload(at, "small.csv", small)
-    assert not at.exception
-    assert any("small.csv loaded: 30 patients" in s.value for s in at.success)
-    at.switch_page("views/overview.py").run()
-    assert {m.label: m.value for m in at.metric}["Patients"] == "30"
+    _upload(at, "small.csv", b"".join(lines[:61]))  # header + 60 patients
+    _no_exception(at)
+    assert any("small.csv loaded: 60 patients" in _plain(s.value) for s in at.success)
+    assert not any("45 surgery, 45 chemotherapy" in c.value for c in at.sidebar.caption)
+    for page in PAGES:
+        at.switch_page(page).run()
+        _no_exception(at)
 
 
-def test_dictionary_page_offers_csv_download():
+def test_method_check_is_only_for_the_synthetic_cohort():
+    at = _app()
+    at.switch_page("views/method_check.py").run()
+    assert at.dataframe, "the demo shows the comparison with the truth"
+    lines = (ROOT / "data" / "demo_cohort.csv").read_bytes().splitlines(keepends=True)
+    _upload(at, "small.csv", b"".join(lines[:61]))
+    at.switch_page("views/method_check.py").run()
+    assert any("synthetic demo cohort only" in i.value for i in at.info)
+
+
+def test_dictionary_page_lists_every_column():
     at = _app()
     at.switch_page("views/dictionary.py").run()
-    assert not at.exception
+    _no_exception(at)
     table = at.dataframe[0].value
     assert "patient_id" in set(table["column"])

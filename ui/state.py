@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
-from core.cohort import Cohort, CohortValidationError
 
 from core import cohort as cohort_mod
+from core.cohort import Cohort, CohortValidationError
 
 _COHORT = "active_cohort"
 _REPORT = "upload_report"
@@ -57,19 +57,24 @@ def last_report() -> UploadReport | None:
     return st.session_state.get(_REPORT)
 
 
-def handle_upload(uploaded) -> None:
+def handle_upload(uploaded) -> bool:
     """Validate an uploaded file once; keep the previous cohort when it fails.
 
     Parameters
     ----------
     uploaded : streamlit.runtime.uploaded_file_manager.UploadedFile or None
         What ``st.file_uploader`` returned.
+
+    Returns
+    -------
+    bool
+        True when a new file was processed (the caller reruns so every widget sees the new cohort).
     """
     if uploaded is None:
-        return
+        return False
     seen = st.session_state.setdefault(_SEEN, set())
     if uploaded.file_id in seen:
-        return
+        return False
     seen.add(uploaded.file_id)
     try:
         new = cohort_mod.load(uploaded.getvalue(), filename=uploaded.name)
@@ -82,7 +87,7 @@ def handle_upload(uploaded) -> None:
             "The cohort you were working on is still active.",
             problems=exc.problems_frame(),
         )
-        return
+        return True
     except Exception:  # noqa: BLE001 - load() promises CohortValidationError only; never show a traceback
         st.session_state[_REPORT] = UploadReport(
             filename=uploaded.name,
@@ -90,7 +95,7 @@ def handle_upload(uploaded) -> None:
             message=f"{uploaded.name} could not be read (an internal error occurred). "
             "The cohort you were working on is still active.",
         )
-        return
+        return True
     st.session_state[_COHORT] = new
     st.session_state[_REPORT] = UploadReport(
         filename=uploaded.name,
@@ -99,3 +104,4 @@ def handle_upload(uploaded) -> None:
         f"({new.n_surgery} surgery, {new.n_chemotherapy} chemotherapy).",
         notes=tuple(new.notes),
     )
+    return True

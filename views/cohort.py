@@ -1,9 +1,10 @@
 """Cohort: Table 1 by arm, before and after matching."""
 
+import pandas as pd
 import streamlit as st
 
 from core import table1
-from ui import compute, controls, layout
+from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
 res = compute.result(spec)
@@ -19,4 +20,6 @@ shown = t1.drop(columns=["variable", "level"])
 shown.attrs = {}
 st.dataframe(shown, hide_index=True, width="stretch", height=760)
 layout.notes(t1.attrs.get("footnotes", ()))
+downloads.tables("table1", {"Table 1": shown, "Table 1 (numbers)": t1.attrs.get("long", pd.DataFrame())}, spec,
+                 key="dl_table1")
 layout.provenance_card(spec)

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core.dictionary import IMPORTED_NAMES
-from ui import layout, state
+from core import analysis, export
+from core.dictionary import DICTIONARY_VERSION, IMPORTED_NAMES, dictionary_frame
+from ui import compute, controls, downloads, layout, state
 
 st.title("Data & upload")
 
@@ -15,29 +16,53 @@ with st.container(border=True):
         "written to disk and other users cannot see it."
     )
     uploaded = st.file_uploader("Study export", type=["csv", "txt", "tsv", "xlsx", "parquet"], key="upload")
-    state.handle_upload(uploaded)
+    if state.handle_upload(uploaded):
+        st.rerun()
 
 report = state.last_report()
 if report is not None:
     if report.ok:
-        st.success(report.message)
+        st.success(layout.escape_md(report.message))
         for note in report.notes:
             st.info(layout.escape_md(note))
     else:
-        st.error(report.message)
+        st.error(layout.escape_md(report.message))
         if report.problems is not None:
             st.markdown("**Validation report**: every problem found, by row as numbered in the file (header = row 1).")
             st.dataframe(report.problems, width="stretch", hide_index=True)
 
 cohort = state.active_cohort()
-st.markdown(f"#### Active cohort: {'synthetic demo' if state.is_demo() else 'uploaded file'}")
-show_derived = st.toggle("Show derived columns", value=False, key="show_derived")
-table = cohort.data if show_derived else cohort.data[[c for c in IMPORTED_NAMES if c in cohort.data.columns]]
-st.dataframe(table, width="stretch", hide_index=True, height=420)
-st.download_button(
-    "Download this table (CSV)",
-    data=table.to_csv(index=False).encode("utf-8"),
-    file_name="cohort.csv",
-    mime="text/csv",
-    key="dl_cohort",
-)
+spec = controls.current_spec()
+tab_active, tab_filtered, tab_matched, tab_dict = st.tabs(
+    ["Active cohort", "Filtered cohort", "Matched cohort", "Data dictionary"])
+
+with tab_active:
+    st.markdown(f"**{'Synthetic demo cohort' if state.is_demo() else 'Uploaded cohort'}**: {len(cohort.data)} patients.")
+    show_derived = st.toggle("Show derived columns", value=False, key="show_derived")
+    table = cohort.data if show_derived else cohort.data[[c for c in IMPORTED_NAMES if c in cohort.data.columns]]
+    st.dataframe(table, width="stretch", hide_index=True, height=420)
+    st.download_button("Download this table (CSV)", data=export.csv_bytes(table), file_name="cohort.csv",
+                       mime="text/csv", key="dl_cohort")
+    downloads.tables("cohort", {"Cohort": table}, spec, key="dl_active", parquet=True)
+
+with tab_filtered:
+    res = compute.result(spec)
+    filtered = res.filtered.data
+    st.markdown(f"{len(filtered)} patients after the filters in the sidebar "
+                f"({res.filtered.n_surgery} surgery, {res.filtered.n_chemotherapy} chemotherapy).")
+    st.dataframe(filtered, width="stretch", hide_index=True, height=420)
+    downloads.tables("filtered_cohort", {"Filtered cohort": filtered}, spec, key="dl_filtered", parquet=True)
+
+with tab_matched:
+    matched = analysis.matched_cohort(res)
+    if matched.empty:
+        st.info("No matched cohort for these filters and settings.")
+    else:
+        st.markdown(f"{len(matched)} matched patients: `subclass` is the pair (matched set), `weights` the matching "
+                    "weight, `distance` the logit of the propensity score; `time`/`event` are the analysed survival.")
+        st.dataframe(matched, width="stretch", hide_index=True, height=420)
+        downloads.tables("matched_cohort", {"Matched cohort": matched}, spec, key="dl_matched", parquet=True)
+
+with tab_dict:
+    st.caption(f"Data dictionary version {DICTIONARY_VERSION}: see also the Data dictionary page.")
+    st.dataframe(dictionary_frame(), width="stretch", hide_index=True, height=420)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import analysis, figures
-from ui import compute, controls, layout
+from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
 res = compute.result(spec)
@@ -27,11 +27,13 @@ with right:
     scores = analysis.propensity_scores(res)
     st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", config={"displaylogo": False},
                     key="matching_overlap")
+    downloads.figure("propensity_overlap", lambda: figures.overlap_plot(scores), key="dl_overlap")
 
 st.subheader("Covariate balance")
 if res.balance is not None and len(res.balance):
     st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", config={"displaylogo": False},
                     key="matching_love")
+    downloads.figure("love_plot", lambda: figures.love_plot(res.balance), key="dl_love")
     st.caption(
         "Standardised mean difference: difference in means (proportions for categories) divided by the standard "
         "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "
@@ -47,4 +49,9 @@ pairs = analysis.pair_table(res)
 st.dataframe(pairs, hide_index=True, width="stretch", height=320,
              column_config={c: st.column_config.NumberColumn(format="%.3f")
                             for c in ("surgery_logit", "chemotherapy_logit", "difference")})
+downloads.tables("matching", {
+    "Balance": res.balance if res.balance is not None else pd.DataFrame(),
+    "Pairs": pairs, "Propensity scores": scores,
+    "Match": pd.DataFrame({"item": list(card), "value": list(card.values())}),
+}, spec, key="dl_matching", index=False)
 layout.provenance_card(spec)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import figures, tables
 from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
-from ui import compute, controls, layout
+from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
 res = compute.result(spec)
@@ -37,6 +37,10 @@ with left:
             min_at_risk=spec.min_at_risk, x_title=res.time_label, large=large, height=620 if large else 520,
         )
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
+        downloads.figure("overall_survival", lambda: figures.km_figure(
+            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
+            medians={c.arm: c.median for c in res.curves}, min_at_risk=spec.min_at_risk, x_title=res.time_label),
+            key="dl_ov_km", slide_height=900, journal_height=560)
     else:
         st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
 with right:
@@ -45,4 +49,6 @@ with right:
                     key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")
+downloads.tables("overview", {"Flow": downloads.suppress(res.flow, ["surgery", "chemotherapy"]),
+                              "Methods": res.methods}, spec, key="dl_overview")
 layout.provenance_card(spec)

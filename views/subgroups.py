@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import figures, tables
-from ui import compute, controls, layout
+from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
 res = compute.result(spec)
@@ -23,8 +23,13 @@ forest = tables.subgroup_forest_frame(sub)
 overall = sub.overall.hr if sub.overall is not None else None
 st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width="stretch",
                 config={"displaylogo": False}, key="subgroup_forest")
+downloads.figure("subgroup_forest", lambda: figures.forest_plot(forest, overall=overall), key="dl_forest",
+                 slide_height=900, journal_height=700)
 st.dataframe(tables.subgroup_display(sub), hide_index=True, width="stretch")
 st.subheader("Interaction tests")
 st.dataframe(tables.interaction_display(sub), hide_index=True, width="stretch")
 layout.notes(sub.notes)
+downloads.tables("subgroups", {
+    "Subgroups": downloads.suppress(sub.table, ["n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy"]),
+    "Interactions": sub.interactions}, spec, key="dl_subgroups")
 layout.provenance_card(spec)

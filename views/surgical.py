@@ -1,11 +1,12 @@
 """Surgical outcomes: within the surgery group only (RFS does not exist without surgery)."""
 
+import pandas as pd
 import streamlit as st
 
 from core import analysis, figures, outcomes
 from core.dictionary import Arm, C, label
 from core.filters import apply_filters
-from ui import controls, layout, state
+from ui import controls, downloads, layout, state
 
 spec = controls.current_spec()
 large = layout.presentation()
@@ -38,6 +39,11 @@ with plot:
                             x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
                             labels={k: f"{label(grouping)}: {k}" for k in by.curves})
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
+    downloads.figure(f"{endpoint}_by_{grouping}", lambda: figures.km_figure(
+        by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
+        x_title="Months since surgery", y_title=ENDPOINTS[endpoint],
+        labels={k: f"{label(grouping)}: {k}" for k in by.curves}), key="dl_surg_km", slide_height=900,
+        journal_height=600)
 with stats:
     st.dataframe(by.display(), hide_index=True, width="stretch")
     layout.notes([by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else "")])
@@ -62,4 +68,11 @@ else:
 st.subheader("Short-term outcomes by pancreatic procedure")
 threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")
 st.dataframe(outcomes.short_term_outcomes(operated, major_threshold=threshold), width="stretch", height=600)
+short_long = outcomes.short_term_outcomes(operated, major_threshold=threshold, long=True)
+downloads.tables("surgical_outcomes", {
+    "Survival by group": by.summary,
+    "Number at risk": downloads.suppress(risk.reset_index()),
+    "Prognostic Cox": cox.table if cox.fitted else pd.DataFrame({"reason": [cox.reason]}),
+    "Short-term outcomes": short_long,
+}, spec, key="dl_surgical")
 layout.provenance_card(spec)

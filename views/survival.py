@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import figures, tables
+from core import analysis, figures, tables
 from core.format import fmt_ci, fmt_num, fmt_p_eq
-from ui import compute, controls, layout
+from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
 res = compute.result(spec)
@@ -23,6 +23,10 @@ with plot_col:
             height=680 if large else 580,
         )
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
+        downloads.figure("kaplan_meier", lambda: figures.km_figure(
+            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
+            medians={c.arm: c.median for c in res.curves}, min_at_risk=spec.min_at_risk, show_ci=show_ci,
+            x_title=res.time_label), key="dl_km_fig", slide_height=900, journal_height=560)
         st.caption(
             f"Curves stop when fewer than {spec.min_at_risk} patients remain at risk. Numbers at risk count patients "
             "with follow-up of at least that time (as R's survival package). Ticks mark censored patients; dashed "
@@ -57,4 +61,11 @@ with st.expander("Kaplan-Meier tables"):
         st.dataframe(c.km, hide_index=True, width="stretch")
     st.markdown("**Number at risk**")
     st.dataframe(res.risk_table, width="stretch")
+st.subheader("Download the numbers")
+downloads.tables("survival", {
+    "KM estimates": analysis.km_table(res),
+    "Number at risk": downloads.suppress(res.risk_table.reset_index().rename(columns={"index": "arm"})),
+    "Estimates": tables.estimates_table(res).reset_index(names="statistic"),
+    "Methods": res.methods,
+}, spec, key="dl_survival")
 layout.provenance_card(spec)

@@ -1,0 +1,154 @@
+"""Download controls: every table and figure on a page, with provenance, generated on click.
+
+The files are built by ``core.export`` / ``core.report`` only when the user clicks (Streamlit's
+deferred ``download_button``), in memory, for this session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from core import export
+from core import provenance as prov_mod
+from core.dictionary import DICTIONARY_VERSION
+from core.spec import AnalysisSpec
+from ui import layout, state
+
+_SUPPRESS = "suppress_small"
+_K = "suppress_k"
+
+
+def provenance(spec: AnalysisSpec) -> dict[str, str]:
+    """Provenance of the current view (URL, filters and settings, data hash, versions, date)."""
+    cohort = state.active_cohort()
+    return prov_mod.provenance(
+        spec, cohort_sha256=cohort.sha256, dictionary_version=DICTIONARY_VERSION,
+        url=layout.view_url(spec).split("?")[0],
+        source_name="synthetic demo cohort" if state.is_demo() else cohort.source_name,
+    )
+
+
+def suppression_k() -> int | None:
+    """The small-cell threshold k when suppression is on, else None."""
+    return int(st.session_state.get(_K, 11)) if st.session_state.get(_SUPPRESS) else None
+
+
+def suppression_controls() -> None:
+    """The one switch (off by default) for small-cell suppression, in the sidebar."""
+    with st.sidebar.expander("Small-cell suppression", icon=":material/visibility_off:"):
+        st.toggle("Suppress small counts", key=_SUPPRESS,
+                  help="Counts from 1 to k-1 show as <k in aggregate tables, risk tables and exports; a second cell "
+                       "is hidden where a total would reveal the first.")
+        st.number_input("k", min_value=2, max_value=50, value=11, key=_K,
+                        help="11 is the rule of US Medicare (CMS) data use agreements.")
+
+
+def suppress(table: pd.DataFrame, count_columns: list[str] | None = None, *, total_row: str | None = None,
+             total_column: str | None = None) -> pd.DataFrame:
+    """Apply the session's small-cell suppression to an aggregate table (unchanged when off)."""
+    k = suppression_k()
+    if k is None:
+        return table
+    cols = count_columns or [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+    return export.suppress_small_counts(table, cols, k=k, total_row=total_row, total_column=total_column)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name).strip("_") or "table"
+
+
+def tables(name: str, sheets: Mapping[str, pd.DataFrame], spec: AnalysisSpec, *, key: str,
+           parquet: bool = False, index: bool = False) -> None:
+    """Download buttons for one or more tables: CSV (zip with provenance), Excel (+ Methods), Parquet.
+
+    Parameters
+    ----------
+    name : str
+        Base file name.
+    sheets : mapping of str to DataFrame
+        The tables (one sheet / CSV file each).
+    spec : AnalysisSpec
+        The view, for provenance.
+    key : str
+        Widget key prefix (unique per page).
+    parquet : bool
+        Offer Parquet too (cohort tables).
+    index : bool
+        Keep the index as a column.
+    """
+    prov = provenance(spec)
+    frames = {k: (v.reset_index() if index else v) for k, v in sheets.items()}
+    base = _safe(name)
+    cols = st.columns(3 if parquet else 2)
+
+    def csv_zip() -> bytes:
+        files = {f"{_safe(k)}.csv": export.csv_bytes(v) for k, v in frames.items()}
+        return export.zip_bytes(files, prov)
+
+    cols[0].download_button("CSV", data=csv_zip, file_name=f"{base}.zip", mime="application/zip",
+                            key=f"{key}_csv", icon=":material/download:", help="CSV file(s) with provenance, zipped")
+    cols[1].download_button("Excel", data=lambda: export.xlsx_bytes(frames, prov), file_name=f"{base}.xlsx",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            key=f"{key}_xlsx", icon=":material/download:", help="One sheet per table plus 'Methods'")
+    if parquet:
+        first = next(iter(frames.values()))
+        cols[2].download_button("Parquet", data=lambda: export.parquet_bytes(first), file_name=f"{base}.parquet",
+                                mime="application/octet-stream", key=f"{key}_parquet", icon=":material/download:")
+
+
+def figure(name: str, make: Callable[[], object], *, key: str, slide_height: int | None = None,
+           journal_height: int | None = None) -> None:
+    """PNG (slide and journal column) and SVG downloads of a figure, rendered on click.
+
+    Parameters
+    ----------
+    name : str
+        Base file name.
+    make : callable
+        Returns the plotly figure (called on click, so nothing is rendered on a rerun).
+    key : str
+        Widget key prefix.
+    slide_height, journal_height : int, optional
+        Heights in CSS pixels when the presets' are too small (e.g. a KM plot with its risk table).
+    """
+    base = _safe(name)
+    cols = st.columns(3)
+    slide_w, slide_h, slide_s = export.FIGURE_PRESETS["slide"]
+    col_w, col_h, col_s = export.FIGURE_PRESETS["journal column"]
+    cols[0].download_button(
+        "PNG (slide)", data=lambda: export.figure_png(make(), width=slide_w, height=slide_height or slide_h,
+                                                      scale=slide_s),
+        file_name=f"{base}_slide.png", mime="image/png", key=f"{key}_png_slide", icon=":material/image:",
+        help="1600 x 900 pixels")
+    cols[1].download_button(
+        "PNG (journal)", data=lambda: export.figure_png(make(), width=col_w, height=journal_height or col_h,
+                                                        scale=col_s),
+        file_name=f"{base}_column.png", mime="image/png", key=f"{key}_png_col", icon=":material/image:",
+        help="One journal column: 85 mm wide at 300 dpi")
+    cols[2].download_button(
+        "SVG", data=lambda: export.figure_svg(make(), width=slide_w, height=slide_height or slide_h),
+        file_name=f"{base}.svg", mime="image/svg+xml", key=f"{key}_svg", icon=":material/image:")
+
+
+def report_buttons(spec: AnalysisSpec) -> None:
+    """One-click report of the current view (HTML with interactive figures, and its PDF rendering)."""
+    from core import report, study_report
+    from ui import compute
+
+    def html() -> bytes:
+        result = compute.result(spec)
+        subs = compute.subgroup_result(spec)
+        return study_report.study_report_html(state.active_cohort(), spec, result, subs,
+                                              provenance=provenance(spec)).encode("utf-8")
+
+    with st.sidebar.expander("Report of this view", icon=":material/description:"):
+        st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
+                   "provenance.")
+        c1, c2 = st.columns(2)
+        c1.download_button("HTML", data=html, file_name="pdac_lm_report.html", mime="text/html", key="dl_report_html",
+                           icon=":material/download:")
+        c2.download_button("PDF", data=lambda: report.report_pdf(html().decode("utf-8")), file_name="pdac_lm_report.pdf",
+                           mime="application/pdf", key="dl_report_pdf", icon=":material/download:")
