@@ -294,7 +294,9 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], provenance: Mapping[str, str]
         raise ValueError("sheets must map sheet names to pandas DataFrames")
     if not isinstance(provenance, Mapping):
         raise ValueError("provenance must be a mapping of str to str")
-    names = sheet_names([*sheets.keys(), METHODS_SHEET])
+    # "Methods" is reserved for the provenance: a table of that name gets a numbered name instead.
+    reserved = sheet_names([METHODS_SHEET, *sheets.keys()])
+    names = [*reserved[1:], reserved[0]]
     wb = Workbook()
     wb.remove(wb.active)
     bold = Font(bold=True)

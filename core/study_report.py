@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from core import analysis, figures, outcomes, table1, tables
-from core.dictionary import C, Arm
+from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
 
 TITLE = "PDAC with synchronous liver metastases: surgery after chemotherapy vs chemotherapy alone"

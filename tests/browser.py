@@ -84,6 +84,7 @@ def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None
 def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 400) -> None:
     """Wait until Streamlit has finished running the script and the figures are drawn."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)  # every page has a title
     page.wait_for_timeout(settle_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 

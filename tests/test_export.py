@@ -217,9 +217,10 @@ def test_sheet_names_follow_excel_rules():
 
 
 def test_xlsx_user_sheet_named_methods_does_not_clash():
+    """'Methods' always holds the provenance; a table of that name is renamed."""
     wb = _load(xlsx_bytes({"Methods": pd.DataFrame({"a": [1]})}, {"k": "v"}))
-    assert wb.sheetnames == ["Methods", "Methods (2)"]
-    assert wb["Methods (2)"]["A2"].value == "k"
+    assert wb.sheetnames == ["Methods (2)", "Methods"]
+    assert wb["Methods"]["A2"].value == "k"
 
 
 def test_xlsx_validates_input():
@@ -368,3 +369,4 @@ def test_figure_validation(figure):
         figure_png(figure, width=5)
     with pytest.raises(ValueError, match="plotly Figure"):
         figure_png({"data": []})
+

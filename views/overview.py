@@ -50,5 +50,5 @@ with right:
     st.markdown("**Immortal-time methods**")
     st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")
 downloads.tables("overview", {"Flow": downloads.suppress(res.flow, ["surgery", "chemotherapy"]),
-                              "Methods": res.methods}, spec, key="dl_overview")
+                              "Immortal-time methods": res.methods}, spec, key="dl_overview")
 layout.provenance_card(spec)

@@ -66,6 +66,6 @@ downloads.tables("survival", {
     "KM estimates": analysis.km_table(res),
     "Number at risk": downloads.suppress(res.risk_table.reset_index().rename(columns={"index": "arm"})),
     "Estimates": tables.estimates_table(res).reset_index(names="statistic"),
-    "Methods": res.methods,
+    "Immortal-time methods": res.methods,
 }, spec, key="dl_survival")
 layout.provenance_card(spec)

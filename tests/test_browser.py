@@ -1,0 +1,180 @@
+"""Real browser (Playwright + Debian's headless Chromium) against a running server.
+
+Screenshots of every page are kept under test-artifacts/screenshots/ (not committed).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tests.browser import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["", "survival", "subgroups", "surgical", "cohort", "matching", "method-check", "data", "dictionary"]
+HR_LABEL = "Hazard ratio, surgery vs chemotherapy"
+
+
+def metrics(page) -> dict[str, str]:
+    """Metric label -> value as shown."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
+            m.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+            m.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))"""
+    )
+
+
+KM_SIGNATURE_JS = """() => { const p = document.querySelector('.js-plotly-plot');
+    if (!p || !p.data) return null;
+    return JSON.stringify(p.data.map(t => { const y = Array.from(t.y || []); return [t.name, y.length, y.slice(-3)]; })); }"""
+
+
+def km_signature(page) -> str:
+    """A fingerprint of the first Kaplan-Meier figure's plotted data."""
+    return page.evaluate(KM_SIGNATURE_JS)
+
+
+def wait_metrics(page) -> dict[str, str]:
+    """Wait until the overview's metrics (the hazard ratio last) are drawn and return them."""
+    page.get_by_text(HR_LABEL).wait_for(timeout=30_000)
+    page.get_by_text("p-value", exact=True).wait_for(timeout=30_000)
+    return metrics(page)
+
+
+def download_button(page, label: str):
+    """The first visible download button whose label is exactly ``label``."""
+    return (page.locator('[data-testid="stMain"] [data-testid="stDownloadButton"] button')
+            .filter(has=page.locator("p", has_text=re.compile(f"^{re.escape(label)}$"))).first)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar multiselect labelled ``label``."""
+    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True).click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_without_errors(page, app_url, path):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{app_url}/{path}")
+    wait_for_app(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator("h1").count() >= 1
+    # st.navigation's sidebar (not Streamlit's auto-discovered page list) is shown on deep links
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Surgical outcomes").count() == 1
+    assert page.get_by_text("PDAC-LM explorer").count() >= 1
+    screenshot(page, f"page-{path or 'overview'}")
+    assert errors == []
+
+
+def test_a_filter_change_updates_curves_and_numbers(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot")
+    before_numbers, before_curve = wait_metrics(page), km_signature(page)
+    choose(page, "Chemotherapy regimen", "FOLFIRINOX")
+    page.wait_for_function(f"() => ({KM_SIGNATURE_JS})() !== {json.dumps(before_curve)}", timeout=30_000)
+    wait_for_app(page)
+    assert metrics(page)[HR_LABEL] != before_numbers[HR_LABEL]
+    assert "reg=FOLFIRINOX" in page.url
+    screenshot(page, "filter-folfirinox")
+
+
+def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_url):
+    first = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = first.new_page()
+    page.goto(f"{app_url}/?meth=naive&cal=0.3")
+    wait_for_app(page)
+    choose(page, "Resectability", "resectable")
+    wait_for_app(page)
+    page.get_by_text("Share this view").click()
+    link = page.locator('[data-testid="stPopoverBody"] code').inner_text().strip()
+    assert "res=resectable" in link and "meth=naive" in link
+    shown = wait_metrics(page)
+    first.close()
+
+    second = chromium.new_context(viewport={"width": 1440, "height": 900})
+    other = second.new_page()
+    other.goto(link.replace("http://localhost:8501", app_url))
+    wait_for_app(other)
+    assert wait_metrics(other) == shown
+    second.close()
+
+
+def test_presentation_mode_hides_controls_and_keeps_numbers(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page)
+    shown = wait_metrics(page)
+    page.get_by_text("Presentation").click()
+    wait_for_app(page)
+    assert "present=1" in page.url
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    assert wait_metrics(page) == shown
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMetricValue\"]')).fontSize)")
+    assert size >= 40
+    screenshot(page, "presentation")
+
+
+def test_upload_replaces_the_cohort_and_a_bad_file_keeps_it(page, app_url, tmp_path):
+    lines = (ROOT / "data" / "demo_cohort.csv").read_text().splitlines(keepends=True)
+    small = tmp_path / "small.csv"
+    small.write_text("".join(lines[:61]))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,centre_id\nP1,A\n")
+    page.goto(f"{app_url}/data")
+    wait_for_app(page)
+    page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(small))
+    page.get_by_text("small.csv loaded: 60 patients").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_text("Uploaded cohort").count() >= 1
+    page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(bad))
+    page.get_by_text("bad.csv was not loaded").wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_text("still active").count() >= 1
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("60 patients").count() >= 1
+    screenshot(page, "upload-report")
+
+
+def test_survival_downloads_contain_what_the_screen_shows(page, app_url):
+    page.goto(f"{app_url}/survival")
+    wait_for_app(page)
+    headline = page.get_by_text("Hazard ratio 0.").first.inner_text()
+    with page.expect_download() as dl:
+        download_button(page, "Excel").click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    assert "Methods" in book.sheetnames and "KM estimates" in book.sheetnames
+    methods = {row[0].value: row[1].value for row in book["Methods"].iter_rows() if row[0].value}
+    assert "View URL" in methods and "Cohort SHA-256" in methods
+    shown = pd.read_excel(io.BytesIO(Path(dl.value.path()).read_bytes()), sheet_name="Immortal-time methods")
+    landmark_hr = shown.loc[shown["method"].str.startswith("Landmark"), "HR"].item()
+    assert f"Hazard ratio {landmark_hr:.2f}" in headline
+    with page.expect_download() as dl:
+        download_button(page, "CSV").click()
+    with zipfile.ZipFile(io.BytesIO(Path(dl.value.path()).read_bytes())) as z:
+        names = z.namelist()
+        assert "provenance.json" in names
+        km = pd.read_csv(z.open("KM_estimates.csv"), encoding="utf-8-sig")
+    assert set(km["arm"]) == {"surgery", "chemotherapy"}
+
+
+def test_km_png_download_is_an_image(page, app_url):
+    page.goto(f"{app_url}/survival")
+    wait_for_app(page)
+    with page.expect_download(timeout=60_000) as dl:
+        download_button(page, "PNG (journal)").click()
+    data = Path(dl.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(data[16:20], "big")
+    assert width == 1004
