@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.dictionary import COLUMNS_BY_NAME, Arm, C, Recist, label
+from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label
 from core.filters import FilterResult, apply_filters
 from core.population import (
     EVENT,
@@ -35,6 +35,7 @@ from core.population import (
     naive_population,
 )
 from core.spec import AnalysisSpec
+from core.table1 import TABLE1_VARIABLES
 
 #: Times (months) at which survival is reported.
 REPORT_TIMES = (12.0, 24.0, 36.0)
@@ -210,6 +211,28 @@ def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, 
     return m, matched, est
 
 
+#: Columns every analysis population carries (besides the propensity covariates): identifiers,
+#: survival times, and what Table 1 and the subgroup table describe. The full rows stay in the
+#: cohort (``result.filtered.data``), so a population never copies the whole table.
+_POPULATION_COLUMNS: tuple[str, ...] = (
+    C.PATIENT_ID, C.CENTRE_ID, C.TREATMENT_GROUP, C.OS_FROM_CHEMO, C.OS_FROM_DIAGNOSIS, C.OS_EVENT,
+    C.TIME_TO_SURGERY, C.TIME_DIAGNOSIS_TO_SURGERY, C.RECIST, C.METS_GROUP, C.CHEMO_REGIMEN,
+    C.PANCREATIC_PROCEDURE, C.RESECTABILITY,
+)
+
+
+def analysis_columns(spec: AnalysisSpec) -> list[str]:
+    """The columns an analysis needs from the cohort: population columns, propensity covariates,
+    the pre-surgery variables of Table 1.
+
+    Examples
+    --------
+    >>> "age_at_diagnosis" in analysis_columns(AnalysisSpec())
+    True
+    """
+    return list(dict.fromkeys([*_POPULATION_COLUMNS, *spec.covariates, *PRE_SURGERY_COVARIATES, *TABLE1_VARIABLES]))
+
+
 def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     """Run the analysis described by ``spec`` on ``cohort`` (a :class:`core.cohort.Cohort`).
 
@@ -227,7 +250,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     filtered = apply_filters(cohort.data, spec)
     warnings: list[str] = []
     flow_rows = [(s.description, s.n_surgery, s.n_chemotherapy) for s in filtered.steps]
-    data = filtered.data
+    data = filtered.select(analysis_columns(spec))
 
     naive = naive_population(data, origin=spec.origin)
     landmark = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months)
@@ -413,7 +436,10 @@ def matched_cohort(result: AnalysisResult) -> pd.DataFrame:
     """
     if result.match is None or result.match.empty:
         return pd.DataFrame()
-    return result.match.matched.reset_index(drop=True)
+    matched = result.match.matched
+    added = [c for c in matched.columns if c not in result.filtered.source.columns]
+    full = result.filtered.source.loc[matched.index]
+    return pd.concat([full, matched[added]], axis=1).reset_index(drop=True)
 
 
 def propensity_scores(result: AnalysisResult) -> pd.DataFrame:

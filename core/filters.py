@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -37,18 +38,33 @@ class FilterStep:
 
 @dataclass(frozen=True)
 class FilterResult:
-    """Filtered cohort and the count after each active filter (for the flow diagram)."""
+    """Filtered cohort and the count after each active filter (for the flow diagram).
 
-    data: pd.DataFrame
+    The filtered rows are taken from ``source`` only when :attr:`data` is first read, so that a
+    caller who needs a few columns (:meth:`select`) never copies the whole table.
+    """
+
+    source: pd.DataFrame
+    mask: np.ndarray
     steps: tuple[FilterStep, ...]
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        """The filtered rows, all columns (same index labels as the cohort)."""
+        return self.source if self.mask.all() else self.source.loc[self.mask]
+
+    def select(self, columns: list[str]) -> pd.DataFrame:
+        """The filtered rows, only ``columns`` (those present in the table)."""
+        cols = [c for c in dict.fromkeys(columns) if c in self.source.columns]
+        return self.source.loc[self.mask, cols]
 
     @property
     def n_surgery(self) -> int:
-        return int((self.data[C.TREATMENT_GROUP] == Arm.SURGERY).sum())
+        return self.steps[-1].n_surgery
 
     @property
     def n_chemotherapy(self) -> int:
-        return int((self.data[C.TREATMENT_GROUP] == Arm.CHEMOTHERAPY).sum())
+        return self.steps[-1].n_chemotherapy
 
 
 def _isin(data: pd.DataFrame, column: str, values: tuple[str, ...]) -> np.ndarray:
@@ -125,4 +141,4 @@ def apply_filters(data: pd.DataFrame, spec: AnalysisSpec) -> FilterResult:
         step("CA19-9 at baseline", ~(ca > spec.ca19_9_max))
     if spec.year_min is not None or spec.year_max is not None:
         step("Year of diagnosis", _between(data, C.DIAGNOSIS_YEAR, spec.year_min, spec.year_max))
-    return FilterResult(data=data.loc[keep], steps=tuple(steps))
+    return FilterResult(source=data, mask=keep, steps=tuple(steps))
