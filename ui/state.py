@@ -13,6 +13,7 @@ import streamlit as st
 from core.cohort import Cohort, CohortValidationError
 
 from core import cohort as cohort_mod
+from core import isolation
 
 _COHORT = "active_cohort"
 _REPORT = "upload_report"
@@ -72,7 +73,7 @@ def handle_upload(uploaded) -> None:
         return
     seen.add(uploaded.file_id)
     try:
-        new = cohort_mod.load(uploaded.getvalue(), filename=uploaded.name)
+        new = isolation.load_isolated(uploaded.getvalue(), uploaded.name)
     except CohortValidationError as exc:
         n = len(exc.problems)
         st.session_state[_REPORT] = UploadReport(
