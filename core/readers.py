@@ -39,7 +39,7 @@ MAX_VALUE_CHARS = 60
 SEPARATORS = (",", ";", "\t", "|")
 
 #: Largest total uncompressed size of an ``.xlsx`` (zip) accepted, from its declared sizes.
-XLSX_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+XLSX_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 
 #: Largest sheet accepted (from its declared dimension, and while reading).
 MAX_COLUMNS = 1000
