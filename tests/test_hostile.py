@@ -27,7 +27,6 @@ import pytest
 from core.cohort import load
 from core.dictionary import C
 from core.isolation import run_isolated, warm_up
-from core.readers import CohortValidationError
 from tests.cohort_helpers import VALID
 from tests.hostile import make_hostile as mh
 

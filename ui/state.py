@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
-from core.cohort import Cohort, CohortValidationError
 
 from core import cohort as cohort_mod
 from core import isolation
+from core.cohort import Cohort, CohortValidationError
 
 _COHORT = "active_cohort"
 _REPORT = "upload_report"

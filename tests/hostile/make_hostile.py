@@ -10,7 +10,6 @@ Run: python -m tests.hostile.make_hostile   (from the repository root)
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 import re
