@@ -270,9 +270,9 @@ def run_isolated(data: bytes, filename: str | None, *, timeout_s: float = 10.0, 
         return IsolatedRun(payload, None, wall, extra, exitcode)  # type: ignore[arg-type]
     if kind == "problems":
         error = CohortValidationError(list(payload))  # type: ignore[call-overload]
-    elif kind == "timeout":
+    elif kind == "timeout" or (kind == "died" and exitcode == -signal.SIGXCPU):  # SIGXCPU: the CPU-time backstop
         error = _fail(f"The file could not be read within {timeout_s:g} seconds; it may be damaged or far too large.")
-    elif kind == "memory" or (kind == "died" and exitcode in (-signal.SIGKILL, -signal.SIGXCPU)):
+    elif kind == "memory" or (kind == "died" and exitcode == -signal.SIGKILL):  # SIGKILL: the kernel's OOM killer
         error = _fail("The file needs more memory than allowed to read; it may be damaged or a compressed bomb.")
     else:
         why = str(payload) if kind == "crash" else _exit_text(exitcode)
