@@ -2,9 +2,8 @@
 
 :func:`load` reads a CSV (comma, semicolon, tab or vertical bar; decimal point or comma;
 UTF-8 with or without BOM, UTF-16 with BOM, Latin-1/Windows-1252), an Excel ``.xlsx`` or a
-Parquet file, converts every
-column according to ``core.dictionary``, checks the consistency rules of the study
-(domain.md §3) and adds the derived columns. Anything wrong raises
+Parquet file, converts every column according to ``core.dictionary``, checks the
+consistency rules of the study (domain.md §3) and adds the derived columns. Anything wrong raises
 :class:`CohortValidationError` listing *every* problem found, row by row.
 
 Examples
