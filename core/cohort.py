@@ -1,9 +1,9 @@
 """Load, validate and enrich a study cohort file.
 
-:func:`load` reads a CSV (comma, semicolon or tab; decimal point or comma; UTF-8 with or
-without BOM, Latin-1/Windows-1252), an Excel ``.xlsx`` or a Parquet file, converts every
-column according to ``core.dictionary``, checks the consistency rules of the study
-(domain.md §3) and adds the derived columns. Anything wrong raises
+:func:`load` reads a CSV (comma, semicolon, tab or vertical bar; decimal point or comma;
+UTF-8 with or without BOM, UTF-16 with BOM, Latin-1/Windows-1252), an Excel ``.xlsx`` or a
+Parquet file, converts every column according to ``core.dictionary``, checks the
+consistency rules of the study (domain.md §3) and adds the derived columns. Anything wrong raises
 :class:`CohortValidationError` listing *every* problem found, row by row.
 
 Examples
@@ -46,6 +46,7 @@ from core.dictionary import (
     Setting,
     Vital,
 )
+from core.identifiers import identifier_warnings
 from core.readers import CohortValidationError, Problem, RawTable, clip, read_raw
 
 __all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "load", "DEMO_PATH"]
@@ -94,6 +95,11 @@ class Cohort:
         Plain sentences about how the file was read (separator, encoding, extra columns...).
     source_name : str
         File name (or ``"demo"``).
+    warnings : tuple of str
+        Columns not in the dictionary that look like direct identifiers (names, dates of
+        birth, addresses, record numbers...), each sentence starting with
+        ``"Possible direct identifier"`` (:func:`core.identifiers.identifier_warnings`); to be
+        shown before anything else.
     """
 
     data: pd.DataFrame
@@ -101,6 +107,7 @@ class Cohort:
     dictionary_version: str
     notes: tuple[str, ...]
     source_name: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_patients(self) -> int:
@@ -650,7 +657,9 @@ def _validate(raw: RawTable, name: str) -> Cohort:
         notes.append("Columns not in the data dictionary were kept as text: " + ", ".join(map(str, extras)) + ".")
     data = pd.concat([imported, derived.set_axis(index), extra], axis=1)
     digest = hashlib.sha256(canonical_csv(data)).hexdigest()
-    return Cohort(data=data, sha256=digest, dictionary_version=DICTIONARY_VERSION, notes=tuple(notes), source_name=name)
+    warnings = tuple(identifier_warnings([str(c) for c in extras], raw.frame))
+    return Cohort(data=data, sha256=digest, dictionary_version=DICTIONARY_VERSION, notes=tuple(notes), source_name=name,
+                  warnings=warnings)
 
 
 

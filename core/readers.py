@@ -38,6 +38,14 @@ MAX_VALUE_CHARS = 60
 #: Candidate CSV separators, in order of preference on ties.
 SEPARATORS = (",", ";", "\t", "|")
 
+#: Largest total uncompressed size of an ``.xlsx`` (zip) accepted, from its declared sizes.
+XLSX_MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+
+#: Largest sheet accepted (from its declared dimension, and while reading).
+MAX_COLUMNS = 1000
+MAX_ROWS = 1_000_000
+XLSX_MAX_CELLS = 20_000_000
+
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 
 
@@ -251,8 +259,14 @@ _MAGIC = (
 )
 
 
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
 def _sniff(data: bytes) -> str:
     """Return ``"xlsx"``, ``"parquet"``, ``"text"`` or a problem sentence."""
+    if data.startswith(b"\xd0\xcf\x11\xe0") and _ENCRYPTED in data[:1_000_000]:
+        return ("The workbook is password-protected (encrypted) and cannot be read. Remove the password "
+                "in Excel (File > Info > Protect Workbook) and upload again, or save it as CSV.")
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return "xlsx"
     if data.startswith(b"PAR1"):
@@ -360,7 +374,38 @@ def _detect_separator(header_line: str) -> str:
 # Excel
 
 
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip whose declared uncompressed size is absurd (a compressed bomb).
+
+    Python's zipfile (used by openpyxl) never inflates a member beyond its declared size,
+    so the declared sizes bound what reading can produce.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except Exception as exc:  # noqa: BLE001 - any zip failure means a damaged file
+        _fail(f"The file could not be read as an Excel workbook (.xlsx); it may be damaged or truncated ({type(exc).__name__}).")
+    if total > XLSX_MAX_UNPACKED_BYTES:
+        _fail(f"The workbook would unpack to {total / 2**20:,.0f} MB, more than the {XLSX_MAX_UNPACKED_BYTES / 2**20:,.0f} MB "
+              "allowed; it may be damaged or a compressed bomb. Save the table as CSV and upload that.")
+
+
+def _check_dimension(ws: object) -> None:
+    rows, cols = getattr(ws, "max_row", None), getattr(ws, "max_column", None)
+    if not isinstance(rows, int) or not isinstance(cols, int):
+        return
+    if cols > MAX_COLUMNS or rows > MAX_ROWS or rows * cols > XLSX_MAX_CELLS:
+        from openpyxl.utils import get_column_letter
+
+        _fail(f"The sheet '{getattr(ws, 'title', '')}' extends to cell {get_column_letter(cols)}{rows} "
+              f"({rows:,} rows x {cols:,} columns), far more than a cohort table (at most {MAX_ROWS:,} rows and "
+              f"{MAX_COLUMNS:,} columns). Delete the stray cells far from the table (or save it as CSV) and upload again.")
+
+
 def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    _check_zip(data)
     try:
         import openpyxl
 
@@ -369,7 +414,11 @@ def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
             table: list[list[str | None]] = []
             rows: list[int] = []
             for ws in wb.worksheets:
+                _check_dimension(ws)
                 for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                    if len(values) > MAX_COLUMNS or r > MAX_ROWS:
+                        _fail(f"The sheet '{ws.title}' has more than {MAX_ROWS:,} rows or {MAX_COLUMNS:,} columns; "
+                              "it is not a cohort table. Delete stray cells (or save it as CSV) and upload again.")
                     cells = [_excel_text(v) for v in values]
                     if any(c is not None and c.strip() for c in cells):
                         table.append(cells)
@@ -426,6 +475,8 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     try:
         import pyarrow.parquet as pq
 
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        _check_parquet(meta)
         table = pq.read_table(io.BytesIO(data))
         cols: dict[int, pd.Series] = {}
         for i, name in enumerate(table.column_names):
@@ -438,6 +489,17 @@ def _read_parquet(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     except Exception as exc:  # noqa: BLE001 - any failure inside the Parquet reader means a damaged file
         _fail(f"The file could not be read as a Parquet file; it may be damaged or truncated ({type(exc).__name__}).")
     return frame, np.arange(2, len(frame) + 2, dtype=np.int64)
+
+
+def _check_parquet(meta: object) -> None:
+    """Refuse a Parquet file whose footer declares an absurd or inconsistent size."""
+    n_rows, n_cols = int(meta.num_rows), int(meta.num_columns)  # type: ignore[attr-defined]
+    in_groups = sum(int(meta.row_group(i).num_rows) for i in range(meta.num_row_groups))  # type: ignore[attr-defined]
+    if n_rows > MAX_ROWS or n_cols > MAX_COLUMNS:
+        _fail(f"The Parquet file declares {n_rows:,} rows and {n_cols:,} columns, more than allowed "
+              f"({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); it may be damaged.")
+    if in_groups != n_rows:
+        _fail(f"The Parquet file is damaged: its footer declares {n_rows:,} rows but its row groups hold {in_groups:,}.")
 
 
 def _arrow_text(col: object) -> pd.Series:

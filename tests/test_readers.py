@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core import readers
 from core.dictionary import C
 from core.readers import CohortValidationError, Problem, clip, read_raw
-from tests.cohort_helpers import VALID, rows, to_csv
+from tests.cohort_helpers import VALID, rows, to_csv, to_parquet, to_xlsx
 
 
 def fail(data: bytes, filename: str | None = None) -> tuple[Problem, ...]:
@@ -135,3 +136,45 @@ def test_clip():
 def test_error_needs_problems():
     with pytest.raises(ValueError):
         CohortValidationError([])
+
+
+# ------------------------------------------------------------------------------------------
+# cheap guards before parsing (the hostile corpus itself is in tests/test_hostile.py)
+
+
+def test_xlsx_declared_unpacked_size_is_limited(monkeypatch):
+
+    data = to_xlsx(rows())
+    assert read_raw(data).fmt == "xlsx"
+    monkeypatch.setattr(readers, "XLSX_MAX_UNPACKED_BYTES", 10_000)  # the workbook unpacks to ~20 kB
+    (p,) = fail(data)
+    assert "compressed bomb" in p.message and p.row is None
+
+
+def test_xlsx_sheet_dimension_is_limited():
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["patient_id", "centre_id"])
+    wb.active["ALM1"] = "x"  # column 1001: A=1*26*26 + L=12*26 + M=13
+    buf = io.BytesIO()
+    wb.save(buf)
+    (p,) = fail(buf.getvalue())
+    assert "extends to cell ALM1 (1 rows x 1,001 columns)" in p.message
+
+
+def test_encrypted_workbook_is_named_as_such():
+    from tests.hostile.make_hostile import encrypted_xlsx
+
+    (p,) = fail(encrypted_xlsx(), "secret.xlsx")
+    assert "password-protected" in p.message
+    (p,) = fail(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "old.xls")
+    assert "old Excel .xls" in p.message
+
+
+def test_parquet_footer_row_count_is_limited(monkeypatch):
+
+    data = to_parquet(rows())
+    monkeypatch.setattr(readers, "MAX_ROWS", 5)  # the file has 6 rows
+    (p,) = fail(data, "x.parquet")
+    assert "declares 6 rows" in p.message

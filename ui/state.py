@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import cohort as cohort_mod
+from core import isolation
 from core.cohort import Cohort, CohortValidationError
 
 _COHORT = "active_cohort"
@@ -77,7 +78,7 @@ def handle_upload(uploaded) -> bool:
         return False
     seen.add(uploaded.file_id)
     try:
-        new = cohort_mod.load(uploaded.getvalue(), filename=uploaded.name)
+        new = isolation.load_isolated(uploaded.getvalue(), uploaded.name)
     except CohortValidationError as exc:
         n = len(exc.problems)
         st.session_state[_REPORT] = UploadReport(
