@@ -20,7 +20,7 @@ $(VENV)/.testtools: $(VENV)/.runtime requirements-test.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 chromium:
 	@bash scripts/ensure_chromium.sh

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core import isolation
 from ui import controls, downloads, layout, sidebar, state
 
 st.set_page_config(
@@ -29,6 +30,7 @@ PAGES = {
     ],
 }
 
+isolation.warm_up()  # start the upload-parsing fork server once per process, not on the first upload
 navigation = st.navigation(PAGES)
 layout.apply_style()
 sidebar.render()

@@ -30,7 +30,7 @@ core.readers.CohortValidationError: The cohort file has 1 problem: file: The fil
 
 from __future__ import annotations
 
-import ast
+import contextlib
 import multiprocessing as mp
 import pickle
 import resource
@@ -38,20 +38,21 @@ import signal
 import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from core.cohort import Cohort
 from core.readers import CohortValidationError, Problem
 
-__all__ = ["IsolatedRun", "launcher_imports", "load_isolated", "run_isolated", "warm_up"]
+__all__ = ["IsolatedRun", "load_isolated", "run_isolated", "warm_up"]
 
 #: Modules imported once by the fork server (children inherit them already imported).
 PRELOAD = ("core.cohort", "core.isolation", "pyarrow.parquet", "openpyxl")
 
 _CTX = mp.get_context("forkserver")
 _LOCK = threading.Lock()
+_MAIN_LOCK = threading.Lock()
 _PRELOADED = False
 
 
@@ -136,45 +137,6 @@ def _child(conn: Connection, data: bytes, filename: str | None, memory_mb: int, 
     conn.close()
 
 
-def launcher_imports(main: object = None) -> list[str]:
-    """Modules imported at the top level of the launcher script (e.g. the ``streamlit`` script).
-
-    multiprocessing re-runs a ``__main__`` started from a script path (not ``python -m``) in
-    every child; pre-importing its imports in the fork server makes that cheap.
-
-    Parameters
-    ----------
-    main : module, optional
-        The ``__main__`` module (default ``sys.modules["__main__"]``).
-
-    Returns
-    -------
-    list of str
-        Module names; empty when ``__main__`` was started with ``-m`` or has no file.
-
-    Examples
-    --------
-    >>> import types
-    >>> launcher_imports(types.SimpleNamespace(__spec__=None, __file__=__file__))[:3]
-    ['__future__', 'ast', 'multiprocessing']
-    """
-    main = sys.modules.get("__main__") if main is None else main
-    path = getattr(main, "__file__", None)
-    if getattr(main, "__spec__", None) is not None or not path:
-        return []
-    try:
-        tree = ast.parse(Path(path).read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return []
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-    return list(dict.fromkeys(names))
-
-
 def warm_up() -> None:
     """Start the fork server now (it otherwise starts on the first upload, ~0.5 s once).
 
@@ -185,11 +147,31 @@ def warm_up() -> None:
     global _PRELOADED
     with _LOCK:
         if not _PRELOADED:
-            _CTX.set_forkserver_preload(list(PRELOAD) + launcher_imports())
+            # The launcher script is never re-run in children (see _neutral_main): no need to preload it.
+            _CTX.set_forkserver_preload(list(PRELOAD))
             _PRELOADED = True
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    with _neutral_main():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _neutral_main():
+    """Hide the running script from multiprocessing while a process is being prepared.
+
+    Streamlit runs the app script as ``sys.modules["__main__"]`` (with ``__file__`` = app.py);
+    multiprocessing would re-run that script in the fork server and in every child. A bare
+    module without a file or spec makes it run nothing.
+    """
+    with _MAIN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
 
 
 def run_isolated(data: bytes, filename: str | None, *, timeout_s: float = 10.0, memory_mb: int = 1024) -> IsolatedRun:
@@ -239,7 +221,8 @@ def run_isolated(data: bytes, filename: str | None, *, timeout_s: float = 10.0, 
     extra: float | None = None
     started = False
     try:
-        proc.start()
+        with _neutral_main():
+            proc.start()
         started = True
         send.close()
         if receive.poll(timeout_s):

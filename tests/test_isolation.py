@@ -11,7 +11,7 @@ import pytest
 
 from core import isolation
 from core.cohort import load
-from core.isolation import launcher_imports, load_isolated, run_isolated, warm_up
+from core.isolation import load_isolated, run_isolated, warm_up
 from core.readers import CohortValidationError
 from core.synthetic import generate
 from tests.cohort_helpers import VALID
@@ -119,14 +119,6 @@ def test_data_must_be_bytes():
 def test_exit_texts():
     assert isolation._exit_text(-11) == "stopped by signal SIGSEGV"
     assert isolation._exit_text(3) == "exit code 3"
-
-
-def test_launcher_imports(tmp_path):
-    script = tmp_path / "launcher.py"
-    script.write_text("import sys\nfrom json import dumps\nfrom . import x\nif __name__ == '__main__':\n    import csv\n")
-    assert launcher_imports(types.SimpleNamespace(__spec__=None, __file__=str(script))) == ["sys", "json"]
-    assert launcher_imports(types.SimpleNamespace(__spec__=object(), __file__=str(script))) == []
-    assert launcher_imports(types.SimpleNamespace(__spec__=None, __file__=str(tmp_path / "missing.py"))) == []
 
 
 def test_handle_upload_uses_the_isolated_loader_and_keeps_the_previous_cohort(monkeypatch):

@@ -29,6 +29,7 @@ class UploadReport:
     message: str
     problems: object = None  # DataFrame of problems, or None
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @st.cache_resource(show_spinner=False)
@@ -104,5 +105,6 @@ def handle_upload(uploaded) -> bool:
         message=f"{uploaded.name} loaded: {len(new.data)} patients "
         f"({new.n_surgery} surgery, {new.n_chemotherapy} chemotherapy).",
         notes=tuple(new.notes),
+        warnings=tuple(getattr(new, "warnings", ())),
     )
     return True

@@ -22,6 +22,9 @@ with st.container(border=True):
 report = state.last_report()
 if report is not None:
     if report.ok:
+        for warning in report.warnings:
+            st.warning(layout.escape_md(warning) + " Remove direct identifiers before sharing or analysing the "
+                       "data; pseudonymised study exports should not contain them.", icon=":material/badge:")
         st.success(layout.escape_md(report.message))
         for note in report.notes:
             st.info(layout.escape_md(note))
