@@ -322,7 +322,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
                   else f"Months since {'chemotherapy start' if spec.origin == 'chemo_start' else 'diagnosis'}")
     return AnalysisResult(
         spec=spec, cohort_sha256=cohort.sha256, filtered=filtered,
-        flow=pd.DataFrame(flow_rows, columns=["step", "surgery", "chemotherapy"]),
+        flow=pd.DataFrame(flow_rows, columns=["step", Arm.SURGERY, Arm.CHEMOTHERAPY]),
         population=pop, population_description=population.description, match=m, balance=balance,
         curves=tuple(curves), risk_table=risk, hr=hr, logrank_p=logrank_p, rmst=rmst, methods=methods,
         warnings=tuple(warnings), time_label=time_label,

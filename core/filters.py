@@ -130,8 +130,8 @@ def apply_filters(data: pd.DataFrame, spec: AnalysisSpec) -> FilterResult:
         step("Chemotherapy setting", _isin(data, C.CHEMO_SETTING, spec.chemo_settings))
     if spec.recist:
         step("RECIST response", _isin(data, C.RECIST, spec.recist))
-    if spec.resectability:
-        step("Resectability", _isin(data, C.RESECTABILITY, spec.resectability))
+    if spec.resectability_levels:
+        step("Resectability", _isin(data, C.RESECTABILITY, spec.resectability_levels))
     if spec.centres:
         step("Centre", _isin(data, C.CENTRE_ID, spec.centres))
     if spec.age_min is not None or spec.age_max is not None:

@@ -87,7 +87,7 @@ class AnalysisSpec:
         *Both arms.* Metastasis groups (1, 2-3, >3).
     mets_min, mets_max : int or None
         *Both arms.* Range of the number of liver metastases.
-    regimens, chemo_settings, recist, resectability, centres : tuple of str
+    regimens, chemo_settings, recist, resectability_levels, centres : tuple of str
         *Both arms.* Categories to keep.
     age_min, age_max : int or None
         *Both arms.* Age at diagnosis range (years, inclusive).
@@ -129,7 +129,7 @@ class AnalysisSpec:
     regimens: tuple[str, ...] = field(default=(), metadata=_meta("reg", "tuple", Regimen.ALL))
     chemo_settings: tuple[str, ...] = field(default=(), metadata=_meta("cs", "tuple", Setting.ALL))
     recist: tuple[str, ...] = field(default=(), metadata=_meta("rec", "tuple", Recist.ALL))
-    resectability: tuple[str, ...] = field(default=(), metadata=_meta("res", "tuple", Resectability.ALL))
+    resectability_levels: tuple[str, ...] = field(default=(), metadata=_meta("res", "tuple", Resectability.ALL))
     centres: tuple[str, ...] = field(default=(), metadata=_meta("ctr", "tuple"))
     age_min: int | None = field(default=None, metadata=_meta("amin", "optint"))
     age_max: int | None = field(default=None, metadata=_meta("amax", "optint"))
@@ -298,7 +298,7 @@ class AnalysisSpec:
             ("regimens", self.regimens),
             ("chemo_settings", self.chemo_settings),
             ("recist", self.recist),
-            ("resectability", self.resectability),
+            ("resectability_levels", self.resectability_levels),
             ("centres", self.centres),
         ):
             if values:
@@ -346,7 +346,7 @@ _FILTER_LABELS = {
     "regimens": "Regimen",
     "chemo_settings": "Chemotherapy setting",
     "recist": "RECIST response",
-    "resectability": "Resectability",
+    "resectability_levels": "Resectability",
     "centres": "Centre",
 }
 

@@ -94,7 +94,7 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         regimens = st.multiselect("Chemotherapy regimen", Regimen.ALL, key=_key("regimens"), placeholder="All")
         settings = st.multiselect("Chemotherapy setting", Setting.ALL, key=_key("chemo_settings"), placeholder="All")
         recist = st.multiselect("RECIST response", Recist.ALL, key=_key("recist"), placeholder="All")
-        resect = st.multiselect("Resectability", Resectability.ALL, key=_key("resectability"), placeholder="All")
+        resect = st.multiselect("Resectability", Resectability.ALL, key=_key("resectability_levels"), placeholder="All")
         centre_options = sorted(map(str, data[C.CENTRE_ID].dropna().unique()))
         chosen = st.session_state.get(_key("centres")) or []
         st.session_state[_key("centres")] = [c for c in chosen if c in centre_options]
@@ -128,7 +128,7 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
     values = dict(
         pancreatic_procedures=tuple(pancreatic), hepatectomy=hepatectomy, liver_procedures=tuple(liver),
         liver_timings=tuple(timing), mets_groups=tuple(mets), regimens=tuple(regimens), chemo_settings=tuple(settings),
-        recist=tuple(recist), resectability=tuple(resect), centres=tuple(centres),
+        recist=tuple(recist), resectability_levels=tuple(resect), centres=tuple(centres),
         age_min=None if age[0] <= 18 else age[0], age_max=None if age[1] >= 100 else age[1],
         year_min=years[0], year_max=years[1], ca19_9_max=ca_max,
         endpoint=endpoint, origin=origin, method=method, landmark_months=float(landmark), covariates=tuple(covariates),

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import figures, tables
+from core.dictionary import Arm
 from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
 from ui import compute, controls, downloads, layout
 
@@ -49,6 +50,6 @@ with right:
                     key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")
-downloads.tables("overview", {"Flow": downloads.suppress(res.flow, ["surgery", "chemotherapy"]),
+downloads.tables("overview", {"Flow": downloads.suppress(res.flow, list(Arm.ALL)),
                               "Immortal-time methods": res.methods}, spec, key="dl_overview")
 layout.provenance_card(spec)
