@@ -579,3 +579,61 @@ def figure_svg(
     ['journal column', 'slide']
     """
     return _figure_image(fig, "svg", width, height, scale, preset)
+
+
+_COUNT_PERCENT = re.compile(r"^(\d+) \((\d+(?:\.\d+)?)%\)$")
+_COUNT_OF = re.compile(r"^(\d+)/(\d+) \((.*)\)$")
+_COUNT_PAIR = re.compile(r"^(\d+) / (\d+)$")
+
+
+def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
+    """Small-cell suppression for formatted tables (Table 1, short-term outcomes, subgroup counts).
+
+    Cells of the forms ``"n (x%)"``, ``"n/N (x%)"`` and ``"n / m"`` with a count from 1 to
+    k-1 are replaced: ``"<k"`` (the percentage would give the count away), ``"<k/N"``, and
+    each small number of a pair by ``"<k"``. Other cells are left alone. Unlike
+    :func:`suppress_small_counts` no complementary cell is hidden: formatted tables have no
+    totals row to recover a count from, but percentages of complementary categories can; use
+    the numeric exports with :func:`suppress_small_counts` for release.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Formatted table.
+    k : int
+        Threshold (counts below k are hidden).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": ["3 (6.7%)", "20 (44.4%)", "2/45 (4.4%)", "12 / 4"]})
+    >>> suppress_text_counts(t)["a"].tolist()
+    ['<11', '20 (44.4%)', '<11/45', '12 / <11']
+    """
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    small = f"<{k}"
+
+    def hide(n: str) -> bool:
+        return 1 <= int(n) < k
+
+    def cell(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        m = _COUNT_PERCENT.match(text)
+        if m:
+            return small if hide(m.group(1)) else value
+        m = _COUNT_OF.match(text)
+        if m:
+            return f"{small}/{m.group(2)}" if hide(m.group(1)) else value
+        m = _COUNT_PAIR.match(text)
+        if m:
+            a, b = m.group(1), m.group(2)
+            return f"{small if hide(a) else a} / {small if hide(b) else b}"
+        return value
+
+    return table.map(cell)

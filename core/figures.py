@@ -399,7 +399,8 @@ def flow_figure(flow: pd.DataFrame, *, large: bool = False) -> go.Figure:
         for x, arm, value in ((0.52, Arm.SURGERY, row.surgery), (0.82, Arm.CHEMOTHERAPY, row.chemotherapy)):
             fig.add_shape(type="rect", x0=x - 0.11, x1=x + 0.11, y0=y - 0.36, y1=y + 0.36,
                           line={"color": ARM_COLOURS[arm], "width": 2}, fillcolor=_rgba(ARM_COLOURS[arm], 0.08))
-            fig.add_annotation(x=x, y=y, text=f"<b>{int(value)}</b>", showarrow=False,
+            text = str(int(value)) if isinstance(value, int | float) and value == value else str(value)
+            fig.add_annotation(x=x, y=y, text=f"<b>{text.replace('<', '&lt;')}</b>", showarrow=False,
                                font={"size": size + 3, "color": ARM_COLOURS[arm]})
             if i > 0:
                 fig.add_annotation(x=x, y=y + 0.37, ax=x, ay=y + 0.63, xref="x", yref="y", axref="x", ayref="y",

@@ -196,3 +196,17 @@ def test_dictionary_page_lists_every_column():
     _no_exception(at)
     table = at.dataframe[0].value
     assert "patient_id" in set(table["column"])
+
+
+def test_small_cell_suppression_hides_small_counts_on_screen():
+    at = _app()
+    at.switch_page("views/subgroups.py").run()
+    shown = at.dataframe[0].value.astype(str)
+    assert not shown.apply(lambda col: col.str.contains("<11")).any().any()
+    at.sidebar.toggle(key="suppress_small").set_value(True).run()
+    _no_exception(at)
+    shown = at.dataframe[0].value.astype(str)
+    assert shown.apply(lambda col: col.str.contains("<11")).any().any()
+    for page in PAGES:
+        at.switch_page(page).run()
+        _no_exception(at)

@@ -56,6 +56,16 @@ def suppress(table: pd.DataFrame, count_columns: list[str] | None = None, *, tot
     return export.suppress_small_counts(table, cols, k=k, total_row=total_row, total_column=total_column)
 
 
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A formatted table as it may be shown: small counts hidden when suppression is on."""
+    k = suppression_k()
+    if k is None:
+        return table
+    ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+    out = export.suppress_small_counts(table, ints, k=k) if ints else table
+    return export.suppress_text_counts(out, k=k)
+
+
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name).strip("_") or "table"
 

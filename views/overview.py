@@ -34,7 +34,8 @@ with left:
     st.subheader("Matched overall survival")
     if res.curves:
         fig = figures.km_figure(
-            {c.arm: c.km for c in res.curves}, res.risk_table, medians={c.arm: c.median for c in res.curves},
+            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
+            medians={c.arm: c.median for c in res.curves},
             min_at_risk=spec.min_at_risk, x_title=res.time_label, large=large, height=620 if large else 520,
         )
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
@@ -46,7 +47,7 @@ with left:
         st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
 with right:
     st.subheader("Patients at each step")
-    st.plotly_chart(figures.flow_figure(res.flow, large=large), width="stretch", config={"displayModeBar": False},
+    st.plotly_chart(figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large), width="stretch", config={"displayModeBar": False},
                     key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")

@@ -35,7 +35,7 @@ max_t = max((float(k["time"].max()) for k in by.curves.values() if len(k)), defa
 risk = by.risk_table(analysis.risk_times(max_t))
 plot, stats = st.columns([3, 2])
 with plot:
-    fig = figures.km_figure(by.curves, risk, medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
+    fig = figures.km_figure(by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
                             x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
                             labels={k: f"{label(grouping)}: {k}" for k in by.curves})
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
@@ -45,7 +45,7 @@ with plot:
         labels={k: f"{label(grouping)}: {k}" for k in by.curves}), key="dl_surg_km", slide_height=900,
         journal_height=600)
 with stats:
-    st.dataframe(by.display(), hide_index=True, width="stretch")
+    st.dataframe(downloads.shown(by.display()), hide_index=True, width="stretch")
     layout.notes([by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else "")])
     layout.notes(by.notes)
 
@@ -67,7 +67,8 @@ else:
 
 st.subheader("Short-term outcomes by pancreatic procedure")
 threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")
-st.dataframe(outcomes.short_term_outcomes(operated, major_threshold=threshold), width="stretch", height=600)
+st.dataframe(downloads.shown(outcomes.short_term_outcomes(operated, major_threshold=threshold)), width="stretch",
+             height=600)
 short_long = outcomes.short_term_outcomes(operated, major_threshold=threshold, long=True)
 downloads.tables("surgical_outcomes", {
     "Survival by group": by.summary,

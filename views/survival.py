@@ -18,7 +18,8 @@ with plot_col:
     show_ci = st.toggle("Confidence bands", value=True, key="km_ci")
     if res.curves:
         fig = figures.km_figure(
-            {c.arm: c.km for c in res.curves}, res.risk_table, medians={c.arm: c.median for c in res.curves},
+            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
+            medians={c.arm: c.median for c in res.curves},
             min_at_risk=spec.min_at_risk, show_ci=show_ci, x_title=res.time_label, large=large,
             height=680 if large else 580,
         )
@@ -37,7 +38,7 @@ with plot_col:
 
 with stats_col:
     st.subheader("Estimates")
-    st.dataframe(tables.estimates_table(res), width="stretch")
+    st.dataframe(downloads.shown(tables.estimates_table(res)), width="stretch")
     if res.hr is not None:
         st.markdown("**" + tables.headline(res) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
@@ -65,7 +66,7 @@ st.subheader("Download the numbers")
 downloads.tables("survival", {
     "KM estimates": analysis.km_table(res),
     "Number at risk": downloads.suppress(res.risk_table.reset_index().rename(columns={"index": "arm"})),
-    "Estimates": tables.estimates_table(res).reset_index(names="statistic"),
+    "Estimates": downloads.shown(tables.estimates_table(res)).reset_index(names="statistic"),
     "Immortal-time methods": res.methods,
 }, spec, key="dl_survival")
 layout.provenance_card(spec)
