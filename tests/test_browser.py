@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["", "survival", "subgroups", "surgical", "cohort", "matching", "method-check", "data", "dictionary"]
-HR_LABEL = "Hazard ratio, surgery vs chemotherapy"
+HR_LABEL = "Hazard ratio"
 
 
 def metrics(page) -> dict[str, str]:
@@ -45,7 +45,7 @@ def km_signature(page) -> str:
 
 def wait_metrics(page) -> dict[str, str]:
     """Wait until the overview's metrics (the hazard ratio last) are drawn and return them."""
-    page.get_by_text(HR_LABEL).wait_for(timeout=30_000)
+    page.get_by_text(HR_LABEL, exact=True).first.wait_for(timeout=30_000)
     page.get_by_text("p-value", exact=True).wait_for(timeout=30_000)
     return metrics(page)
 

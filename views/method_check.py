@@ -32,5 +32,5 @@ st.caption(
 doc = Path(__file__).resolve().parent.parent / "docs" / "method_check.md"
 if doc.exists():
     with st.expander("Bias and coverage over 200 simulated cohorts", expanded=True):
-        st.markdown(doc.read_text())
+        st.markdown(doc.read_text().split("\n", 1)[1])  # without the document's own title
 layout.provenance_card(spec)

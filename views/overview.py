@@ -20,8 +20,8 @@ for col, curve in zip(cols[:2], res.curves, strict=False):
                help=f"{curve.n} matched patients, {curve.events} deaths")
     col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {curve.n} patients, {curve.events} deaths")
 if res.hr is not None:
-    cols[2].metric("Hazard ratio, surgery vs chemotherapy", fmt_num(res.hr.hr, 2),
-                   help=res.hr.method + ("" if res.hr.reliable else f" — unreliable: {res.hr.reason}"))
+    cols[2].metric("Hazard ratio", fmt_num(res.hr.hr, 2),
+                   help="Surgery vs chemotherapy alone. " + res.hr.method + ("" if res.hr.reliable else f" — unreliable: {res.hr.reason}"))
     cols[2].caption(f"95% CI {fmt_interval(res.hr.lower, res.hr.upper, 2)}" + ("" if res.hr.reliable else " · unreliable"))
     cols[3].metric("p-value", fmt_p(res.hr.p), help="Robust Wald test of the Cox model. Exploratory unless pre-specified.")
     cols[3].caption("robust Wald test, exploratory")
