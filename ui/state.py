@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from core import cohort as cohort_mod
@@ -30,6 +31,13 @@ class UploadReport:
     problems: object = None  # DataFrame of problems, or None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+def _readable(problems):
+    """Problems table for people: 'whole file' instead of an empty row number, blanks instead of None."""
+    out = problems.astype(object)
+    out["row"] = out["row"].map(lambda r: "whole file" if pd.isna(r) else str(int(r)))
+    return out.fillna("")
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,7 +95,7 @@ def handle_upload(uploaded) -> bool:
             ok=False,
             message=f"{uploaded.name} was not loaded: {n} problem{'s' if n != 1 else ''} found. "
             "The cohort you were working on is still active.",
-            problems=exc.problems_frame(),
+            problems=_readable(exc.problems_frame()),
         )
         return True
     except Exception:  # noqa: BLE001 - load() promises CohortValidationError only; never show a traceback
