@@ -378,7 +378,8 @@ def _encode(value: Any, kind: str) -> str:
     if value is None:
         return "none"
     if isinstance(value, float):
-        return f"{value:g}"
+        text = f"{value:g}"
+        return text if float(text) == value else repr(value)  # short, and exact on the way back
     return str(value)
 
 

@@ -90,7 +90,7 @@ def _subset(values):
 
 _opt_pair = st.tuples(st.none() | st.integers(0, 100), st.none() | st.integers(0, 100)).map(
     lambda p: p if None in p or p[0] <= p[1] else (p[1], p[0]))
-_centre = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x2FF, blacklist_characters=","),
+_centre = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters=","),
                   min_size=1, max_size=8)
 # Floats that survive the "%g" encoding (6 significant digits).
 _landmark = st.integers(1, 360).map(lambda i: i / 10)
@@ -190,6 +190,23 @@ def test_each_field_round_trips_with_its_own_key(name):
     assert spec.to_query() == {key: text}
     assert AnalysisSpec.from_query({key: text}, strict=True) == spec
     assert AnalysisSpec.from_query_string(spec.to_query_string()) == spec
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    landmark=st.floats(min_value=1e-6, max_value=36.0, allow_nan=False).filter(lambda x: x > 0),
+    caliper=st.floats(min_value=1e-6, max_value=5.0, allow_nan=False).filter(lambda x: x > 0),
+    ca=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
+)
+def test_any_float_survives_the_query_string_exactly(landmark, caliper, ca):
+    spec = AnalysisSpec(landmark_months=landmark, caliper=caliper, ca19_9_max=ca)
+    assert AnalysisSpec.from_query_string(spec.to_query_string(), strict=True) == spec
+
+
+def test_short_floats_stay_short_in_the_url():
+    assert AnalysisSpec(caliper=0.1, landmark_months=4.5, ca19_9_max=500.0).to_query() == {
+        "lm": "4.5", "camax": "500", "cal": "0.1"}
+    assert AnalysisSpec(landmark_months=4.1234567891).to_query() == {"lm": "4.1234567891"}
 
 
 def test_default_spec_has_an_empty_query():
