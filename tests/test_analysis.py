@@ -386,3 +386,49 @@ def test_matching_card_caliper_in_logit_units(demo_result):
 def test_matching_card_without_caliper(demo):
     card = matching_card(run(demo, AnalysisSpec(caliper=None, exact_centre=True, order="data")))
     assert card["Caliper"] == "none" and card["Exact matching"] == "centre" and card["Order"] == "data order"
+
+
+def _hand_naive(data: pd.DataFrame) -> pd.DataFrame:
+    """Naive population from the cohort columns: everyone from chemotherapy start, by final arm."""
+    out = _hand_landmark(data.assign(**{C.OS_FROM_CHEMO: data[C.OS_FROM_CHEMO].astype(float) + 1.0}), 1.0)
+    out["Z"] = (data.loc[out.index, C.TREATMENT_GROUP] == Arm.SURGERY).astype(float)
+    out["S"] = data.loc[out.index, C.TIME_TO_SURGERY].astype(float)
+    return out
+
+
+def test_naive_matched_hr_equals_an_independent_recomputation(demo):
+    result = run(demo, AnalysisSpec(method="naive"))
+    pop = _hand_naive(demo.data)
+    assert len(pop) == len(demo.data)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    beta, _ = _lifelines_hr(m.matched)
+    assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
+    assert result.hr.biased
+
+
+def test_time_dependent_hr_equals_lifelines_time_varying_cox(demo):
+    from lifelines import CoxTimeVaryingFitter
+
+    result = run(demo, AnalysisSpec(method="time_dependent"))
+    pop = _hand_naive(demo.data)
+    rec = demo.data.loc[pop.index, C.RECIST].astype(object)
+    pop["prog"] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
+    dummies = pd.get_dummies(pop[["regimen", "resect"]], drop_first=True, dtype=float)
+    X = pd.concat([pop[["age", "ecog", "mets", "logca", "objresp", "prog"]], dummies], axis=1)
+    keep = X.notna().all(axis=1) & (pop["T"] > 0)
+    rows = []
+    for i in np.flatnonzero(keep.to_numpy()):
+        t, e, s = pop["T"].iloc[i], pop["E"].iloc[i], pop["S"].iloc[i]
+        cov = X.iloc[i].to_dict()
+        if pop["Z"].iloc[i] == 1 and 0 < s < t:
+            rows.append({"id": i, "start": 0.0, "stop": s, "ev": 0.0, "surg": 0.0, **cov})
+            rows.append({"id": i, "start": s, "stop": t, "ev": e, "surg": 1.0, **cov})
+        else:
+            exposed = float(pop["Z"].iloc[i] == 1 and s <= 0)
+            rows.append({"id": i, "start": 0.0, "stop": t, "ev": e, "surg": exposed, **cov})
+    long = pd.DataFrame(rows)
+    ctv = CoxTimeVaryingFitter()
+    ctv.fit(long, id_col="id", event_col="ev", start_col="start", stop_col="stop",
+            fit_options={"precision": 1e-12, "r_precision": 1e-12, "max_steps": 100})
+    assert math.log(result.hr.hr) == pytest.approx(float(ctv.params_["surg"]), abs=1e-5)
+    assert result.hr.n == int(keep.sum())
