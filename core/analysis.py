@@ -339,9 +339,9 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
         pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
         names = names + [PROGRESSIVE]
     pf = pf.dropna(subset=names)
-    cp = counting_process(pf)
     n, events = len(pf), int(pf[EVENT].sum())
     try:
+        cp = counting_process(pf)
         table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row").table
     except ValueError as exc:
         return Estimate(label, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc))

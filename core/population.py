@@ -160,10 +160,10 @@ def counting_process(population: pd.DataFrame) -> pd.DataFrame:
     pop = population.loc[positive]
     episodes = survival.split_at_surgery(
         pop[TIME].to_numpy(float), pop[EVENT].to_numpy(float), pop[SURGERY_TIME].to_numpy(float),
-        ids=np.arange(len(pop)),
+        ids=np.flatnonzero(positive),
     )
-    rows = episodes["id"].to_numpy(int)
-    others = pop.drop(columns=[TIME, EVENT, SURGERY_TIME]).iloc[rows].reset_index(drop=True)
+    rows = episodes["id"].to_numpy(int)  # positions in ``population`` (rows with time <= 0 skipped)
+    others = population.drop(columns=[TIME, EVENT, SURGERY_TIME]).iloc[rows].reset_index(drop=True)
     out = pd.DataFrame({
         "row": rows,
         "start": episodes["start"].to_numpy(float),

@@ -243,25 +243,39 @@ class AnalysisSpec:
         """
         by_key = {f.metadata["url"].key: f for f in fields(cls)}
         values: dict[str, Any] = {}
+        keys: dict[str, str] = {}
         for key, raw in query.items():
             f = by_key.get(key)
             if f is None:
                 continue
             text = raw[-1] if isinstance(raw, list) else raw
             try:
-                value = _decode(str(text), f.metadata["url"].kind)
-                dataclasses.replace(cls(), **{f.name: value})
+                values[f.name] = _decode(str(text), f.metadata["url"].kind)
             except (ValueError, TypeError) as exc:
                 if strict:
                     raise ValueError(f"URL parameter {key!r}: {exc}") from None
                 continue
-            values[f.name] = value
+            keys[f.name] = key
+        try:
+            return cls(**values)
+        except (ValueError, TypeError):
+            pass
+        # Some value is wrong on its own, or values clash (e.g. min > max). Values are checked
+        # together first, so that settings valid only in combination (no covariates with the
+        # RFS endpoint) survive.
+        for name, value in list(values.items()):
+            try:
+                dataclasses.replace(cls(), **{name: value})
+            except (ValueError, TypeError) as exc:
+                if strict:
+                    raise ValueError(f"URL parameter {keys[name]!r}: {exc}") from None
+                del values[name]
         try:
             return cls(**values)
         except ValueError:
             if strict:
                 raise
-            # Individually valid values that clash (e.g. min > max): fall back field by field.
+            # Individually valid values that clash: fall back field by field.
             spec = cls()
             for name, value in values.items():
                 try:
@@ -309,7 +323,12 @@ class AnalysisSpec:
             (self.year_min, self.year_max, "Year of diagnosis"),
         ):
             if lo is not None or hi is not None:
-                out.append(f"{what}: {'' if lo is None else lo} to {'' if hi is None else hi}".replace(": to", ": up to"))
+                if lo is None:
+                    out.append(f"{what}: up to {hi}")
+                elif hi is None:
+                    out.append(f"{what}: {lo} or more")
+                else:
+                    out.append(f"{what}: {lo} to {hi}")
         if self.ca19_9_max is not None:
             out.append(f"CA19-9 at baseline <= {self.ca19_9_max:g} U/mL (missing kept)")
         return out
@@ -359,7 +378,8 @@ def _encode(value: Any, kind: str) -> str:
     if value is None:
         return "none"
     if isinstance(value, float):
-        return f"{value:g}"
+        text = f"{value:g}"
+        return text if float(text) == value else repr(value)  # short, and exact on the way back
     return str(value)
 
 

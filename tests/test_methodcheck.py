@@ -1,0 +1,90 @@
+"""Tests of core.methodcheck: summaries on a hand-made runs frame, coverage flags, a tiny simulation."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import methodcheck, synthetic
+from core.methodcheck import compare_with_truth, simulate, summarise
+
+NAN = float("nan")
+
+
+def runs() -> pd.DataFrame:
+    return pd.DataFrame({
+        "cohort": [1, 2, 3, 4, 1, 2, 3, 4],
+        "method": ["A"] * 4 + ["B"] * 4,
+        "hr": [0.5, 1.0, 0.8, NAN, 0.35, 0.35, 0.35, 0.35],
+        "lower": [0.3, 0.7, 0.6, NAN, 0.2, 0.25, 0.3, 0.1],
+        "upper": [0.69, 1.4, 1.1, NAN, 0.7, 0.5, 0.5, 0.9],
+        "patients": [100, 90, 80, 70, 10, 10, 10, 10],
+        "events": [50, 40, 30, 20, 5, 5, 5, 5],
+    })
+
+
+def test_summarise_by_hand():
+    s = summarise(runs(), true_hr=0.7)
+    assert s.index.tolist() == ["A", "B"]
+    a = s.loc["A"]
+    logs = np.log([0.5, 1.0, 0.8])
+    assert a["cohorts"] == 3 and a["failed"] == 1
+    assert a["geometric_mean_hr"] == pytest.approx((0.5 * 1.0 * 0.8) ** (1 / 3))
+    assert a["median_hr"] == pytest.approx(0.8)
+    assert a["bias_log_hr"] == pytest.approx(logs.mean() - math.log(0.7))
+    assert a["sd_log_hr"] == pytest.approx(math.sqrt(((logs - logs.mean()) ** 2).sum() / 2))
+    # 0.69 < 0.7: not covered; [0.7, 1.4] covers (boundary included); [0.6, 1.1] covers
+    assert a["coverage"] == pytest.approx(2 / 3)
+    assert a["mean_patients"] == pytest.approx(85.0) and a["mean_events"] == pytest.approx(35.0)
+    b = s.loc["B"]
+    assert b["geometric_mean_hr"] == pytest.approx(0.35) and b["sd_log_hr"] == pytest.approx(0.0)
+    # covered by [0.2, 0.7], [0.1, 0.9]; not by [0.25, 0.5], [0.3, 0.5]
+    assert b["coverage"] == pytest.approx(0.5)
+    assert b["bias_log_hr"] == pytest.approx(math.log(0.5))
+
+
+def test_summarise_with_no_estimate_at_all():
+    r = runs()
+    r["hr"] = NAN
+    s = summarise(r)
+    assert (s["cohorts"] == 0).all() and s["coverage"].isna().all() and s["geometric_mean_hr"].isna().all()
+
+
+def test_compare_with_truth_coverage_flags():
+    methods = pd.DataFrame({"method": ["a", "b", "c", "d"], "HR": [0.5, 0.8, NAN, 0.3],
+                            "lower": [0.3, 0.7, NAN, 0.1], "upper": [0.69, 1.2, NAN, 0.7]})
+    t = compare_with_truth(SimpleNamespace(methods=methods), true_hr=0.7)
+    assert t.columns.tolist() == ["Method", "True HR", "Estimated HR", "lower", "upper", "CI covers truth",
+                                  "Ratio estimate / truth"]
+    assert t["CI covers truth"].tolist() == ["no", "yes", "no estimate", "yes"]
+    assert t["Ratio estimate / truth"].iloc[0] == pytest.approx(0.5 / 0.7)
+    assert (t["True HR"] == 0.7).all()
+
+
+def test_default_truth_is_the_generator_truth():
+    methods = pd.DataFrame({"method": ["a"], "HR": [0.7], "lower": [0.6], "upper": [0.8]})
+    assert compare_with_truth(SimpleNamespace(methods=methods))["True HR"].iloc[0] == synthetic.TRUE_HR == 0.7
+
+
+def test_simulate_two_small_cohorts():
+    df = simulate(2, n_surgery=80, n_chemotherapy=80)
+    assert df.columns.tolist() == ["cohort", "method", "hr", "lower", "upper", "patients", "events"]
+    assert len(df) == 6 and sorted(df["cohort"].unique()) == [1, 2]
+    assert df.groupby("cohort")["method"].nunique().tolist() == [3, 3]
+    ok = df["hr"].notna()
+    assert ok.any()
+    assert ((df.loc[ok, "lower"] <= df.loc[ok, "hr"]) & (df.loc[ok, "hr"] <= df.loc[ok, "upper"])).all()
+    assert (df["patients"] <= 160).all() and (df["events"] <= df["patients"]).all()
+    s = summarise(df)
+    assert len(s) == 3 and (s["cohorts"] + s["failed"] == 2).all()
+
+
+def test_is_demo():
+    from core import cohort
+
+    assert methodcheck.is_demo(cohort.demo().sha256)
+    assert not methodcheck.is_demo("0" * 64)
