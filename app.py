@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, layout, sidebar, state
+from ui import auth, controls, idle, layout, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -10,6 +10,11 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+# Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
+idle.check()
+auth.require_login()
+with st.sidebar:
+    idle.watch()
 
 PAGES = {
     "Results": [
