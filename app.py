@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, controls, idle, layout, sidebar, state
+from ui import auth, controls, faults, idle, layout, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -15,6 +15,7 @@ idle.check()
 auth.require_login()
 with st.sidebar:
     idle.watch()
+faults.maybe_raise()  # tests only: off unless PDAC_FAULT_INJECTION=1
 
 PAGES = {
     "Results": [
