@@ -43,6 +43,8 @@ XSS = "<img src=x onerror=alert(1)>"
 ALL_MARKERS = [MARK["A"]["centre"], MARK["A"]["patient"], MARK["B"]["centre"], MARK["B"]["patient"],
                INVALID_PATIENT, INVALID_VALUE]
 PAGES = ["/", "/survival", "/subgroups", "/surgical", "/cohort", "/matching", "/method-check", "/data", "/dictionary"]
+#: Pages whose numbers depend on the cohort (a result cached for one session and served to the other shows up here).
+RESULT_PAGES = {"/", "/survival", "/subgroups", "/surgical", "/cohort", "/matching", "/data"}
 UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
 T0 = time.time()
 
@@ -181,9 +183,11 @@ def test_sessions_see_only_their_own_data_and_nothing_reaches_disk_or_logs(serve
 
         # Every page, alternating between the sessions so their runs interleave on the server.
         for path in PAGES:
+            main = {}
             for own, other, page in (("A", "B", a), ("B", "A", b)):
                 _goto(page, url, path)
                 dom = _dom(page)
+                main[own] = page.inner_text('[data-testid="stMain"]')
                 assert not page.locator('[data-testid="stException"]').count(), f"{own} {path}"
                 sidebar = page.inner_text('[data-testid="stSidebar"]')
                 assert f"{MARK[own]['n']} patients" in sidebar, f"{own} {path}: not its own cohort"
@@ -192,6 +196,8 @@ def test_sessions_see_only_their_own_data_and_nothing_reaches_disk_or_logs(serve
                     foreign += [INVALID_PATIENT, INVALID_VALUE]
                 leaked = [m for m in foreign if m in dom]
                 assert not leaked, f"session {own} page {path} shows {leaked}"
+            if path in RESULT_PAGES:  # numbers from different cohorts differ: no result served to the other
+                assert main["A"] != main["B"], f"{path}: both sessions show the same results"
         screenshot(b, "isolation_b_dictionary")
     finally:
         ctx_a.close()
@@ -235,6 +241,7 @@ def test_user_text_is_escaped_everywhere(server, chromium, work):
         _upload(page, url, {"name": f"{XSS}.csv", "mimeType": "text/csv", "buffer": path.read_bytes()})
         assert XSS in page.inner_text("body"), "the column name is shown literally in the upload notes"
         _goto(page, url, "/")  # the sidebar card is drawn before the page handles the upload
+        assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []  # type: ignore[attr-defined]
         assert XSS in page.inner_text('[data-testid="stSidebar"]'), "file name shown literally in the sidebar"
         # choose the centre named like an element: options and the filter strip show it as text
         centre = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Centre")
