@@ -95,6 +95,8 @@ async def _hr_on_screen(page) -> str:
 async def _session(browser, url: str, log: SessionLog, *, upload: Path | None, expected: tuple[str, str],
                    until: float, start_gate: asyncio.Event, ready: list) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(180_000)
+    context.set_default_navigation_timeout(180_000)
     page = await context.new_page()
     page.on("pageerror", lambda exc: log.errors.append(f"page error: {exc}"))
     try:
@@ -110,6 +112,7 @@ async def _session(browser, url: str, log: SessionLog, *, upload: Path | None, e
         await _wait_ready(page)
         await page.wait_for_selector('[data-testid="stMetric"]', timeout=300_000)
         ready.append(log.name)
+        print(f"  {log.name} ready ({len(ready)})", flush=True)
         await start_gate.wait()
         box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
             has_text="Liver metastases").first.locator("input").first
@@ -148,6 +151,7 @@ async def _session(browser, url: str, log: SessionLog, *, upload: Path | None, e
             state = target
     except Exception as exc:  # noqa: BLE001
         log.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        print(f"  {log.name} failed: {log.errors[-1]}", flush=True)
     finally:
         await context.close()
 
@@ -214,8 +218,9 @@ async def _scenario(name: str, sessions: int, duration: float, patients: int, wo
             holder: dict[str, float] = {}  # the deadline, fixed once every session is ready
             tasks = [asyncio.create_task(_session_deferred(browser, url, logs[i], uploads[i], expected[i],
                                                            holder, gate, ready)) for i in range(sessions)]
-            while len(ready) < sessions and not all(t.done() for t in tasks):
-                await asyncio.sleep(0.2)
+            # wait until every session is ready or has failed (a failed one is reported, not waited for)
+            while len(ready) + sum(t.done() for t in tasks) < sessions:
+                await asyncio.sleep(0.5)
             setup_s = time.monotonic() - setup_t0
             holder["until"] = time.monotonic() + duration
             gate.set()

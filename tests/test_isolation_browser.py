@@ -308,3 +308,34 @@ def test_faults_in_one_session_leave_the_others_working(server, chromium, work):
         _assert_health(url)
     finally:
         ctx_ok.close()
+
+
+def test_access_control_on_real_server_hides_every_page_until_login(chromium, tmp_path):
+    from ui import auth
+
+    password = "plum-heron-8812"
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(f'[auth]\npassword_hash = "{auth.hash_password(password, iterations=1000)}"\n')
+    with streamlit_server(args=["--secrets.files", str(secrets_file)]) as url:
+        ctx, page = _session(chromium)
+        try:
+            for path in ("/", "/data", "/survival", "/cohort"):  # deep links too
+                page.goto(url + path)
+                wait_for_app(page)
+                assert page.locator('input[type="password"]').count() == 1, path
+                for testid in ("stFileUploader", "stMetric", "stDataFrame", "stPlotlyChart", "stSidebarNavLink"):
+                    assert page.locator(f'[data-testid="{testid}"]').count() == 0, f"{path}: {testid} before login"
+            page.goto(url + "/data")
+            wait_for_app(page)
+            page.fill('input[type="password"]', "wrong-password")
+            page.get_by_role("button", name="Log in").click()
+            wait_for_app(page)
+            assert "Wrong password" in page.inner_text("body")
+            assert page.locator('[data-testid="stFileUploader"]').count() == 0
+            page.fill('input[type="password"]', password)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_selector(UPLOAD, state="attached", timeout=60_000)  # the /data page, now open
+            wait_for_app(page)
+            screenshot(page, "auth_after_login")
+        finally:
+            ctx.close()

@@ -138,6 +138,11 @@ def is_enabled() -> bool:
     return mode() != "off"
 
 
+def is_logged_in() -> bool:
+    """True when this session has logged in with the shared password."""
+    return bool(st.session_state.get(_OK))
+
+
 def logout() -> None:
     """End this session's login (also used by the idle timeout)."""
     st.session_state.pop(_OK, None)

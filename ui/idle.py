@@ -60,7 +60,7 @@ def _idle_seconds() -> float | None:
 
 
 def _has_something_to_drop() -> bool:
-    return (not state.is_demo()) or state.last_report() is not None or bool(st.session_state.get(auth._OK))
+    return (not state.is_demo()) or state.last_report() is not None or auth.is_logged_in()
 
 
 def drop_session_data() -> None:
