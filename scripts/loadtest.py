@@ -229,6 +229,8 @@ async def _scenario(name: str, sessions: int, duration: float, patients: int, wo
             await browser.close()
         healthy = urllib.request.urlopen(f"{url}/_stcore/health", timeout=10).status == 200
         await asyncio.sleep(SESSION_TTL_S + 10)
+        after_20 = rss_mb(proc.pid)
+        await asyncio.sleep(40)
         after = rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -244,7 +246,8 @@ async def _scenario(name: str, sessions: int, duration: float, patients: int, wo
         "errors": [f"{log.name}: {e}" for log in logs for e in log.errors],
         "wrong": [f"{log.name}: {w}" for log in logs for w in log.wrong],
         "sessions_without_updates": [log.name for log in logs if not log.times],
-        "rss_baseline": baseline, "rss_peak": peak[0], "rss_after": after, "healthy": healthy,
+        "rss_baseline": baseline, "rss_peak": peak[0], "rss_after": after, "rss_after_20s": after_20, "healthy": healthy,
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX", "default"),
         "expected_hr": sorted({e for pair in expected for e in pair}),
     }
 
@@ -278,7 +281,7 @@ def _markdown(results: list[dict], command: str) -> str:
         "session has its own 10,000-patient cohort, different seed). Memory: VmRSS of the server process.",
         "",
         "| scenario | sessions | patients | updates | p50 s | p95 s | goal p95 | max s | errors | wrong numbers "
-        "| RSS warm MB | RSS peak MB | RSS after MB | after vs warm |",
+        "| RSS warm MB | RSS peak MB | RSS 20 s / 60 s after close MB | after vs warm |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -286,7 +289,7 @@ def _markdown(results: list[dict], command: str) -> str:
         lines.append(
             f"| {r['scenario']} | {r['sessions']} | {r['patients']:,} | {r['updates']} | {r['p50']:.2f} | "
             f"{r['p95']:.2f} | <= {GOALS[r['scenario']]:.0f} | {r['max']:.2f} | {len(r['errors'])} | {len(r['wrong'])} | "
-            f"{r['rss_baseline']:.0f} | {r['rss_peak']:.0f} | {r['rss_after']:.0f} | {ratio:+.0%} |"
+            f"{r['rss_baseline']:.0f} | {r['rss_peak']:.0f} | {r['rss_after_20s']:.0f} / {r['rss_after']:.0f} | {ratio:+.0%} |"
         )
     lines.append("")
     for r in results:
@@ -295,7 +298,8 @@ def _markdown(results: list[dict], command: str) -> str:
         lines.append(
             f"* {r['scenario']}: p95 goal {'met' if ok_time else 'NOT met'}; memory goal (within 20% of warm) "
             f"{'met' if ok_mem else 'NOT met'}; {r['ready']}/{r['sessions']} sessions ready after "
-            f"{r['setup_s']:.0f} s; health endpoint {'answered' if r['healthy'] else 'FAILED'}."
+            f"{r['setup_s']:.0f} s; health endpoint {'answered' if r['healthy'] else 'FAILED'}; "
+            f"MALLOC_ARENA_MAX={r['malloc_arena_max']}."
         )
         for e in (r["errors"] + r["wrong"] + [f"no update: {s}" for s in r["sessions_without_updates"]])[:8]:
             lines.append(f"  * {e}")

@@ -334,8 +334,11 @@ def test_access_control_on_real_server_hides_every_page_until_login(chromium, tm
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
             page.fill('input[type="password"]', password)
             page.get_by_role("button", name="Log in").click()
-            page.wait_for_selector(UPLOAD, state="attached", timeout=60_000)  # the /data page, now open
+            page.wait_for_selector('[data-testid="stSidebarNavLink"]', timeout=60_000)
             wait_for_app(page)
             screenshot(page, "auth_after_login")
+            _goto(page, url, "/data")
+            page.wait_for_selector(UPLOAD, state="attached", timeout=60_000)
+            assert page.locator('input[type="password"]').count() == 0
         finally:
             ctx.close()
