@@ -253,9 +253,14 @@ def test_timeout_configuration(monkeypatch):
 
 
 def test_idle_session_loses_its_upload_and_is_told_why(monkeypatch):
+    from streamlit.runtime.caching import cache_resource_api
+
     monkeypatch.delenv(idle.ENV_VAR, raising=False)
     clock = FakeClock()
     monkeypatch.setattr(idle, "clock", clock)
+    cleared = []
+    real_clear = cache_resource_api.clear_session_cache
+    monkeypatch.setattr(cache_resource_api, "clear_session_cache", lambda sid: cleared.append(sid) or real_clear(sid))
     at = _app().run()
     at.switch_page("views/data.py").run()
     at.file_uploader(key="upload").set_value(("small.csv", _small_cohort(), "text/csv")).run()
@@ -272,6 +277,7 @@ def test_idle_session_loses_its_upload_and_is_told_why(monkeypatch):
     assert not _uploaded(at), "the upload is dropped"
     assert any("idle for more than 30 minutes" in i.value for i in at.info)
     assert "upload_report" not in at.session_state and "active_cohort" not in at.session_state
+    assert len(cleared) == 1, "the session-scoped result caches of this session are cleared"
     at.run()  # the next run goes on with the demo, without the message
     assert not [i for i in at.info if "idle for more" in i.value]
     assert not _uploaded(at)
