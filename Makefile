@@ -2,6 +2,7 @@
 # make run    serve the dashboard on http://localhost:8501 (demo cohort)
 # make test   install what the tests need and run the whole suite (browser tests included)
 # make bench  run the speed benchmark and write docs/benchmarks.md
+# make loadtest  concurrent browser sessions against a real server, writes docs/loadtest.md (not in make test)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -33,6 +34,9 @@ test: $(VENV)/.testtools chromium lint
 
 bench: $(VENV)/.runtime
 	$(PY) -m benchmarks
+
+loadtest: $(VENV)/.testtools chromium
+	$(PY) -m scripts.loadtest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

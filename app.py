@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import isolation
-from ui import controls, downloads, layout, sidebar, state
+from ui import auth, controls, downloads, faults, idle, layout, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -11,6 +11,12 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+# Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
+idle.check()
+auth.require_login()
+with st.sidebar:
+    idle.watch()
+faults.maybe_raise()  # tests only: off unless PDAC_FAULT_INJECTION=1
 
 PAGES = {
     "Results": [

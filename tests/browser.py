@@ -44,13 +44,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None = None, cwd: Path = ROOT):
-    """Run ``streamlit run app.py`` on a free port; yield its base URL."""
+def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None = None, cwd: Path = ROOT,
+                     args: list[str] | None = None):
+    """Run ``streamlit run app.py`` on a free port (extra command-line ``args``); yield its base URL."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", *(args or []),
     ]
     full_env = {**os.environ, **(env or {})}
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
