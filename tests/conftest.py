@@ -14,9 +14,13 @@ def app_url():
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium driven by Playwright, headless, background networking off."""
+    """Debian's Chromium driven by Playwright, headless, background networking off.
+
+    Module-scoped: Playwright's sync API cannot nest, and some test modules (reports, figure
+    export) start their own Playwright.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
