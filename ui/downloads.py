@@ -148,7 +148,7 @@ def report_buttons(spec: AnalysisSpec) -> None:
     from core import report, study_report
     from ui import compute
 
-    def html() -> bytes:
+    def report_bytes() -> bytes:
         result = compute.result(spec)
         subs = compute.subgroup_result(spec)
         return study_report.study_report_html(state.active_cohort(), spec, result, subs,
@@ -158,7 +158,7 @@ def report_buttons(spec: AnalysisSpec) -> None:
         st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
                    "provenance.")
         c1, c2 = st.columns(2)
-        c1.download_button("HTML", data=html, file_name="pdac_lm_report.html", mime="text/html", key="dl_report_html",
+        c1.download_button("HTML", data=report_bytes, file_name="pdac_lm_report.html", mime="text/html", key="dl_report_html",
                            icon=":material/download:")
-        c2.download_button("PDF", data=lambda: report.report_pdf(html().decode("utf-8")), file_name="pdac_lm_report.pdf",
+        c2.download_button("PDF", data=lambda: report.report_pdf(report_bytes().decode("utf-8")), file_name="pdac_lm_report.pdf",
                            mime="application/pdf", key="dl_report_pdf", icon=":material/download:")
