@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.analysis import analysis_columns, propensity_frame
+from core.analysis import POPULATION_COLUMNS, propensity_frame
 from core.derive import derive
 from core.dictionary import IMPORTED_NAMES, Arm, C
 from core.filters import apply_filters
@@ -43,7 +43,7 @@ def cohort_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def fast(data: pd.DataFrame) -> PipelineOutput:
     """The pipeline on the project's core (what the dashboard runs)."""
-    filtered = apply_filters(data, SPEC).select(analysis_columns(SPEC))
+    filtered = apply_filters(data, SPEC).select(list(POPULATION_COLUMNS) + list(COVARIATES))
     pop = naive_population(filtered, origin="chemo_start").data
     pf, names = propensity_frame(pop, COVARIATES)
     m = matching.match_nearest(pf, "treated", names, caliper=SPEC.caliper)

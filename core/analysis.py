@@ -133,7 +133,7 @@ def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[p
     (pandas.DataFrame, list of str)
         ``data`` with model columns added, and the model column names in order.
     """
-    out = data.copy()
+    out = data.copy(deep=False)  # new and converted columns only: the caller's frame is never modified
     names: list[str] = []
     for cov in covariates:
         if cov == C.CA19_9_BASELINE:
@@ -214,7 +214,7 @@ def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, 
 #: Columns every analysis population carries (besides the propensity covariates): identifiers,
 #: survival times, and what Table 1 and the subgroup table describe. The full rows stay in the
 #: cohort (``result.filtered.data``), so a population never copies the whole table.
-_POPULATION_COLUMNS: tuple[str, ...] = (
+POPULATION_COLUMNS: tuple[str, ...] = (
     C.PATIENT_ID, C.CENTRE_ID, C.TREATMENT_GROUP, C.OS_FROM_CHEMO, C.OS_FROM_DIAGNOSIS, C.OS_EVENT,
     C.TIME_TO_SURGERY, C.TIME_DIAGNOSIS_TO_SURGERY, C.RECIST, C.METS_GROUP, C.CHEMO_REGIMEN,
     C.PANCREATIC_PROCEDURE, C.RESECTABILITY,
@@ -230,7 +230,7 @@ def analysis_columns(spec: AnalysisSpec) -> list[str]:
     >>> "age_at_diagnosis" in analysis_columns(AnalysisSpec())
     True
     """
-    return list(dict.fromkeys([*_POPULATION_COLUMNS, *spec.covariates, *PRE_SURGERY_COVARIATES, *TABLE1_VARIABLES]))
+    return list(dict.fromkeys([*POPULATION_COLUMNS, *spec.covariates, *PRE_SURGERY_COVARIATES, *TABLE1_VARIABLES]))
 
 
 def run(cohort, spec: AnalysisSpec) -> AnalysisResult:

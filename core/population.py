@@ -66,7 +66,7 @@ class Population:
 def _base(data: pd.DataFrame, origin: str) -> pd.DataFrame:
     if origin not in _OS_TIME:
         raise ValueError(f"origin must be one of {', '.join(_OS_TIME)}, not {origin!r}")
-    out = data.copy()
+    out = data.copy(deep=False)  # only new columns are added: the caller's frame is never modified
     out[TIME] = pd.to_numeric(out[_OS_TIME[origin]], errors="coerce").astype(float)
     out[EVENT] = pd.to_numeric(out[C.OS_EVENT], errors="coerce").astype(float)
     out[SURGERY_TIME] = pd.to_numeric(out[_SURGERY_TIME[origin]], errors="coerce").astype(float)

@@ -155,3 +155,19 @@ def test_counting_process_agrees_with_split_at_surgery():
     for i, g in cp.groupby("row"):
         assert g["start"].iloc[0] == 0 and g["stop"].iloc[-1] == pytest.approx(time[i])
         assert g["event"].iloc[:-1].sum() == 0 and g["event"].iloc[-1] == event[i]
+
+
+def test_populations_and_propensity_frame_leave_the_callers_frame_untouched():
+    """They work on shallow copies (no copy of the whole cohort): the input must not change."""
+    from core import cohort
+    from core.analysis import propensity_frame
+    from core.spec import AnalysisSpec
+
+    data = cohort.demo().data
+    before = data.copy(deep=True)
+    naive_population(data, origin="chemo_start")
+    pop = landmark_population(data, origin="diagnosis", landmark=6.0).data
+    pop_before = pop.copy(deep=True)
+    propensity_frame(pop, AnalysisSpec().covariates)
+    pd.testing.assert_frame_equal(data, before)
+    pd.testing.assert_frame_equal(pop, pop_before)
