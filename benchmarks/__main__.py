@@ -126,16 +126,19 @@ def _markdown(results: list[dict], command: str) -> str:
         speedup = f"{ob / r['fast_median_s']:.0f}x" if ob else "—"
         lines.append(
             f"| {r['n']:,} | {r['n_surgery']:,} | {_t(r['fast_median_s'])}{ok} | {goal_text} | "
-            f"{_t(ob) if ob else 'not run'} | {speedup} | {_t(r['full_median_s'])} ({r['full_peak_rss_mb']:.0f} MB) | "
-            f"{r['peak_rss_mb']:.0f} MB | "
+            f"{_t(ob) if ob else 'not run'} | {speedup} | {_t(r['full_median_s'])} ({r['full_peak_rss_mb']:.0f} MiB) | "
+            f"{r['peak_rss_mb']:.0f} MiB ({r['peak_rss_mb'] * 1.048576:.0f} MB) | "
             f"{r['hr_fast']:.3f} / {r.get('hr_obvious', float('nan')):.3f} |"
         )
     lines += [
         "",
         "Peak memory is the maximum resident set size of a fresh process that reads the cohort (Parquet, "
         "imported and derived columns) and runs the core pipeline; generating the synthetic cohort runs in a "
-        "separate process and is not counted (goal at 1,000,000 patients: under 2 GB). The full dashboard run "
-        "is timed in a third process; its peak memory is given in brackets.",
+        "separate process and is not counted (goal at 1,000,000 patients: under 2 GB). About 1.15 GiB of it is "
+        "the cohort itself (75 imported and derived columns, 23 of them text); the pipeline reads only the "
+        "columns it uses and works on shallow copies. The full dashboard run is timed in a third process; its "
+        "peak memory is given in brackets (it also builds the landmark and time-dependent analyses and Table 1's "
+        "columns).",
         "",
     ]
     return "\n".join(lines)

@@ -879,10 +879,12 @@ def match_nearest(
     for c in (treatment, *settings.exact):
         complete &= data[c].notna().to_numpy()
     n_dropped = int((~complete).sum())
-    sub = data if n_dropped == 0 else data.loc[complete]
-    if sub.empty:
+    # Complete rows are addressed by position: no copy of the caller's (possibly wide) table.
+    positions = np.flatnonzero(complete)
+    index = data.index if n_dropped == 0 else data.index[complete]
+    if positions.size == 0:
         raise ValueError("No patient has complete data for the treatment, covariates and exact columns.")
-    treat = _treatment_vector(sub[treatment], treatment)
+    treat = _treatment_vector(data[treatment] if n_dropped == 0 else data[treatment][complete], treatment)
     n1 = int(treat.sum())
     n0 = int(treat.size - n1)
     if n1 == 0 or n0 == 0:
@@ -891,7 +893,7 @@ def match_nearest(
             f"There are no {arm} patients ({treatment!r} = {0 if n1 else 1}) with complete data in the selection "
             f"({n1} treated, {n0} controls); widen the selection."
         )
-    X, blocks = _design_from(encoded, None if n_dropped == 0 else complete, sub.index)
+    X, blocks = _design_from(encoded, None if n_dropped == 0 else complete, index)
     for c in settings.covariates:
         if not blocks[c] or all(np.ptp(X[k].to_numpy()) == 0 for k in blocks[c]):
             raise ValueError(f"Covariate {c!r} takes a single value in the selection; remove it from the covariates.")
@@ -914,7 +916,7 @@ def match_nearest(
 
     strata = None
     if settings.exact:
-        strata = sub[list(settings.exact)].groupby(list(settings.exact), sort=True, observed=True).ngroup().to_numpy()
+        strata = data.loc[complete, list(settings.exact)].groupby(list(settings.exact), sort=True, observed=True).ngroup().to_numpy()
 
     tt, cc, rr = _match_arrays(dist, treat, strata, caliper_logit, settings.ratio, settings.replace, settings.order)
     n = treat.size
@@ -931,7 +933,7 @@ def match_nearest(
     )
     pos = np.flatnonzero(complete)
     if tt.size == 0:
-        matched = sub.iloc[0:0].copy()
+        matched = data.iloc[0:0].copy()
         matched["subclass"] = pd.Series(dtype="Int64")
         matched["weights"] = pd.Series(dtype=float)
         matched["distance"] = pd.Series(dtype=float)
@@ -943,7 +945,7 @@ def match_nearest(
             _index=data.index,
             **common,
         )
-    matched = sub.iloc[np.flatnonzero(matched_mask)].copy()
+    matched = data.iloc[positions[np.flatnonzero(matched_mask)]].copy()
     if settings.replace:
         matched["subclass"] = pd.array([pd.NA] * matched_mask.sum(), dtype="Int64")
     else:

@@ -88,7 +88,7 @@ def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
     out[TREATED] = (out[C.TREATMENT_GROUP] == Arm.SURGERY).astype(float)
     keep = out[TIME].notna() & out[EVENT].notna()
     return Population(
-        data=out.loc[keep],
+        data=out if keep.all() else out.loc[keep],
         description=f"All patients from {origin.replace('_', ' ')}, by arm (ignores immortal time: biased)",
         excluded={"no survival time": int((~keep).sum())},
         step="With a survival time (naive)",
@@ -119,7 +119,7 @@ def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> 
     keep = alive & out[EVENT].notna()
     later = keep & (out[C.TREATMENT_GROUP] == Arm.SURGERY) & ~operated_by_l
     return Population(
-        data=out.loc[keep],
+        data=out if keep.all() else out.loc[keep],
         description=(
             f"Patients alive and followed {landmark:g} months after {origin.replace('_', ' ')}, by surgery before "
             f"then; clock restarted at the landmark"
