@@ -46,7 +46,7 @@ from core.format import fmt_num  # noqa: E402
 from core.spec import AnalysisSpec  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
 
-HR_LABEL = "Hazard ratio, surgery vs chemotherapy"
+HR_LABEL = "Hazard ratio"  # the Overview metric label
 UPLOAD = '[data-testid="stFileUploaderDropzoneInput"]'
 SPECS = (AnalysisSpec(), AnalysisSpec(mets_groups=(MetsGroup.ONE,)))
 SESSION_TTL_S = 10
