@@ -24,6 +24,7 @@ import pandas as pd
 from core import matching, survival
 from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label
 from core.filters import FilterResult, apply_filters
+from core.guards import unreliable_reason
 from core.population import (
     EVENT,
     SURGERY_TIME,
@@ -41,9 +42,6 @@ from core.table1 import TABLE1_VARIABLES
 REPORT_TIMES = (12.0, 24.0, 36.0)
 #: RMST horizon (months), shortened to the shorter follow-up of the two arms.
 RMST_TAU = 36.0
-#: Below these an estimate is marked unreliable.
-MIN_PATIENTS = 10
-MIN_EVENTS = 5
 #: Name of the log-transformed CA19-9 covariate used in propensity models.
 LOG_CA19_9 = "log_ca19_9_baseline"
 LOG_CA19_9_RESTAGING = "log_ca19_9_restaging"
@@ -109,15 +107,6 @@ class AnalysisResult:
     time_label: str = ""
 
 
-def _unreliable_reason(n: int, events: int) -> str:
-    reasons = []
-    if n < MIN_PATIENTS:
-        reasons.append(f"only {n} patients (fewer than {MIN_PATIENTS})")
-    if events < MIN_EVENTS:
-        reasons.append(f"only {events} events (fewer than {MIN_EVENTS})")
-    return " and ".join(reasons)
-
-
 def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
     """Covariates ready for the propensity model: CA19-9 on the log scale, booleans as 0/1.
 
@@ -168,7 +157,7 @@ def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmC
     km = survival.kaplan_meier(t, e, weights=weights)
     med = survival.median_survival(t, e, weights=weights)
     at = survival.survival_at(t, e, list(REPORT_TIMES), weights=weights)
-    reason = _unreliable_reason(n, events)
+    reason = unreliable_reason(n, events)
     return ArmCurve(arm, n, events, km, float(med[0]), float(med[1]), float(med[2]), at, not reason, reason)
 
 
@@ -182,7 +171,7 @@ def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weig
     except ValueError as exc:
         return Estimate(method, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc), biased)
     row = table.loc[TREATED]
-    reason = _unreliable_reason(n, events)
+    reason = unreliable_reason(n, events)
     return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
                     not reason, reason, biased)
 
@@ -346,7 +335,7 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
     except ValueError as exc:
         return Estimate(label, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc))
     row = table.loc["treated"]
-    reason = _unreliable_reason(n, events)
+    reason = unreliable_reason(n, events)
     return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
                     not reason, reason)
 

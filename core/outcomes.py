@@ -5,7 +5,7 @@ surgery (domain.md §5.2), so it is never mixed with the progression-free surviv
 chemotherapy group; overall survival is counted from the day of surgery.
 
 Small numbers are said out loud (domain.md §5.5): a subgroup with fewer than
-:data:`MIN_PATIENTS` patients or :data:`MIN_EVENTS` events is flagged unreliable with the reason,
+:data:`core.guards.MIN_PATIENTS` patients or :data:`core.guards.MIN_EVENTS` events is flagged unreliable with the reason,
 log-rank p-values across subgroups are labelled exploratory, and a Cox model with fewer than
 :data:`EVENTS_PER_PARAMETER` events per parameter carries a warning.
 
@@ -35,6 +35,7 @@ import pandas as pd
 
 from core import survival
 from core.dictionary import COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, label
+from core.guards import unreliable_reason
 
 __all__ = [
     "ENDPOINTS",
@@ -59,8 +60,6 @@ ENDPOINTS: dict[str, tuple[str, str, str]] = {
 GROUPINGS: tuple[str, ...] = (C.METS_GROUP, C.CHEMO_REGIMEN, C.PANCREATIC_PROCEDURE, C.MAJOR_HEPATECTOMY)
 #: Times (months) at which survival is reported (1, 2 and 3 years).
 REPORT_TIMES: tuple[float, ...] = (12.0, 24.0, 36.0)
-MIN_PATIENTS = 10
-MIN_EVENTS = 5
 EVENTS_PER_PARAMETER = 10
 #: An indicator term (category level, yes/no) with fewer patients than this is flagged.
 MIN_LEVEL_PATIENTS = 5
@@ -115,15 +114,6 @@ def _group_values(s: pd.Series, column: str) -> tuple[pd.Series, list[str]]:
         return vals, sorted(present, key=float)
     except (TypeError, ValueError):
         return vals, sorted(present)
-
-
-def _unreliable(n: int, events: int) -> str:
-    parts = []
-    if n < MIN_PATIENTS:
-        parts.append(f"only {n} patients (fewer than {MIN_PATIENTS})")
-    if events < MIN_EVENTS:
-        parts.append(f"only {events} events (fewer than {MIN_EVENTS})")
-    return " and ".join(parts)
 
 
 # ================================================================================== survival by group
@@ -316,7 +306,7 @@ def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, mi
         risky = km[survival.N_RISK] >= min_at_risk
         curve = km[risky.to_numpy()].reset_index(drop=True)
         n, events = int(sel.sum()), int(es.sum())
-        reason = _unreliable(n, events)
+        reason = unreliable_reason(n, events)
         curves.append(GroupCurve(lev, n, events, km, curve, float(med.median), float(med.lower), float(med.upper),
                                  at, not reason, reason))
     if empty:

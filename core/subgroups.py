@@ -25,8 +25,8 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
 4. **Estimate per subgroup**: Cox model ``Surv(time, event) ~ treated`` within the subgroup,
    Efron ties, robust variance clustered as in the main analysis.
 5. **Small numbers** (domain.md §5.5): a subgroup with fewer than
-   :data:`core.analysis.MIN_PATIENTS` patients in either arm or fewer than
-   :data:`core.analysis.MIN_EVENTS` events in total gets **no estimate**: HR, limits and p are
+   :data:`core.guards.MIN_PATIENTS` patients in either arm or fewer than
+   :data:`core.guards.MIN_EVENTS` events in total gets **no estimate**: HR, limits and p are
    NaN, ``reliable`` is False and ``reason`` says why (patient and event counts stay visible).
    A subgroup without events in one arm or without one of the arms has no estimate either.
    The *Overall* row follows the same rule (per arm), so it can be stricter than the main
@@ -62,9 +62,10 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.analysis import MIN_EVENTS, MIN_PATIENTS, Estimate, _matched_comparison
+from core.analysis import Estimate, _matched_comparison
 from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
 from core.filters import apply_filters
+from core.guards import MIN_EVENTS, MIN_PATIENTS
 from core.population import EVENT, TIME, TREATED, landmark_population, naive_population
 from core.spec import AnalysisSpec
 
