@@ -425,3 +425,36 @@ def _wrap(text: str, width: int) -> str:
             line = f"{line} {w}".strip()
     lines.append(line)
     return "<br>".join(lines)
+
+
+def matched_km_figure(result, *, risk_table: pd.DataFrame | None = None, **kwargs) -> go.Figure:
+    """The matched comparison's KM figure of an :class:`core.analysis.AnalysisResult` (curves per arm,
+    medians, at-risk cut-off and time axis of the result's spec).
+
+    Parameters
+    ----------
+    result : core.analysis.AnalysisResult
+        Analysis with curves.
+    risk_table : pandas.DataFrame, optional
+        Number-at-risk table to show (default ``result.risk_table``; pass a suppressed copy to hide
+        small counts).
+    **kwargs
+        Passed on to :func:`km_figure` (``show_ci``, ``large``, ``height``...).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> fig = matched_km_figure(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> fig.data[2].name
+    'Surgery'
+    """
+    return km_figure(
+        {c.arm: c.km for c in result.curves}, result.risk_table if risk_table is None else risk_table,
+        medians={c.arm: c.median for c in result.curves}, min_at_risk=result.spec.min_at_risk,
+        x_title=result.time_label, **kwargs,
+    )

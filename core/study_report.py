@@ -32,9 +32,7 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result) -> 
         summary.append("Warnings: " + " ".join(result.warnings))
     out.append(("Summary", summary + [figures.flow_figure(result.flow), result.flow]))
     if result.curves:
-        km = figures.km_figure({c.arm: c.km for c in result.curves}, result.risk_table,
-                               medians={c.arm: c.median for c in result.curves}, min_at_risk=spec.min_at_risk,
-                               x_title=result.time_label)
+        km = figures.matched_km_figure(result)
         out.append(("Overall survival", [km, tables.estimates_table(result).reset_index(names=""),
                                          "Immortal-time methods side by side:", tables.methods_table(result)]))
     if result.balance is not None and len(result.balance):

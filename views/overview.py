@@ -33,16 +33,11 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Matched overall survival")
     if res.curves:
-        fig = figures.km_figure(
-            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
-            medians={c.arm: c.median for c in res.curves},
-            min_at_risk=spec.min_at_risk, x_title=res.time_label, large=large, height=620 if large else 520,
-        )
+        fig = figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), large=large,
+                                        height=620 if large else 520)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
-        downloads.figure("overall_survival", lambda: figures.km_figure(
-            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
-            medians={c.arm: c.median for c in res.curves}, min_at_risk=spec.min_at_risk, x_title=res.time_label),
-            key="dl_ov_km", slide_height=900, journal_height=560)
+        downloads.figure("overall_survival", lambda: figures.matched_km_figure(
+            res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
     else:
         st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
 with right:

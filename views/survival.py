@@ -17,17 +17,12 @@ plot_col, stats_col = st.columns([3, 2])
 with plot_col:
     show_ci = st.toggle("Confidence bands", value=True, key="km_ci")
     if res.curves:
-        fig = figures.km_figure(
-            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
-            medians={c.arm: c.median for c in res.curves},
-            min_at_risk=spec.min_at_risk, show_ci=show_ci, x_title=res.time_label, large=large,
-            height=680 if large else 580,
-        )
+        fig = figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
+                                        large=large, height=680 if large else 580)
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
-        downloads.figure("kaplan_meier", lambda: figures.km_figure(
-            {c.arm: c.km for c in res.curves}, downloads.suppress(res.risk_table),
-            medians={c.arm: c.median for c in res.curves}, min_at_risk=spec.min_at_risk, show_ci=show_ci,
-            x_title=res.time_label), key="dl_km_fig", slide_height=900, journal_height=560)
+        downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
+            res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
+            slide_height=900, journal_height=560)
         st.caption(
             f"Curves stop when fewer than {spec.min_at_risk} patients remain at risk. Numbers at risk count patients "
             "with follow-up of at least that time (as R's survival package). Ticks mark censored patients; dashed "
