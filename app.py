@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core import isolation
-from ui import auth, controls, downloads, faults, idle, layout, sidebar, state
+from ui import auth, controls, downloads, faults, hardening, idle, layout, sidebar, state
+
+hardening.keep_uploads_in_memory()  # before any upload can arrive: uploads never spool to disk
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",

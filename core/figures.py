@@ -157,6 +157,15 @@ def km_figure(
     )
     width = 4.5 if large else 2.5
     x_max = 0.0
+    # Traces and axis settings are collected first and added in one validated step each
+    # (plotly re-validates the whole figure on every add_scatter/update_*axes call).
+    traces: list[dict] = []
+    rows_of: list[int] = []
+
+    def add(row: int, **trace) -> None:
+        traces.append({"type": "scatter", **trace})
+        rows_of.append(row)
+
     for i, (key, km) in enumerate(curves.items()):
         colour = colours.get(key, palette[i % len(palette)])
         name = labels.get(key, str(key))
@@ -168,52 +177,48 @@ def km_figure(
         if show_ci:
             xl, lo = _step_xy(shown, "lower")
             _, up = _step_xy(shown, "upper")
-            fig.add_scatter(x=xl, y=up, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
-                            showlegend=False, legendgroup=name, row=1, col=1)
-            fig.add_scatter(x=xl, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
-                            fillcolor=_rgba(colour, 0.15), hoverinfo="skip", showlegend=False, legendgroup=name,
-                            row=1, col=1)
+            add(1, x=xl, y=up, mode="lines", line={"width": 0, "shape": "hv"}, hoverinfo="skip",
+                showlegend=False, legendgroup=name)
+            add(1, x=xl, y=lo, mode="lines", line={"width": 0, "shape": "hv"}, fill="tonexty",
+                fillcolor=_rgba(colour, 0.15), hoverinfo="skip", showlegend=False, legendgroup=name)
         custom = [[1.0, 1.0, int(shown["n_risk"].iloc[0])]] + shown[["lower", "upper", "n_risk"]].to_numpy().tolist()
-        fig.add_scatter(
-            x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": width, "shape": "hv"},
+        add(1, x=x, y=y, mode="lines", name=name, legendgroup=name, line={"color": colour, "width": width, "shape": "hv"},
             customdata=custom,
             hovertemplate=(f"<b>{name}</b><br>%{{x:.1f}} months<br>Survival %{{y:.1%}} "
-                           "(95% CI %{customdata[0]:.1%}-%{customdata[1]:.1%})<br>At risk %{customdata[2]}<extra></extra>"),
-            row=1, col=1,
-        )
+                           "(95% CI %{customdata[0]:.1%}-%{customdata[1]:.1%})<br>At risk %{customdata[2]}<extra></extra>"))
         censored = shown[shown["n_censor"] > 0]
         if len(censored):
-            fig.add_scatter(
-                x=censored["time"], y=censored["survival"], mode="markers", name=f"{name} censored",
-                legendgroup=name, showlegend=False,
+            add(1, x=censored["time"].to_numpy(), y=censored["survival"].to_numpy(), mode="markers",
+                name=f"{name} censored", legendgroup=name, showlegend=False,
                 marker={"symbol": "line-ns-open", "size": 12 if large else 9, "color": colour, "line": {"width": 2}},
-                hovertemplate=f"{name}: censored at %{{x:.1f}} months<extra></extra>", row=1, col=1,
-            )
+                hovertemplate=f"{name}: censored at %{{x:.1f}} months<extra></extra>")
         med = (medians or {}).get(key)
         if med is not None and med == med:
-            fig.add_scatter(x=[0, med, med], y=[0.5, 0.5, 0], mode="lines", showlegend=False, hoverinfo="skip",
-                            line={"color": colour, "width": 1.2, "dash": "dash"}, row=1, col=1)
-    fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
+            add(1, x=[0, med, med], y=[0.5, 0.5, 0], mode="lines", showlegend=False, hoverinfo="skip",
+                line={"color": colour, "width": 1.2, "dash": "dash"})
+    axes: dict[str, dict] = {"yaxis": {"title": {"text": y_title}, "range": [0, 1.03], "tickformat": ".0%"}}
     if has_table:
         ticks = [float(t) for t in risk_table.columns]
         keys = [k for k in risk_table.index if k in curves] or list(risk_table.index)
         for j, key in enumerate(keys):
             colour = colours.get(key, palette[j % len(palette)])
-            fig.add_scatter(
-                x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
+            add(2, x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
                 text=[str(v) for v in risk_table.loc[key].tolist()], textfont={"color": colour, "size": 18 if large else 13},
-                showlegend=False, hoverinfo="skip", row=2, col=1,
-            )
-        fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, title_text="At risk", row=2, col=1,
-                         tickfont={"size": 16 if large else 12})
-        fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=True, tickvals=ticks, row=2, col=1,
-                         title_text=x_title)
-        fig.update_xaxes(tickvals=ticks, row=1, col=1)
+                showlegend=False, hoverinfo="skip")
+        axes["yaxis2"] = {"autorange": "reversed", "showgrid": False, "zeroline": False, "title": {"text": "At risk"},
+                          "tickfont": {"size": 16 if large else 12}}
+        axes["xaxis2"] = {"showgrid": False, "zeroline": False, "showticklabels": True, "tickvals": ticks,
+                          "title": {"text": x_title}}
+        axes["xaxis"] = {"tickvals": ticks}
         x_max = max(x_max, max(ticks) if ticks else 0)
     else:
-        fig.update_xaxes(title_text=x_title, row=1, col=1)
+        axes["xaxis"] = {"title": {"text": x_title}}
+    if traces:
+        fig.add_traces(traces, rows=rows_of, cols=[1] * len(traces))
     pad = max(x_max * 0.035, 0.5)
-    fig.update_xaxes(range=[-pad, x_max + pad])
+    for name in ("xaxis", "xaxis2") if has_table else ("xaxis",):
+        axes[name] = {**axes.get(name, {}), "range": [-pad, x_max + pad]}
+    fig.update_layout(axes)
     return base_layout(fig, height=height, large=large)
 
 
@@ -389,27 +394,32 @@ def flow_figure(flow: pd.DataFrame, *, large: bool = False) -> go.Figure:
     ['<b>45</b>', '<b>45</b>']
     """
     n = len(flow)
-    fig = go.Figure()
     size = 17 if large else 13
+    shapes: list[dict] = []
+    annotations: list[dict] = []
     for i, row in enumerate(flow.itertuples(index=False)):
         y = n - 1 - i
-        fig.add_shape(type="rect", x0=0.0, x1=0.36, y0=y - 0.36, y1=y + 0.36, line={"color": "#CBD5E1"},
-                      fillcolor="#F8FAFC")
-        fig.add_annotation(x=0.18, y=y, text=_wrap(str(row.step), 42), showarrow=False, font={"size": size - 1})
+        shapes.append({"type": "rect", "x0": 0.0, "x1": 0.36, "y0": y - 0.36, "y1": y + 0.36,
+                       "line": {"color": "#CBD5E1"}, "fillcolor": "#F8FAFC"})
+        annotations.append({"x": 0.18, "y": y, "text": _wrap(str(row.step), 42), "showarrow": False,
+                            "font": {"size": size - 1}})
         for x, arm, value in ((0.52, Arm.SURGERY, row.surgery), (0.82, Arm.CHEMOTHERAPY, row.chemotherapy)):
-            fig.add_shape(type="rect", x0=x - 0.11, x1=x + 0.11, y0=y - 0.36, y1=y + 0.36,
-                          line={"color": ARM_COLOURS[arm], "width": 2}, fillcolor=_rgba(ARM_COLOURS[arm], 0.08))
+            shapes.append({"type": "rect", "x0": x - 0.11, "x1": x + 0.11, "y0": y - 0.36, "y1": y + 0.36,
+                           "line": {"color": ARM_COLOURS[arm], "width": 2}, "fillcolor": _rgba(ARM_COLOURS[arm], 0.08)})
             text = str(int(value)) if isinstance(value, int | float) and value == value else str(value)
-            fig.add_annotation(x=x, y=y, text=f"<b>{text.replace('<', '&lt;')}</b>", showarrow=False,
-                               font={"size": size + 3, "color": ARM_COLOURS[arm]})
+            annotations.append({"x": x, "y": y, "text": f"<b>{text.replace('<', '&lt;')}</b>", "showarrow": False,
+                                "font": {"size": size + 3, "color": ARM_COLOURS[arm]}})
             if i > 0:
-                fig.add_annotation(x=x, y=y + 0.37, ax=x, ay=y + 0.63, xref="x", yref="y", axref="x", ayref="y",
-                                   showarrow=True, arrowhead=2, arrowcolor="#94A3B8", text="")
+                annotations.append({"x": x, "y": y + 0.37, "ax": x, "ay": y + 0.63, "xref": "x", "yref": "y",
+                                    "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2,
+                                    "arrowcolor": "#94A3B8", "text": ""})
     for x, arm in ((0.52, Arm.SURGERY), (0.82, Arm.CHEMOTHERAPY)):
-        fig.add_annotation(x=x, y=n - 0.45, text=f"<b>{ARM_LABELS[arm]}</b>", showarrow=False, yanchor="bottom",
-                           font={"size": size, "color": ARM_COLOURS[arm]})
-    fig.update_xaxes(visible=False, range=[-0.01, 0.95])
-    fig.update_yaxes(visible=False, range=[-0.5, n])
+        annotations.append({"x": x, "y": n - 0.45, "text": f"<b>{ARM_LABELS[arm]}</b>", "showarrow": False,
+                            "yanchor": "bottom", "font": {"size": size, "color": ARM_COLOURS[arm]}})
+    # One validated construction instead of one per shape/annotation (add_* re-validates each time).
+    fig = go.Figure(layout={"shapes": shapes, "annotations": annotations,
+                            "xaxis": {"visible": False, "range": [-0.01, 0.95]},
+                            "yaxis": {"visible": False, "range": [-0.5, n]}})
     base_layout(fig, height=90 * n + 60, large=large)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False)
     return fig

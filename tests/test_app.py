@@ -210,3 +210,25 @@ def test_small_cell_suppression_hides_small_counts_on_screen():
     for page in PAGES:
         at.switch_page(page).run()
         _no_exception(at)
+
+
+def _plotly_specs(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_reused_figures_follow_suppression_and_presentation_mode():
+    # Figures are built once per (cohort, spec, options) and reused: every option must be part of the key.
+    at = _app()
+    risk_text = [str(t) for fig in _plotly_specs(at) for trace in fig["data"] if trace.get("mode") == "text"
+                 for t in trace["text"]]
+    assert risk_text and not any(t.startswith("<") for t in risk_text)
+    at.sidebar.toggle(key="suppress_small").set_value(True).run()
+    risk_text = [str(t) for fig in _plotly_specs(at) for trace in fig["data"] if trace.get("mode") == "text"
+                 for t in trace["text"]]
+    assert "<11" in risk_text, risk_text
+
+    plain = {fig["layout"]["font"]["size"] for fig in _plotly_specs(_app())}
+    large = {fig["layout"]["font"]["size"] for fig in _plotly_specs(_app({"present": "1"}))}
+    assert plain == {14} and large == {20}, (plain, large)

@@ -8,12 +8,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
 import streamlit as st
 
 from core import analysis
 from core.cohort import Cohort
 from core.spec import AnalysisSpec
-from ui import state
+from ui import downloads, state
+
+T = TypeVar("T")
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -52,3 +57,36 @@ def subgroup_result(spec: AnalysisSpec):
     cohort = state.active_cohort()
     run = _subgroups_shared if state.is_demo() else _subgroups_session
     return run(cohort.sha256, spec, cohort)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _figure_shared(sha256: str, spec: AnalysisSpec, key: tuple, _build: Callable[[], T]) -> T:
+    return _build()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, scope="session")
+def _figure_session(sha256: str, spec: AnalysisSpec, key: tuple, _build: Callable[[], T]) -> T:
+    return _build()
+
+
+def figure(key: tuple[Hashable, ...], spec: AnalysisSpec, build: Callable[[], T]) -> T:
+    """A figure of the active cohort under ``spec``, built once and then reused (scoped like :func:`result`).
+
+    Building a Plotly figure costs more server time than a cached analysis (Plotly validates every
+    property), and every rerun of a page redraws it; reusing it keeps many sessions responsive.
+
+    Parameters
+    ----------
+    key : tuple
+        Names the figure and every input of ``build`` other than the cohort and ``spec``
+        (figure kind, presentation mode, toggles...). The small-cell suppression setting is
+        added here.
+    spec : AnalysisSpec
+        The spec the figure shows.
+    build : callable
+        Makes the figure (called on a cache miss only). The returned figure is shared: callers
+        must not modify it.
+    """
+    cohort = state.active_cohort()
+    cached = _figure_shared if state.is_demo() else _figure_session
+    return cached(cohort.sha256, spec, (*key, downloads.suppression_k()), build)

@@ -33,8 +33,8 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Matched overall survival")
     if res.curves:
-        fig = figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), large=large,
-                                        height=620 if large else 520)
+        fig = compute.figure(("overview_km", large), spec, lambda: figures.matched_km_figure(
+            res, risk_table=downloads.suppress(res.risk_table), large=large, height=620 if large else 520))
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
         downloads.figure("overall_survival", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
@@ -42,8 +42,9 @@ with left:
         st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
 with right:
     st.subheader("Patients at each step")
-    st.plotly_chart(figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large), width="stretch", config={"displayModeBar": False},
-                    key="overview_flow")
+    flow = compute.figure(("overview_flow", large), spec,
+                          lambda: figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large))
+    st.plotly_chart(flow, width="stretch", config={"displayModeBar": False}, key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]], hide_index=True, width="stretch")
 downloads.tables("overview", {"Flow": downloads.suppress(res.flow, list(Arm.ALL)),

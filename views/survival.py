@@ -17,8 +17,9 @@ plot_col, stats_col = st.columns([3, 2])
 with plot_col:
     show_ci = st.toggle("Confidence bands", value=True, key="km_ci")
     if res.curves:
-        fig = figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
-                                        large=large, height=680 if large else 580)
+        fig = compute.figure(("survival_km", show_ci, large), spec, lambda: figures.matched_km_figure(
+            res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci, large=large,
+            height=680 if large else 580))
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
         downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
