@@ -71,8 +71,8 @@ class StreamlitClient:
 
     # -- connection ---------------------------------------------------------------------------
     async def _connect(self) -> None:
-        # The index page sets the XSRF cookie the upload endpoint checks (as for a browser).
-        await asyncio.to_thread(lambda: self._http.open(self.base_url + "/", timeout=30).read())
+        # The health endpoint sets the XSRF cookie the upload endpoint checks (the frontend calls it first too).
+        await asyncio.to_thread(lambda: self._http.open(self.base_url + "/_stcore/health", timeout=30).read())
         ws_url = "ws" + self.base_url[4:] + "/_stcore/stream"
         self._ws = await websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,
                                             open_timeout=60, ping_interval=None)
