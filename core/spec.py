@@ -370,9 +370,26 @@ _FILTER_LABELS = {
 }
 
 
+def _encode_item(item: str) -> str:
+    """One element of a comma-separated list, with ``%`` and ``,`` escaped (centre names may contain commas).
+
+    Examples
+    --------
+    >>> _encode_item("Leeds, St James's")
+    "Leeds%2C St James's"
+    >>> _decode_item(_encode_item("50% A,B"))
+    '50% A,B'
+    """
+    return item.replace("%", "%25").replace(",", "%2C")
+
+
+def _decode_item(text: str) -> str:
+    return text.replace("%2C", ",").replace("%2c", ",").replace("%25", "%")
+
+
 def _encode(value: Any, kind: str) -> str:
     if kind == "tuple":
-        return ",".join(value)
+        return ",".join(_encode_item(str(v)) for v in value)
     if kind == "bool":
         return "1" if value else "0"
     if value is None:
@@ -385,7 +402,7 @@ def _encode(value: Any, kind: str) -> str:
 
 def _decode(text: str, kind: str) -> Any:
     if kind == "tuple":
-        return tuple(v for v in text.split(",") if v != "")
+        return tuple(_decode_item(v) for v in text.split(",") if v != "")
     if kind == "bool":
         if text not in ("0", "1"):
             raise ValueError("expected 0 or 1")
