@@ -40,6 +40,7 @@ PAGES = {
 
 isolation.warm_up()  # start the upload-parsing fork server once per process, not on the first upload
 navigation = st.navigation(PAGES)
+auth.resume_wanted_view(PAGES)  # after login: the page and view of the link the user opened
 layout.apply_style()
 sidebar.render()
 spec = controls.render(state.active_cohort().data)

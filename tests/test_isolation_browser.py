@@ -325,7 +325,7 @@ def test_access_control_on_real_server_hides_every_page_until_login(chromium, tm
                 assert page.locator('input[type="password"]').count() == 1, path
                 for testid in ("stFileUploader", "stMetric", "stDataFrame", "stPlotlyChart", "stSidebarNavLink"):
                     assert page.locator(f'[data-testid="{testid}"]').count() == 0, f"{path}: {testid} before login"
-            page.goto(url + "/data")
+            page.goto(url + "/survival?meth=naive")  # a shared deep link, opened before logging in
             wait_for_app(page)
             page.fill('input[type="password"]', "wrong-password")
             page.get_by_role("button", name="Log in").click()
@@ -337,6 +337,11 @@ def test_access_control_on_real_server_hides_every_page_until_login(chromium, tm
             page.wait_for_selector('[data-testid="stSidebarNavLink"]', timeout=60_000)
             wait_for_app(page)
             screenshot(page, "auth_after_login")
+            # the user lands on the page and view of the link they opened, not on the default page
+            page.wait_for_selector('[data-testid="stMain"] h1:has-text("Survival")', timeout=60_000)
+            assert "/survival" in page.url and "meth=naive" in page.url, page.url
+            assert "Naive" in page.inner_text('[data-testid="stMain"]') or "naive" in page.inner_text(
+                '[data-testid="stMain"]')
             _goto(page, url, "/data")
             page.wait_for_selector(UPLOAD, state="attached", timeout=60_000)
             assert page.locator('input[type="password"]').count() == 0

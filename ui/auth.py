@@ -24,6 +24,7 @@ import secrets as _secrets
 import sys
 import time
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -34,6 +35,7 @@ MIN_ITERATIONS = 1_000
 SALT_BYTES = 16
 _OK = "auth_ok"
 _FAILS = "auth_failures"
+_WANTED = "auth_wanted_view"  # (url path, query params) the user opened before logging in
 _OIDC_KEYS = ("client_id", "server_metadata_url", "redirect_uri")
 
 
@@ -155,6 +157,7 @@ def _password_gate(encoded: str) -> None:
                 logout()
                 st.rerun()
         return
+    _remember_wanted_view()
     st.title("PDAC liver-metastasis outcomes explorer")
     st.caption("This deployment holds study data: log in with the shared password.")
     with st.form("login", clear_on_submit=True):
@@ -171,6 +174,34 @@ def _password_gate(encoded: str) -> None:
         st.session_state[_FAILS] = fails + 1
         st.error("Wrong password.")
     st.stop()
+
+
+def _remember_wanted_view() -> None:
+    """Keep the page and query string of the link the user opened, to show them after login."""
+    if _WANTED in st.session_state:
+        return
+    path = urlsplit(str(st.context.url or "")).path.rstrip("/").rsplit("/", 1)[-1]
+    st.session_state[_WANTED] = (path, st.query_params.to_dict())
+
+
+def resume_wanted_view(pages: Mapping[str, list]) -> None:
+    """After login, go to the page and view of the link the user opened (a shared deep link).
+
+    Call once the navigation is defined. Does nothing unless a login just happened.
+
+    Parameters
+    ----------
+    pages : mapping of section to list of st.Page
+        The app's pages, as passed to ``st.navigation``.
+    """
+    if not st.session_state.get(_OK) or _WANTED not in st.session_state:
+        return
+    path, query = st.session_state.pop(_WANTED)
+    target = next((p for section in pages.values() for p in section if path and p.url_path == path), None)
+    if target is not None:
+        st.switch_page(target, query_params=query)
+    elif query and not st.query_params:
+        st.query_params.from_dict(query)
 
 
 def _oidc_gate() -> None:
