@@ -454,6 +454,18 @@ def _markdown(results: list[dict], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _replace_section(path: Path, section: str, marker: str = "\n## Load test") -> None:
+    """Put ``section`` in place of the file's ``## Load test`` section (appended when there is none)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if marker in text:
+        start = text.index(marker)
+        end = text.find("\n## ", start + len(marker))
+        text = text[:start] + "\n" + section + (text[end:] if end != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", choices=["demo", "upload", "both"], default="both")
@@ -462,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--patients", type=int, default=10_000)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "loadtest.md")
+    ap.add_argument("--benchmarks", type=Path, default=ROOT / "docs" / "benchmarks.md",
+                    help="its '## Load test' section is replaced by this run's results")
     args = ap.parse_args(argv)
     if args.clients == "browser":
         chromium_path()
@@ -474,9 +488,10 @@ def main(argv: list[str] | None = None) -> int:
             r = asyncio.run(_scenario(name, n, args.duration, args.patients, Path(tmp), args.clients))
             print({k: v for k, v in r.items() if k not in ("errors", "wrong")}, flush=True)
             results.append(r)
-    text = "# Load test\n\n" + _markdown(results, "python -m scripts.loadtest " + " ".join(argv or sys.argv[1:])).split(
-        "\n", 1)[1]
+    section = _markdown(results, "python -m scripts.loadtest " + " ".join(argv or sys.argv[1:]))
+    text = "# Load test\n\n" + section.split("\n", 1)[1]
     args.out.write_text(text, encoding="utf-8")
+    _replace_section(args.benchmarks, section)
     print(text)
     bad = any(r["errors"] or r["wrong"] or not r["healthy"] or not all(_verdicts(r)) for r in results)
     return 1 if bad else 0
