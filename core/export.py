@@ -496,6 +496,73 @@ def suppress_small_counts(
     return out
 
 
+def linked_suppression(
+    values: Mapping[Any, float | None],
+    lines: Sequence[Sequence[Any]],
+    *,
+    k: int = 11,
+) -> dict[Any, str]:
+    """Primary and complementary suppression of counts tied together by known sums.
+
+    Each *line* is a set of cells whose (signed) sum is known to the reader, e.g. the category
+    counts of one arm plus that arm's missing count (they add up to the arm's size), or the
+    category counts and their shown total. *Primary*: every count from 1 to ``k - 1`` is hidden
+    (mark ``"<k"``). *Complementary*: while some line holds exactly one hidden cell (it could be
+    recovered by subtraction), the smallest non-zero shown cell of that line is hidden too (mark
+    :data:`COMPLEMENTARY`; ties: the first in the line's order), repeated until no line changes.
+    Zeros and missing values are never hidden. A line with one hidden cell and no non-zero shown
+    cell left cannot be protected and is left as it is (all its other cells are zero: the
+    hidden count is then the known total itself).
+
+    Parameters
+    ----------
+    values : mapping
+        Cell key -> count (non-negative; ``None``/NaN for no value). Counts may be weighted
+        (non-integer).
+    lines : sequence of sequences of keys
+        The linked sets of cells, each in tie-break order.
+    k : int
+        Threshold: counts above 0 and below ``k`` are hidden. Default 11.
+
+    Returns
+    -------
+    dict
+        Key -> mark, for the hidden cells only.
+
+    Examples
+    --------
+    >>> linked_suppression({"a": 3, "b": 50, "c": 0, "d": 60}, [["a", "b", "c", "d"]])
+    {'a': '<11', 'b': '*'}
+    >>> linked_suppression({"a": 3, "b": 5, "c": 40}, [["a", "b", "c"]])
+    {'a': '<11', 'b': '<11'}
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError("k must be an integer of at least 2")
+    clean: dict[Any, float | None] = {}
+    for key, v in values.items():
+        if v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and math.isnan(v)):
+            clean[key] = None
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or v < 0:
+            raise ValueError(f"cell {key!r} holds {v!r}: counts must be non-negative numbers")
+        clean[key] = float(v)
+    unknown = [key for line in lines for key in line if key not in clean]
+    if unknown:
+        raise ValueError(f"lines name unknown cell(s): {unknown[:5]}")
+    mark: dict[Any, str] = {key: f"<{k}" for key, v in clean.items() if v is not None and 0 < v < k}
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(key in mark for key in line) != 1:
+                continue
+            candidates = [key for key in line if key not in mark and clean[key]]
+            if candidates:
+                mark[min(candidates, key=lambda c: clean[c])] = COMPLEMENTARY  # min keeps the first of ties
+                changed = True
+    return {key: mark[key] for key in clean if key in mark}
+
+
 # -- static figures --------------------------------------------------------------------------------
 def chromium_path() -> str:
     """Path of the Chromium/Chrome binary used for static exports (never downloaded).

@@ -46,7 +46,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core import export
 from core.dictionary import COLUMNS_BY_NAME, Arm, C, label
+from core.export import COMPLEMENTARY
 
 __all__ = [
     "TABLE1_VARIABLES",
@@ -56,6 +58,8 @@ __all__ = [
     "table_one",
     "table_one_before_after",
     "format_p",
+    "suppress_table_one",
+    "suppress_table_one_long",
 ]
 
 #: Default Table 1 variables (known before surgery).
@@ -650,4 +654,189 @@ def table_one_before_after(result: object, variables: Sequence[str] = TABLE1_VAR
     out = out[cols].fillna("")
     out.attrs["footnotes"] = tuple(footnotes)
     out.attrs["long"] = pd.concat([long_b, long_a], ignore_index=True) if len(long_a) else long_b.reset_index(drop=True)
+    return out
+
+
+# ------------------------------------------------------------------------------------- suppression
+#: Column of the suppressed long format telling why a value is empty: "" (shown), "<k" (a count
+#: from 1 to k-1, or the percentage of one), "*" (complementary: hidden so that no hidden count
+#: can be recovered by subtraction, or a percentage that would reveal a hidden count).
+SUPPRESSED = "suppressed"
+_COUNT_STATS = ("n", "n_total", "missing")
+
+
+def _suppression_footnote(k: int) -> str:
+    return (f"Small-cell suppression (k = {k}): counts from 1 to {k - 1} show as <{k}, without their percentage. "
+            f"{COMPLEMENTARY} marks a count hidden only so that a hidden count cannot be recovered by subtraction "
+            "(within one variable and arm, the levels and the missing count add up to the arm's size); "
+            f"'n ({COMPLEMENTARY})' a percentage hidden because it would reveal the number of patients with a "
+            "known value, and so a hidden missing count. Zeros are shown. Yes/no variables: the hidden 'no' "
+            "count is protected as well.")
+
+
+def _long_marks(long: pd.DataFrame, k: int) -> dict[object, str]:
+    """Suppression marks of the rows of a Table 1 long format (index -> mark)."""
+    for col in ("variable", "level", "group", "statistic", "value"):
+        if col not in long.columns:
+            raise ValueError(f"the long Table 1 has no {col!r} column")
+    if not long.index.is_unique:
+        raise ValueError("the long Table 1 needs a unique index")
+    keys = ["sample", "group", "variable"] if "sample" in long.columns else ["group", "variable"]
+    marks: dict[object, str] = {}
+    rows = long[(long["group"] != "") & long["statistic"].isin((*_COUNT_STATS, "percent"))]
+    for _, block in rows.groupby(keys, sort=False):
+        st = block["statistic"]
+        n_idx = block.index[st == "n"].tolist()
+        tot_idx = block.index[st == "n_total"].tolist()
+        miss_idx = block.index[st == "missing"].tolist()
+        lines: list[list[object]] = []
+        if n_idx and tot_idx:
+            lines.append(n_idx + tot_idx)  # the levels add up to the number with a known value
+        elif n_idx:
+            lines.append(n_idx)
+        if tot_idx or miss_idx:
+            lines.append(tot_idx + miss_idx)  # known + missing = the arm's size
+        values = {i: block.at[i, "value"] for i in n_idx + tot_idx + miss_idx}
+        block_marks = export.linked_suppression(values, lines, k=k)
+        marks.update(block_marks)
+        level_mark = {block.at[i, "level"]: block_marks.get(i) for i in n_idx}
+        total_hidden = any(i in block_marks for i in tot_idx)
+        for i in block.index[st == "percent"]:
+            m = level_mark.get(block.at[i, "level"])
+            if m is None and total_hidden:
+                m = COMPLEMENTARY
+            if m is not None:
+                marks[i] = m
+    return marks
+
+
+def suppress_table_one_long(long: pd.DataFrame, *, k: int) -> pd.DataFrame:
+    """Small-cell suppression of the numeric (long) Table 1, with complementary cells.
+
+    Per variable, arm and sample (``variable``/``group``/``sample``) the counts are linked by
+    two known sums: the levels' ``n`` add up to ``n_total`` (the number with a known value) and
+    ``n_total + missing`` is the arm's size. :func:`core.export.linked_suppression` hides every
+    count from 1 to ``k - 1`` and then complementary counts until no sum has exactly one hidden
+    cell. A ``percent`` is hidden with its count, and all percentages of a block are hidden when
+    ``n_total`` is (they would reveal it). Hidden values become NaN and the new column
+    :data:`SUPPRESSED` says why (``"<k"`` or ``"*"``; ``""`` when shown). Other statistics
+    (mean, SD, quantiles, SMD, p) are left as they are.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        ``TableOne.long`` or ``table_one_before_after(...).attrs["long"]``.
+    k : int
+        Threshold (counts below ``k`` and above 0 are hidden).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``value`` (float, NaN where hidden) followed by ``suppressed``.
+
+    Examples
+    --------
+    >>> lg = pd.DataFrame({"variable": "x", "label": "X", "level": ["", "", "a", "a", "b", "b"],
+    ...                    "group": "S", "statistic": ["missing", "n_total", "n", "percent", "n", "percent"],
+    ...                    "value": [0.0, 53.0, 3.0, 5.66, 50.0, 94.34], "test": ""})
+    >>> out = suppress_table_one_long(lg, k=11)
+    >>> out["suppressed"].tolist()
+    ['', '', '<11', '<11', '*', '*']
+    >>> out["value"].tolist()[:3]
+    [0.0, 53.0, nan]
+    """
+    if not isinstance(long, pd.DataFrame):
+        raise ValueError("long must be a pandas DataFrame")
+    marks = _long_marks(long, k)
+    out = long.copy()
+    out["value"] = out["value"].astype(float)
+    flag = pd.Series("", index=out.index, dtype=object)
+    for i, m in marks.items():
+        out.at[i, "value"] = float("nan")
+        flag[i] = m
+    out.insert(out.columns.get_loc("value") + 1, SUPPRESSED, flag)
+    return out
+
+
+def _without_percent(text: str) -> str:
+    head = text.split(" (", 1)[0]
+    return f"{head} ({COMPLEMENTARY})"
+
+
+def suppress_table_one(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
+    """Small-cell suppression of the formatted Table 1, consistent with its numeric export.
+
+    The marks come from :func:`suppress_table_one_long` on ``table.attrs["long"]`` (so the
+    screen, the formatted and the numeric exports hide the same cells): a level's ``n (x%)`` becomes
+    ``"<k"`` (1 to k-1) or ``"*"`` (complementary), or ``"n (*)"`` when only its percentage is
+    hidden (it would reveal a hidden missing count); a side of a ``Missing`` pair ``"a / b"``
+    becomes ``"<k"`` or ``"*"``. Yes/no variables shown as one row are protected through their
+    ``no`` count as well (it is N - missing - yes). A footnote explaining the marks is added to
+    ``attrs["footnotes"]`` and ``attrs["long"]`` is replaced by the suppressed long format.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`table_one_before_after` (needs its ``variable``/``level`` columns and
+        ``attrs["long"]``).
+    k : int
+        Threshold (counts below ``k`` and above 0 are hidden).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the same columns.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from core.population import TREATED
+    >>> pop = pd.DataFrame({TREATED: [1] * 40 + [0] * 40, C.SEX: ["F"] * 3 + ["M"] * 37 + ["F"] * 20 + ["M"] * 20})
+    >>> t = suppress_table_one(table_one_before_after(SimpleNamespace(population=pop, match=None), [C.SEX]), k=11)
+    >>> t[["Variable", "Surgery (before)", "Chemotherapy (before)"]].values.tolist()
+    [['Sex, n (%)', '', ''], ['   F', '<11', '20 (50.0%)'], ['   M', '*', '20 (50.0%)']]
+    """
+    if not isinstance(table, pd.DataFrame) or not {"variable", "level"} <= set(table.columns):
+        raise ValueError("table must be a Table 1 with 'variable' and 'level' columns")
+    long = table.attrs.get("long")
+    if not isinstance(long, pd.DataFrame):
+        raise ValueError("table.attrs['long'] (the numeric Table 1) is needed to suppress Table 1")
+    long = long.reset_index(drop=True)
+    slong = suppress_table_one_long(long, k=k)
+    has_sample = "sample" in long.columns
+    lookup: dict[tuple[object, ...], str] = {}
+    for i, m in slong[SUPPRESSED].items():
+        if m:
+            r = long.loc[i]
+            lookup[(r["sample"] if has_sample else "", r["group"], r["variable"], r["statistic"], r["level"])] = m
+    samples = list(pd.unique(long["sample"])) if has_sample else [""]
+    out = table.copy()
+    for sample in samples:
+        sel = long["sample"] == sample if has_sample else pd.Series(True, index=long.index)
+        groups = [g for g in pd.unique(long.loc[sel, "group"]) if g != ""]
+        suffix = f" ({sample})" if sample else ""
+        categorical = set(long.loc[sel & (long["statistic"] == "n"), "variable"])
+        with_levels = set(table.loc[table["level"] != "", "variable"])
+        for row in out.index:
+            var, lev = table.at[row, "variable"], table.at[row, "level"]
+            level = lev if lev else (YES if var in categorical and var not in with_levels else None)
+            for g in groups:
+                col = f"{g}{suffix}"
+                text = table.at[row, col] if col in table.columns else ""
+                if level is None or not isinstance(text, str) or not text:
+                    continue
+                m = lookup.get((sample, g, var, "n", level))
+                if m is not None:
+                    out.at[row, col] = m
+                elif (sample, g, var, "n_total", "") in lookup:
+                    out.at[row, col] = _without_percent(text)
+            mcol = f"Missing{suffix}"
+            pair = table.at[row, mcol] if mcol in table.columns and not lev else ""
+            parts = pair.split(" / ") if isinstance(pair, str) and pair else []
+            if len(parts) == len(groups):
+                parts = [lookup.get((sample, g, var, "missing", ""), p) for g, p in zip(groups, parts, strict=True)]
+                out.at[row, mcol] = " / ".join(parts)
+    out.attrs = dict(table.attrs)
+    out.attrs["long"] = slong
+    out.attrs["footnotes"] = (*tuple(table.attrs.get("footnotes", ())), _suppression_footnote(k))
     return out

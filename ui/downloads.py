@@ -66,6 +66,19 @@ def shown(table: pd.DataFrame) -> pd.DataFrame:
     return export.suppress_text_counts(out, k=k)
 
 
+def table_one(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 (from ``core.table1.table_one_before_after``) as it may be shown and exported.
+
+    With suppression on: small counts and complementary cells hidden in the table and in
+    ``attrs["long"]`` (the numeric export), and a footnote explaining the marks added to
+    ``attrs["footnotes"]``; unchanged when off.
+    """
+    from core import table1
+
+    k = suppression_k()
+    return table if k is None else table1.suppress_table_one(table, k=k)
+
+
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name).strip("_") or "table"
 

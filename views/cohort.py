@@ -14,13 +14,13 @@ layout.warnings(res.warnings)
 if res.match is None:
     st.info("No matched comparison for these filters: Table 1 needs the analysis population. Widen the filters.")
     st.stop()
-t1 = table1.table_one_before_after(res)
+t1 = downloads.table_one(table1.table_one_before_after(res))
 st.caption(f"Before: {res.population_description}. After: the propensity-matched sample.")
 shown = t1.drop(columns=["variable", "level"])
 shown.attrs = {}
-st.dataframe(downloads.shown(shown), hide_index=True, width="stretch", height=760,
+st.dataframe(shown, hide_index=True, width="stretch", height=760,
              column_config={"Variable": st.column_config.TextColumn(pinned=True, width="medium")})
 layout.notes(t1.attrs.get("footnotes", ()))
-downloads.tables("table1", {"Table 1": downloads.shown(shown), "Table 1 (numbers)": t1.attrs.get("long", pd.DataFrame())}, spec,
+downloads.tables("table1", {"Table 1": shown, "Table 1 (numbers)": t1.attrs.get("long", pd.DataFrame())}, spec,
                  key="dl_table1")
 layout.provenance_card(spec)
