@@ -24,6 +24,7 @@ from core.export import (
     csv_bytes,
     figure_png,
     figure_svg,
+    linked_suppression,
     neutralise,
     parquet_bytes,
     sheet_names,
@@ -370,3 +371,44 @@ def test_figure_validation(figure):
     with pytest.raises(ValueError, match="plotly Figure"):
         figure_png({"data": []})
 
+
+
+# -- linked (block) suppression: expected marks worked out by hand --------------------------------------
+def test_linked_one_small_cell_gets_the_smallest_other_nonzero_as_complement():
+    # a = 3 could be recovered as 73 - 50 - 20: the smallest other non-zero (c = 20) is hidden too
+    assert linked_suppression({"a": 3, "b": 50, "c": 20}, [["a", "b", "c"]]) == {"a": "<11", "c": COMPLEMENTARY}
+
+
+def test_linked_two_small_cells_need_no_complement():
+    assert linked_suppression({"a": 3, "b": 5, "c": 40}, [["a", "b", "c"]]) == {"a": "<11", "b": "<11"}
+
+
+def test_linked_zeros_are_never_hidden_nor_chosen():
+    marks = linked_suppression({"a": 0, "b": 3, "c": 0, "d": 30, "e": 12}, [["a", "b", "c", "d", "e"]])
+    assert marks == {"b": "<11", "e": COMPLEMENTARY}
+    # nothing non-zero left to hide: left alone (the hidden count is the whole total)
+    assert linked_suppression({"a": 3, "b": 0}, [["a", "b"]]) == {"a": "<11"}
+
+
+def test_linked_ties_go_to_the_first_cell():
+    assert linked_suppression({"a": 3, "b": 20, "c": 20}, [["a", "b", "c"]]) == {"a": "<11", "b": COMPLEMENTARY}
+
+
+def test_linked_suppression_repeats_until_stable_across_lines():
+    # levels 20 + 30 = known 50; known 50 + missing 4 = arm of 54. Missing 4 is small; hiding it alone
+    # is undone by 54 - 50, so "known" is hidden; then known = 20 + 30 again, so the level 20 is hidden.
+    values = {"n1": 20, "n2": 30, "known": 50, "missing": 4}
+    lines = [["n1", "n2", "known"], ["known", "missing"]]
+    assert linked_suppression(values, lines) == {"n1": COMPLEMENTARY, "known": COMPLEMENTARY, "missing": "<11"}
+
+
+def test_linked_weighted_counts_and_threshold():
+    assert linked_suppression({"a": 10.5, "b": 11.0, "c": 40.0}, [["a", "b", "c"]]) == {"a": "<11", "b": COMPLEMENTARY}
+    assert linked_suppression({"a": 4, "b": 5, "c": 40}, [["a", "b", "c"]], k=5) == {"a": "<5", "b": COMPLEMENTARY}
+    assert linked_suppression({"a": 12, "b": 40}, [["a", "b"]]) == {}
+    with pytest.raises(ValueError, match="k must be"):
+        linked_suppression({"a": 1}, [["a"]], k=1)
+    with pytest.raises(ValueError, match="non-negative"):
+        linked_suppression({"a": -1}, [["a"]])
+    with pytest.raises(ValueError, match="unknown cell"):
+        linked_suppression({"a": 1}, [["a", "b"]])

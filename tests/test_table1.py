@@ -6,6 +6,7 @@ R values were computed with R 4.2 (stats): ``fisher.test``, ``chisq.test``, ``wi
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -13,7 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.dictionary import Arm, C, Regimen, Sex
+from core.dictionary import Arm, C, Recist, Regimen, Sex
+from core.export import COMPLEMENTARY, csv_bytes, xlsx_bytes
 from core.table1 import (
     CHI2,
     FISHER,
@@ -23,6 +25,8 @@ from core.table1 import (
     WILCOXON,
     fisher_freeman_halton,
     format_p,
+    suppress_table_one,
+    suppress_table_one_long,
     table_one,
     table_one_before_after,
 )
@@ -303,3 +307,171 @@ def test_fixed_levels_align_tables():
     t1 = table_one(df, C.TREATMENT_GROUP, [C.RECIST], levels={C.RECIST: ["CR", "PR", "SD"]})
     assert t1.table["level"].tolist() == ["", "CR", "PR", "SD"]
     assert _row(t1, C.RECIST, "CR")[S] == "0 (0.0%)"
+
+
+# ----------------------------------------------------------------------------- small-cell suppression
+def _small_cells_population() -> pd.DataFrame:
+    """40 surgery and 40 chemotherapy patients with known small cells (see the expected tables)."""
+    from core.population import TREATED
+
+    surgery = {
+        TREATED: [1] * 40,
+        C.AGE: [50.0, 70.0] * 18 + [60.0] + [None] * 3,
+        C.SEX: [Sex.FEMALE] * 20 + [Sex.MALE] * 16 + [None] * 4,
+        C.ECOG: [0] * 25 + [1] * 12 + [2] * 3,
+        C.LIVER_METS_BILOBAR: [True] * 35 + [False] * 5,
+        C.RECIST: [Recist.PR] * 3 + [Recist.SD] * 25 + [Recist.PD] * 12,
+    }
+    chemo = {
+        TREATED: [0] * 40,
+        C.AGE: [60.0, 80.0] * 20,
+        C.SEX: [Sex.FEMALE] * 40,
+        C.ECOG: [0] * 30 + [1] * 4 + [2] * 6,
+        C.LIVER_METS_BILOBAR: [True] * 20 + [False] * 20,
+        C.RECIST: [Recist.CR] * 20 + [Recist.PD] * 20,
+    }
+    return pd.concat([pd.DataFrame(surgery), pd.DataFrame(chemo)], ignore_index=True)
+
+
+def _small_cells_table():
+    from types import SimpleNamespace
+
+    return table_one_before_after(SimpleNamespace(population=_small_cells_population(), match=None),
+                                  [C.AGE, C.SEX, C.ECOG, C.LIVER_METS_BILOBAR, C.RECIST])
+
+
+def test_table_one_suppression_by_hand():
+    t = suppress_table_one(_small_cells_table(), k=11)
+    got = {(r["variable"], r["level"]): (r["Surgery (before)"], r["Chemotherapy (before)"], r["Missing (before)"])
+           for _, r in t.iterrows()}
+    star = COMPLEMENTARY
+    expected = {
+        # age: 3 missing among 40 surgery patients (continuous: only the missing pair is a count)
+        (C.AGE, ""): ("60.0 (10.0)", "70.0 (10.1)", "<11 / 0"),
+        # sex: missing 4 is small; 36 known would reveal it, so M (16) is hidden and F keeps its count but
+        # not its percentage (20/36 would reveal the 36)
+        (C.SEX, ""): ("", "", "<11 / 0"),
+        (C.SEX, Sex.FEMALE): (f"20 ({star})", "40 (100.0%)", ""),
+        (C.SEX, Sex.MALE): (star, "0 (0.0%)", ""),
+        # ECOG: surgery has one small cell (3), the smallest other (12) is hidden; chemotherapy has two (4, 6)
+        (C.ECOG, ""): ("", "", "0 / 0"),
+        (C.ECOG, "0"): ("25 (62.5%)", "30 (75.0%)", ""),
+        (C.ECOG, "1"): (star, "<11", ""),
+        (C.ECOG, "2"): ("<11", "<11", ""),
+        # bilobar, one row: "no" (5) is N - missing - yes, so yes (35) is hidden in the surgery arm
+        (C.LIVER_METS_BILOBAR, ""): (star, "20 (50.0%)", "0 / 0"),
+        # RECIST: PR 3 is small; the zero (CR) is neither hidden nor chosen, the smallest non-zero (PD 12) is
+        (C.RECIST, ""): ("", "", "0 / 0"),
+        (C.RECIST, Recist.CR): ("0 (0.0%)", "20 (50.0%)", ""),
+        (C.RECIST, Recist.PR): ("<11", "0 (0.0%)", ""),
+        (C.RECIST, Recist.SD): ("25 (62.5%)", "0 (0.0%)", ""),
+        (C.RECIST, Recist.PD): (star, "20 (50.0%)", ""),
+    }
+    assert got == expected
+    assert "Small-cell suppression (k = 11)" in t.attrs["footnotes"][-1]
+    assert (t["Surgery (after)"] == "").all()
+
+
+def test_table_one_suppression_off_or_nothing_small_changes_nothing():
+    t1 = _small_cells_table()
+    # k = 3: no count is 1 or 2, so nothing is hidden and nothing needs protecting
+    t = suppress_table_one(t1, k=3)
+    pd.testing.assert_frame_equal(t, t1)
+    lg = t.attrs["long"]
+    assert (lg["suppressed"] == "").all()
+    pd.testing.assert_series_equal(lg["value"], t1.attrs["long"]["value"])
+
+
+def _long_value(lg, var, group, statistic, level=""):
+    row = lg[(lg["variable"] == var) & (lg["group"] == group) & (lg["statistic"] == statistic) & (lg["level"] == level)]
+    assert len(row) == 1
+    return row["value"].item(), row["suppressed"].item()
+
+
+def test_table_one_long_suppression_by_hand():
+    t1 = _small_cells_table()
+    lg = suppress_table_one_long(t1.attrs["long"], k=11)
+    assert list(lg.columns) == ["variable", "label", "level", "group", "statistic", "value", "suppressed", "test",
+                                "sample"]
+    assert lg["value"].dtype == float
+    s, c = "Surgery", "Chemotherapy"
+    hidden = (pytest.approx(float("nan"), nan_ok=True),)
+    expected = {
+        (C.AGE, s, "missing", ""): (hidden[0], "<11"),
+        (C.AGE, s, "n_total", ""): (hidden[0], COMPLEMENTARY),
+        (C.AGE, s, "mean", ""): (60.0, ""),
+        (C.AGE, c, "missing", ""): (0.0, ""),
+        (C.AGE, c, "n_total", ""): (40.0, ""),
+        (C.SEX, s, "missing", ""): (hidden[0], "<11"),
+        (C.SEX, s, "n_total", ""): (hidden[0], COMPLEMENTARY),
+        (C.SEX, s, "n", Sex.FEMALE): (20.0, ""),
+        (C.SEX, s, "percent", Sex.FEMALE): (hidden[0], COMPLEMENTARY),
+        (C.SEX, s, "n", Sex.MALE): (hidden[0], COMPLEMENTARY),
+        (C.SEX, s, "percent", Sex.MALE): (hidden[0], COMPLEMENTARY),
+        (C.ECOG, s, "n", "2"): (hidden[0], "<11"),
+        (C.ECOG, s, "percent", "2"): (hidden[0], "<11"),
+        (C.ECOG, s, "n", "1"): (hidden[0], COMPLEMENTARY),
+        (C.ECOG, s, "n", "0"): (25.0, ""),
+        (C.ECOG, s, "percent", "0"): (62.5, ""),
+        (C.ECOG, s, "n_total", ""): (40.0, ""),
+        (C.ECOG, c, "n", "1"): (hidden[0], "<11"),
+        (C.ECOG, c, "n", "2"): (hidden[0], "<11"),
+        (C.ECOG, c, "n", "0"): (30.0, ""),
+        (C.LIVER_METS_BILOBAR, s, "n", "no"): (hidden[0], "<11"),
+        (C.LIVER_METS_BILOBAR, s, "n", "yes"): (hidden[0], COMPLEMENTARY),
+        (C.LIVER_METS_BILOBAR, c, "n", "yes"): (20.0, ""),
+        (C.RECIST, s, "n", Recist.CR): (0.0, ""),
+        (C.RECIST, s, "n", Recist.PR): (hidden[0], "<11"),
+        (C.RECIST, s, "n", Recist.PD): (hidden[0], COMPLEMENTARY),
+        (C.RECIST, s, "n", Recist.SD): (25.0, ""),
+    }
+    for (var, group, statistic, level), (value, flag) in expected.items():
+        assert _long_value(lg, var, group, statistic, level) == (value, flag), (var, group, statistic, level)
+    # SMD and p are left alone
+    assert (lg.loc[lg["statistic"].isin(["smd", "p"]), "suppressed"] == "").all()
+
+
+def test_suppressed_long_table_exports_empty_cells_with_the_reason():
+    lg = suppress_table_one_long(_small_cells_table().attrs["long"], k=11)
+    text = csv_bytes(lg).decode("utf-8-sig").splitlines()
+    header = text[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=True)) for line in text[1:]]
+    ecog2 = [r for r in rows if r["variable"] == C.ECOG and r["level"] == "2" and r["group"] == "Surgery"]
+    assert [(r["statistic"], r["value"], r["suppressed"]) for r in ecog2] == [("n", "", "<11"), ("percent", "", "<11")]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"Table 1 (numbers)": lg}, {"k": "11"})))
+    ws = wb["Table 1 (numbers)"]
+    head = [c.value for c in ws[1]]
+    cells = [dict(zip(head, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    pd_star = [r for r in cells if r["variable"] == C.RECIST and r["level"] == Recist.PD and r["group"] == "Surgery"]
+    assert [(r["statistic"], r["value"], r["suppressed"]) for r in pd_star] == [
+        ("n", None, COMPLEMENTARY), ("percent", None, COMPLEMENTARY)]
+
+
+def test_table_one_suppression_needs_the_long_table():
+    t1 = _small_cells_table()
+    bare = t1.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="attrs"):
+        suppress_table_one(bare, k=11)
+    with pytest.raises(ValueError, match="variable"):
+        suppress_table_one(t1.drop(columns=["variable"]), k=11)
+    with pytest.raises(ValueError, match="k must be"):
+        suppress_table_one(t1, k=1)
+
+
+def test_demo_table_one_suppression_leaves_no_block_with_one_hidden_cell(demo):
+    from core.analysis import run
+    from core.spec import AnalysisSpec
+
+    t1 = table_one_before_after(run(demo, AnalysisSpec()))
+    lg = suppress_table_one_long(t1.attrs["long"], k=11)
+    lg = lg[lg["group"] != ""]
+    # two known sums per variable, arm and sample: levels = n_total, and n_total + missing = the arm's size
+    categorical = set(lg.loc[lg["statistic"] == "n", "variable"])
+    for stats_, variables in ((["n", "n_total"], categorical), (["n_total", "missing"], set(lg["variable"]))):
+        cells = lg[lg["statistic"].isin(stats_) & lg["variable"].isin(variables)]
+        hidden = cells.groupby(["sample", "group", "variable"])["suppressed"].apply(lambda f: int((f != "").sum()))
+        assert (hidden != 1).all(), hidden[hidden == 1]
+        assert (hidden >= 2).any()
