@@ -212,6 +212,42 @@ def test_small_cell_suppression_hides_small_counts_on_screen():
         _no_exception(at)
 
 
+def test_cohort_table_one_suppression_leaves_no_block_with_one_hidden_cell():
+    at = _app()
+    at.switch_page("views/cohort.py").run()
+    _no_exception(at)
+    off = at.dataframe[0].value.astype(str)
+    hidden_marks = {"<11", "*"}
+    assert not off.isin(hidden_marks).any().any()
+    at.sidebar.toggle(key="suppress_small").set_value(True).run()
+    _no_exception(at)
+    table = at.dataframe[0].value.astype(str)
+    assert table.shape == off.shape and (table["Variable"] == off["Variable"]).all()
+    assert table.isin(["<11"]).any().any() and table.isin(["*"]).any().any()
+    assert any("Small-cell suppression (k = 11)" in _plain(c.value) for c in at.caption)
+    # blocks: a header row "<variable>, n (%)" followed by its indented level rows; per arm column the
+    # levels plus that arm's side of the Missing pair add up to the arm's size, so never exactly one hidden
+    blocks: list[tuple[int, list[int]]] = []
+    for i, name in enumerate(table["Variable"]):
+        if name.startswith("   "):
+            blocks[-1][1].append(i)
+        else:
+            blocks.append((i, []))
+    checked = 0
+    for sample in ("before", "after"):
+        for side, arm in enumerate(("Surgery", "Chemotherapy")):
+            col = f"{arm} ({sample})"
+            for header, levels in blocks:
+                if not levels:
+                    continue
+                cells = table[col].iloc[levels].tolist()
+                cells.append(table[f"Missing ({sample})"].iloc[header].split(" / ")[side])
+                n_hidden = sum(c in hidden_marks for c in cells)
+                assert n_hidden != 1, (col, table["Variable"].iloc[header], cells)
+                checked += n_hidden > 0
+    assert checked >= 4
+
+
 def _plotly_specs(at: AppTest) -> list[dict]:
     import json
 
