@@ -651,6 +651,8 @@ def figure_svg(
 _COUNT_PERCENT = re.compile(r"^(\d+) \((\d+(?:\.\d+)?)%\)$")
 _COUNT_OF = re.compile(r"^(\d+)/(\d+) \((.*)\)$")
 _COUNT_PAIR = re.compile(r"^(\d+) / (\d+)$")
+#: Counts inside free text: "only 7 surgery patients (fewer than 10)" (reliability notes), "(n=8)".
+_TEXT_COUNTS = re.compile(r"(?<=\bonly )(\d+)(?= )|(?<=\(n=)(\d+)(?=\))")
 
 
 def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
@@ -658,7 +660,8 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
 
     Cells of the forms ``"n (x%)"``, ``"n/N (x%)"`` and ``"n / m"`` with a count from 1 to
     k-1 are replaced: ``"<k"`` (the percentage would give the count away), ``"<k/N"``, and
-    each small number of a pair by ``"<k"``. Other cells are left alone. Unlike
+    each small number of a pair by ``"<k"``; inside other text, the counts of ``"only n ..."``
+    (reliability notes) and ``"(n=n)"`` become ``"<k"``. Other cells are left alone. Unlike
     :func:`suppress_small_counts` no complementary cell is hidden: formatted tables have no
     totals row to recover a count from, but percentages of complementary categories can; use
     the numeric exports with :func:`suppress_small_counts` for release.
@@ -679,6 +682,9 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
     >>> t = pd.DataFrame({"a": ["3 (6.7%)", "20 (44.4%)", "2/45 (4.4%)", "12 / 4"]})
     >>> suppress_text_counts(t)["a"].tolist()
     ['<11', '20 (44.4%)', '<11/45', '12 / <11']
+    >>> notes = pd.DataFrame({"a": ["only 7 surgery patients (fewer than 10)", "17 [12, 18] (n=5)"]})
+    >>> suppress_text_counts(notes)["a"].tolist()
+    ['only <11 surgery patients (fewer than 10)', '17 [12, 18] (n=<11)']
     """
     if k < 2:
         raise ValueError("k must be at least 2")
@@ -701,6 +707,6 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
         if m:
             a, b = m.group(1), m.group(2)
             return f"{small if hide(a) else a} / {small if hide(b) else b}"
-        return value
+        return _TEXT_COUNTS.sub(lambda t: small if hide(t.group(0)) else t.group(0), value)
 
     return table.map(cell)

@@ -207,6 +207,9 @@ def test_small_cell_suppression_hides_small_counts_on_screen():
     _no_exception(at)
     shown = at.dataframe[0].value.astype(str)
     assert shown.apply(lambda col: col.str.contains("<11")).any().any()
+    # the reliability notes quote counts ("only 7 surgery patients"): small ones are hidden there too
+    assert not shown.apply(lambda col: col.str.contains(r"only (?:[1-9]|10) ", regex=True)).any().any()
+    assert shown.apply(lambda col: col.str.contains("only <11 ")).any().any()
     for page in PAGES:
         at.switch_page(page).run()
         _no_exception(at)

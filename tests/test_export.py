@@ -29,6 +29,7 @@ from core.export import (
     parquet_bytes,
     sheet_names,
     suppress_small_counts,
+    suppress_text_counts,
     xlsx_bytes,
     zip_bytes,
 )
@@ -412,3 +413,12 @@ def test_linked_weighted_counts_and_threshold():
         linked_suppression({"a": -1}, [["a"]])
     with pytest.raises(ValueError, match="unknown cell"):
         linked_suppression({"a": 1}, [["a", "b"]])
+
+
+def test_text_counts_inside_notes_are_hidden():
+    notes = pd.DataFrame({"note": ["only 7 surgery patients (fewer than 10); only 12 chemotherapy patients",
+                                   "only 1 events (fewer than 5)", "17 [12, 18] (n=5)", "15 [11, 20] (n=45)",
+                                   "0 / 0", "only 0 patients"]})
+    assert suppress_text_counts(notes, k=11)["note"].tolist() == [
+        "only <11 surgery patients (fewer than 10); only 12 chemotherapy patients",
+        "only <11 events (fewer than 5)", "17 [12, 18] (n=<11)", "15 [11, 20] (n=45)", "0 / 0", "only 0 patients"]

@@ -48,12 +48,16 @@ def suppression_controls() -> None:
 
 def suppress(table: pd.DataFrame, count_columns: list[str] | None = None, *, total_row: str | None = None,
              total_column: str | None = None) -> pd.DataFrame:
-    """Apply the session's small-cell suppression to an aggregate table (unchanged when off)."""
+    """Apply the session's small-cell suppression to an aggregate table (unchanged when off).
+
+    Counts quoted in its text cells (reliability notes) are hidden as well.
+    """
     k = suppression_k()
     if k is None:
         return table
     cols = count_columns or [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
-    return export.suppress_small_counts(table, cols, k=k, total_row=total_row, total_column=total_column)
+    out = export.suppress_small_counts(table, cols, k=k, total_row=total_row, total_column=total_column)
+    return export.suppress_text_counts(out, k=k)  # counts quoted in notes ("only 7 surgery patients ...")
 
 
 def shown(table: pd.DataFrame) -> pd.DataFrame:
