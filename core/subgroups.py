@@ -455,4 +455,61 @@ def _interaction_row(dim: Dimension, framed: pd.DataFrame, rows: list[dict[str, 
     return row
 
 
-__all__ = ["DIMENSIONS", "Dimension", "InteractionTest", "SubgroupResult", "interaction_wald", "subgroup_table"]
+__all__ = ["DIMENSIONS", "Dimension", "InteractionTest", "SubgroupResult", "interaction_wald", "subgroup_table",
+           "suppress_subgroup_counts", "COUNT_COLUMNS"]
+
+
+#: Count columns of the subgroup table.
+COUNT_COLUMNS = ("n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy")
+
+
+def suppress_subgroup_counts(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
+    """Small-cell suppression of the subgroup table's counts, with complementary cells.
+
+    Within one subgroup variable the rows of one count column add up to the *Overall* row
+    minus the patients without a value (which the notes give). So per variable and count column,
+    :func:`core.export.linked_suppression` hides counts from 1 to ``k - 1`` (``"<k"``) and,
+    where exactly one row is hidden, the smallest other non-zero row (``"*"``), so that no
+    hidden count is the known total minus the shown ones.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``SubgroupResult.table`` (first row ``Overall``).
+    k : int
+        Threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy whose count columns are ``object`` (int or mark).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"dimension": ["Overall", "R", "R"], "n_surgery": [24, 15, 9], "n_chemotherapy": [24, 14, 10],
+    ...                   "events_surgery": [19, 13, 6], "events_chemotherapy": [23, 13, 10]})
+    >>> suppress_subgroup_counts(t, k=11)[["n_surgery", "events_surgery"]].values.tolist()
+    [[24, 19], ['*', '*'], ['<11', '<11']]
+    """
+    from core import export
+
+    missing = [c for c in ("dimension", *COUNT_COLUMNS) if c not in table.columns]
+    if missing:
+        raise ValueError(f"the subgroup table has no column(s) {missing}")
+    out = table.copy()
+    overall = table.index[table["dimension"] == "Overall"]
+    for col in COUNT_COLUMNS:
+        values = {i: table.at[i, col] for i in table.index}
+        lines = []
+        for dim, rows in table.groupby("dimension", sort=False).groups.items():
+            if dim == "Overall" or len(overall) != 1:
+                continue
+            rows = list(rows)
+            known = ("total", dim)
+            # rows + patients without a value (given in the notes) = Overall: the sum of the rows is known
+            values[known] = float(sum(table.loc[rows, col]))
+            lines.append([*rows, known])
+        marks = export.linked_suppression(values, lines, k=k)
+        out[col] = pd.Series([marks.get(i, v) for i, v in zip(table.index, table[col].tolist(), strict=True)],
+                             index=table.index, dtype=object)
+    return out

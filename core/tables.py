@@ -86,26 +86,40 @@ def headline(result: AnalysisResult) -> str:
     return text
 
 
-def subgroup_forest_frame(sub) -> pd.DataFrame:
+def _subgroup_counts(sub, k: int | None) -> pd.DataFrame:
+    from core.subgroups import suppress_subgroup_counts
+
+    return sub.table if k is None else suppress_subgroup_counts(sub.table, k=k)
+
+
+def subgroup_forest_frame(sub, *, k: int | None = None) -> pd.DataFrame:
     """Rows of a :class:`core.subgroups.SubgroupResult` for :func:`core.figures.forest_plot`.
 
     The label carries patients and events per arm, so the plot says how much each row rests on.
+    With a small-cell threshold ``k`` the label's counts are suppressed as by
+    :func:`core.subgroups.suppress_subgroup_counts` and the totals (hover text) are left out.
     """
-    t = sub.table
+    t = _subgroup_counts(sub, k)
     label = [
         f"{lab}  (S {ns}/{es}, C {nc}/{ec})"
         for lab, ns, es, nc, ec in zip(t["label"], t["n_surgery"], t["events_surgery"], t["n_chemotherapy"],
                                        t["events_chemotherapy"], strict=True)
     ]
-    return pd.DataFrame({
-        "label": label, "hr": t["hr"], "lower": t["lower"], "upper": t["upper"],
-        "n": t["n_surgery"] + t["n_chemotherapy"], "events": t["events_surgery"] + t["events_chemotherapy"],
-    })
+    frame = pd.DataFrame({"label": label, "hr": t["hr"], "lower": t["lower"], "upper": t["upper"]})
+    if k is None:
+        frame["n"] = t["n_surgery"] + t["n_chemotherapy"]
+        frame["events"] = t["events_surgery"] + t["events_chemotherapy"]
+    return frame
 
 
-def subgroup_display(sub) -> pd.DataFrame:
-    """Subgroup table formatted for display: patients and events per arm, HR (CI), p, or why not."""
-    t = sub.table
+def subgroup_display(sub, *, k: int | None = None) -> pd.DataFrame:
+    """Subgroup table formatted for display: patients and events per arm, HR (CI), p, or why not.
+
+    With a small-cell threshold ``k`` the counts are suppressed as by
+    :func:`core.subgroups.suppress_subgroup_counts` (pass the result through
+    :func:`core.export.suppress_text_counts` too, for the counts quoted in the notes).
+    """
+    t = _subgroup_counts(sub, k)
     return pd.DataFrame({
         "Subgroup": t["label"],
         "Surgery (patients / deaths)": [f"{n} / {e}" for n, e in zip(t["n_surgery"], t["events_surgery"], strict=True)],

@@ -251,6 +251,24 @@ def test_cohort_table_one_suppression_leaves_no_block_with_one_hidden_cell():
     assert checked >= 4
 
 
+def test_subgroup_counts_suppression_leaves_no_dimension_with_one_hidden_cell():
+    at = _app()
+    at.sidebar.toggle(key="suppress_small").set_value(True).run()
+    at.switch_page("views/subgroups.py").run()
+    _no_exception(at)
+    table = at.dataframe[0].value.astype(str)
+    dimension = table["Subgroup"].str.split(": ").str[0]
+    hidden_any = False
+    for col in ("Surgery (patients / deaths)", "Chemotherapy (patients / deaths)"):
+        for side in (0, 1):  # patients, deaths: per subgroup variable the rows add up to the overall row
+            cells = table[col].str.split(" / ").str[side]
+            for dim, group in cells[table.index > 0].groupby(dimension[table.index > 0]):
+                n_hidden = int(group.isin(["<11", "*"]).sum())
+                assert n_hidden != 1, (col, dim, group.tolist())
+                hidden_any |= n_hidden > 0
+    assert hidden_any
+
+
 def _plotly_specs(at: AppTest) -> list[dict]:
     import json
 

@@ -98,3 +98,29 @@ def test_tables_on_a_real_result_have_consistent_counts():
     m = r.match.matched
     assert t.loc["Patients", "Surgery"] == str(int((m["treated"] == 1).sum()))
     assert t.loc["Deaths", "Chemotherapy"] == str(int(m.loc[m["treated"] == 0, "event"].sum()))
+
+
+def _sub_dimensions():
+    # Sex: 30 = 27 + 3 (one small row: the smallest other, 27, is hidden too); Stage: 30 = 3 + 4 + 23 (two small rows)
+    table = pd.DataFrame({
+        "dimension": ["Overall", "Sex", "Sex", "Stage", "Stage", "Stage"],
+        "label": ["Overall", "Sex: F", "Sex: M", "Stage: I", "Stage: II", "Stage: III"],
+        "n_surgery": [30, 27, 3, 3, 4, 23], "events_surgery": [20, 20, 0, 2, 3, 15],
+        "n_chemotherapy": [30, 15, 15, 10, 0, 20], "events_chemotherapy": [25, 12, 13, 9, 0, 16],
+        "hr": [0.7] * 6, "lower": [0.5] * 6, "upper": [0.95] * 6, "p": [0.02] * 6, "reason": [""] * 6,
+    })
+    return SimpleNamespace(table=table, interactions=pd.DataFrame())
+
+
+def test_subgroup_frames_with_suppression():
+    d = subgroup_display(_sub_dimensions(), k=11)
+    # events: surgery Sex 20 + 0 (zero is neither hidden nor chosen); Stage 2, 3 small; chemotherapy Stage 9 small,
+    # zero kept, so 16 is hidden too
+    assert d["Surgery (patients / deaths)"].tolist() == ["30 / 20", "* / 20", "<11 / 0", "<11 / <11", "<11 / <11",
+                                                        "23 / 15"]
+    assert d["Chemotherapy (patients / deaths)"].tolist() == ["30 / 25", "15 / 12", "15 / 13", "<11 / <11", "0 / 0",
+                                                             "* / *"]
+    f = subgroup_forest_frame(_sub_dimensions(), k=11)
+    assert f["label"].tolist()[2] == "Sex: M  (S <11/0, C 15/13)"
+    assert "n" not in f.columns and "events" not in f.columns  # no totals in the hover text
+    assert subgroup_display(_sub_dimensions())["Surgery (patients / deaths)"].tolist()[1] == "27 / 20"

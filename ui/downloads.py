@@ -83,6 +83,16 @@ def table_one(table: pd.DataFrame) -> pd.DataFrame:
     return table if k is None else table1.suppress_table_one(table, k=k)
 
 
+def subgroup_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """The numeric subgroup table as it may be exported: counts with complementary suppression when on."""
+    from core import subgroups
+
+    k = suppression_k()
+    if k is None:
+        return table
+    return export.suppress_text_counts(subgroups.suppress_subgroup_counts(table, k=k), k=k)
+
+
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name).strip("_") or "table"
 

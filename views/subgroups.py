@@ -19,17 +19,18 @@ if sub.table.empty:
         st.info(layout.escape_md(note))
     st.stop()
 
-forest = tables.subgroup_forest_frame(sub)
+k = downloads.suppression_k()
+forest = tables.subgroup_forest_frame(sub, k=k)
 overall = sub.overall.hr if sub.overall is not None else None
 st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width="stretch",
                 config={"displaylogo": False}, key="subgroup_forest")
 downloads.figure("subgroup_forest", lambda: figures.forest_plot(forest, overall=overall), key="dl_forest",
                  slide_height=900, journal_height=700)
-st.dataframe(downloads.shown(tables.subgroup_display(sub)), hide_index=True, width="stretch")
+st.dataframe(downloads.shown(tables.subgroup_display(sub, k=k)), hide_index=True, width="stretch")
 st.subheader("Interaction tests")
 st.dataframe(tables.interaction_display(sub), hide_index=True, width="stretch")
 layout.notes(sub.notes)
 downloads.tables("subgroups", {
-    "Subgroups": downloads.suppress(sub.table, ["n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy"]),
+    "Subgroups": downloads.subgroup_counts(sub.table),
     "Interactions": sub.interactions}, spec, key="dl_subgroups")
 layout.provenance_card(spec)
