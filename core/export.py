@@ -501,6 +501,7 @@ def linked_suppression(
     lines: Sequence[Sequence[Any]],
     *,
     k: int = 11,
+    hide: Sequence[Any] = (),
 ) -> dict[Any, str]:
     """Primary and complementary suppression of counts tied together by known sums.
 
@@ -523,6 +524,9 @@ def linked_suppression(
         The linked sets of cells, each in tie-break order.
     k : int
         Threshold: counts above 0 and below ``k`` are hidden. Default 11.
+    hide : sequence of keys
+        Cells to hide as complementary from the start (e.g. a count ``n`` whose unshown
+        complement ``N - n`` is small).
 
     Returns
     -------
@@ -550,6 +554,11 @@ def linked_suppression(
     if unknown:
         raise ValueError(f"lines name unknown cell(s): {unknown[:5]}")
     mark: dict[Any, str] = {key: f"<{k}" for key, v in clean.items() if v is not None and 0 < v < k}
+    for key in hide:
+        if key not in clean:
+            raise ValueError(f"hide names an unknown cell: {key!r}")
+        if clean[key] and key not in mark:
+            mark[key] = COMPLEMENTARY
     changed = True
     while changed:
         changed = False

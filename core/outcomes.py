@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -594,6 +595,7 @@ def short_term_outcomes(
     *,
     major_threshold: Literal["IIIa", "IIIb"] = "IIIa",
     long: bool = False,
+    k: int | None = None,
 ) -> pd.DataFrame:
     """Short-term (90-day) outcomes of the surgery group, by a grouping column and overall.
 
@@ -614,6 +616,9 @@ def short_term_outcomes(
     long : bool
         Return the numeric long format (``group, outcome, n, N, percent, median, q1, q3``)
         instead of the display table.
+    k : int, optional
+        Small-cell threshold: counts suppressed by :func:`suppress_short_term` (display
+        ``"<k/N"`` or ``"*/N"``; long format with NaN and a ``suppressed`` column).
 
     Returns
     -------
@@ -683,6 +688,8 @@ def short_term_outcomes(
         rows.append({"group": gname, "outcome": "Length of stay (days)", "n": float("nan"), "N": float(len(los)),
                      "percent": float("nan"), "median": float(q[0]), "q1": float(q[1]), "q3": float(q[2])})
     long_df = pd.DataFrame(rows, columns=_LONG_COLUMNS)
+    if k is not None:
+        long_df = suppress_short_term(long_df, k=k)
     if long:
         return long_df
 
@@ -691,6 +698,8 @@ def short_term_outcomes(
             if r["N"] == 0:
                 return "–"
             return f"{r['median']:g} [{r['q1']:g}, {r['q3']:g}] (n={int(r['N'])})"
+        if r.get("suppressed"):
+            return f"{r['suppressed']}/{int(r['N'])}"
         return _fmt_prop(r["n"], r["N"])
 
     long_df["cell"] = long_df.apply(cell, axis=1)
@@ -700,3 +709,66 @@ def short_term_outcomes(
     table.columns.name = None
     table.index.name = None
     return table
+
+
+_MAJOR = re.compile(r">= (\w+)\)$")
+
+
+def suppress_short_term(long: pd.DataFrame, *, k: int) -> pd.DataFrame:
+    """Small-cell suppression of the short-term outcomes (long format), with complementary cells.
+
+    Counts ``n`` from 1 to ``k - 1`` are hidden (``"<k"``), and complementary counts (``"*"``)
+    until no known sum has exactly one hidden count (:func:`core.export.linked_suppression`).
+    A count whose complement ``N - n`` (the patients without the event: not shown, but ``N``
+    is) is from 1 to ``k - 1`` is hidden as complementary from the start. The known sums (used
+    only where they hold in the data): per group, the Clavien-Dindo grades add up to their ``N``; major
+    morbidity is the sum of the grades from its threshold; per outcome, the groups add up to
+    ``Overall``. Hidden ``n`` and their ``percent`` become NaN, and the new column
+    ``suppressed`` says why. ``N`` and length of stay are left as they are.
+
+    Examples
+    --------
+    >>> lg = pd.DataFrame({"group": ["A", "B", "Overall"], "outcome": "Reoperation (90 days)",
+    ...                    "n": [3.0, 20.0, 23.0], "N": [40.0, 40.0, 80.0], "percent": [7.5, 50.0, 28.75]})
+    >>> suppress_short_term(lg, k=11)["suppressed"].tolist()
+    ['<11', '*', '']
+    """
+    from core import export
+
+    for col in ("group", "outcome", "n", "N", "percent"):
+        if col not in long.columns:
+            raise ValueError(f"the short-term outcomes table has no {col!r} column")
+    lg = long.reset_index(drop=True)
+    counts = lg[lg["n"].notna() & lg["N"].notna()]
+    values = {i: float(v) for i, v in counts["n"].items()}
+    rest = counts["N"] - counts["n"]  # the patients without the event: not shown, but N - n
+    hide = list(counts.index[(rest > 0) & (rest < k)])
+    lines: list[list[object]] = []
+    groups = list(dict.fromkeys(lg["group"]))
+    for g in groups:
+        block = counts[counts["group"] == g]
+        cd = block[block["outcome"].str.startswith("Clavien-Dindo ")]
+        if len(cd) and cd["N"].nunique() == 1 and cd["n"].sum() == cd["N"].iloc[0]:
+            lines.append(list(cd.index))
+        major = block[block["outcome"].str.startswith("Major morbidity")]
+        if len(major) == 1 and len(cd):
+            m = _MAJOR.search(major["outcome"].iloc[0])
+            grades = [f"Clavien-Dindo {gr}" for gr in ClavienDindo.ALL]
+            if m and f"Clavien-Dindo {m.group(1)}" in grades:
+                above = cd[cd["outcome"].isin(grades[grades.index(f"Clavien-Dindo {m.group(1)}"):])]
+                if above["n"].sum() == major["n"].iloc[0]:
+                    lines.append([*above.index, major.index[0]])
+    if OVERALL in groups and len(groups) > 1:
+        for _, block in counts.groupby("outcome", sort=False):
+            parts, total = block[block["group"] != OVERALL], block[block["group"] == OVERALL]
+            if len(total) == 1 and parts["n"].sum() == total["n"].iloc[0] and parts["N"].sum() == total["N"].iloc[0]:
+                lines.append([*parts.index, total.index[0]])
+    marks = export.linked_suppression(values, lines, k=k, hide=hide)
+    out = lg.copy()
+    flag = pd.Series("", index=out.index, dtype=object)
+    for key, mark in marks.items():
+        out.at[key, "n"] = float("nan")
+        out.at[key, "percent"] = float("nan")
+        flag[key] = mark
+    out.insert(out.columns.get_loc("percent") + 1, "suppressed", flag)
+    return out

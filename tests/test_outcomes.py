@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 
 from core.dictionary import Arm, C, MetsGroup, Pancreatic, Regimen
+from core.export import COMPLEMENTARY
 from core.outcomes import (
     DEFAULT_PROGNOSTIC_COVARIATES,
     ENDPOINTS,
     GROUPINGS,
     prognostic_cox,
     short_term_outcomes,
+    suppress_short_term,
     survival_by,
 )
 
@@ -292,3 +294,44 @@ def test_risk_table_counts_time_at_least_t():
     assert rt.to_numpy().tolist() == [[4, 4, 3, 2], [4, 2, 0, 0]]
     assert rt.index.tolist() == [MetsGroup.ONE, MetsGroup.TWO_THREE]
     assert set(res.curves) == {MetsGroup.ONE, MetsGroup.TWO_THREE} and res.medians[MetsGroup.ONE] == 30.0
+
+
+# ----------------------------------------------------------------------------- short-term suppression
+def _st_long(rows):
+    return pd.DataFrame(rows, columns=["group", "outcome", "n", "N", "percent"])
+
+
+def test_short_term_suppression_grades_and_major_morbidity_by_hand():
+    from core.dictionary import ClavienDindo as CD
+
+    grade_ii, grade_iiia = CD.ALL[2], CD.MAJOR[0]
+    major = f"Major morbidity (Clavien-Dindo >= {grade_iiia})"
+    lg = _st_long([
+        ("A", f"Clavien-Dindo {CD.NONE}", 25, 40, 62.5), ("A", f"Clavien-Dindo {grade_ii}", 12, 40, 30.0),
+        ("A", f"Clavien-Dindo {grade_iiia}", 3, 40, 7.5), ("A", major, 3, 40, 7.5),
+    ])
+    out = suppress_short_term(lg, k=11)
+    # IIIa (3) is small; grades add up to 40, so the smallest other non-zero grade (II, 12) is hidden too;
+    # major morbidity = IIIa here: small itself
+    assert out["suppressed"].tolist() == ["", COMPLEMENTARY, "<11", "<11"]
+    assert out["n"].isna().tolist() == [False, True, True, True]
+    assert out["percent"].isna().tolist() == [False, True, True, True]
+    assert out.loc[0, "n"] == 25 and out.loc[0, "percent"] == 62.5
+
+
+def test_short_term_suppression_complement_of_a_binary_outcome_and_across_groups():
+    lg = _st_long([
+        # 35 of 40 died: the 5 survivors are 40 - 35, so 35 is hidden
+        ("Overall", "90-day mortality", 35, 40, 87.5),
+        # groups add up to Overall: A (4) small, so the smaller of B (20) and Overall (24) is hidden
+        ("A", "Reoperation (90 days)", 4, 40, 10.0), ("B", "Reoperation (90 days)", 20, 40, 50.0),
+        ("Overall", "Reoperation (90 days)", 24, 80, 30.0),
+        ("A", "Readmission (90 days)", 0, 40, 0.0),
+    ])
+    out = suppress_short_term(lg, k=11)
+    assert out["suppressed"].tolist() == [COMPLEMENTARY, "<11", COMPLEMENTARY, "", ""]
+    # nothing small: nothing changes but the new column
+    same = suppress_short_term(lg, k=4)
+    assert (same["suppressed"] == "").all()
+    pd.testing.assert_frame_equal(same.drop(columns="suppressed"), lg.astype({"n": float, "percent": float}),
+                                  check_dtype=False)

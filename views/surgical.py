@@ -67,11 +67,12 @@ else:
 
 st.subheader("Short-term outcomes by pancreatic procedure")
 threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")
-st.dataframe(downloads.shown(outcomes.short_term_outcomes(operated, major_threshold=threshold)), width="stretch",
+small_k = downloads.suppression_k()
+st.dataframe(downloads.shown(outcomes.short_term_outcomes(operated, major_threshold=threshold, k=small_k)), width="stretch",
              height=600)
-short_long = outcomes.short_term_outcomes(operated, major_threshold=threshold, long=True)
+short_long = outcomes.short_term_outcomes(operated, major_threshold=threshold, long=True, k=small_k)
 downloads.tables("surgical_outcomes", {
-    "Survival by group": by.summary,
+    "Survival by group": downloads.suppress(by.summary, ["n", "events"]),
     "Number at risk": downloads.suppress(risk.reset_index()),
     "Prognostic Cox": cox.table if cox.fitted else pd.DataFrame({"reason": [cox.reason]}),
     "Short-term outcomes": short_long,
