@@ -671,9 +671,10 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
     k-1 are replaced: ``"<k"`` (the percentage would give the count away), ``"<k/N"``, and
     each small number of a pair by ``"<k"``; inside other text, the counts of ``"only n ..."``
     (reliability notes) and ``"(n=n)"`` become ``"<k"``. Other cells are left alone. Unlike
-    :func:`suppress_small_counts` no complementary cell is hidden: formatted tables have no
-    totals row to recover a count from, but percentages of complementary categories can; use
-    the numeric exports with :func:`suppress_small_counts` for release.
+    :func:`suppress_small_counts` no complementary cell is hidden: the formatted tables whose
+    counts add up to a known total have their own complementary suppression, built on
+    :func:`linked_suppression` (:func:`core.table1.suppress_table_one`,
+    :func:`core.subgroups.suppress_subgroup_counts`, :func:`core.outcomes.suppress_short_term`).
 
     Parameters
     ----------

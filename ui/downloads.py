@@ -83,6 +83,14 @@ def table_one(table: pd.DataFrame) -> pd.DataFrame:
     return table if k is None else table1.suppress_table_one(table, k=k)
 
 
+def suppression_note() -> None:
+    """Under a table with complementary suppression: what "<k" and "*" mean (nothing when off)."""
+    k = suppression_k()
+    if k is not None:
+        st.caption(f"Small-cell suppression (k = {k}): <{k} is a count from 1 to {k - 1}; {export.COMPLEMENTARY} a "
+                   "count hidden only so that a hidden count cannot be recovered by subtraction from a known total.")
+
+
 def subgroup_counts(table: pd.DataFrame) -> pd.DataFrame:
     """The numeric subgroup table as it may be exported: counts with complementary suppression when on."""
     from core import subgroups

@@ -70,6 +70,7 @@ threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, 
 small_k = downloads.suppression_k()
 st.dataframe(downloads.shown(outcomes.short_term_outcomes(operated, major_threshold=threshold, k=small_k)), width="stretch",
              height=600)
+downloads.suppression_note()
 short_long = outcomes.short_term_outcomes(operated, major_threshold=threshold, long=True, k=small_k)
 downloads.tables("surgical_outcomes", {
     "Survival by group": downloads.suppress(by.summary, ["n", "events"]),
