@@ -422,3 +422,12 @@ def test_text_counts_inside_notes_are_hidden():
     assert suppress_text_counts(notes, k=11)["note"].tolist() == [
         "only <11 surgery patients (fewer than 10); only 12 chemotherapy patients",
         "only <11 events (fewer than 5)", "17 [12, 18] (n=<11)", "15 [11, 20] (n=45)", "0 / 0", "only 0 patients"]
+
+
+def test_linked_cells_hidden_from_the_start_are_protected_too():
+    # "b" (30) is hidden up front (its unshown complement is small): the line then needs a second hidden cell
+    assert linked_suppression({"a": 40, "b": 30, "c": 12}, [["a", "b", "c"]], hide=["b"]) == {
+        "b": COMPLEMENTARY, "c": COMPLEMENTARY}
+    assert linked_suppression({"a": 0, "b": 30}, [["a", "b"]], hide=["a"]) == {}  # zeros stay shown
+    with pytest.raises(ValueError, match="hide names"):
+        linked_suppression({"a": 1}, [["a"]], hide=["z"])
