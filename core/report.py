@@ -86,6 +86,11 @@ def _count(value: int | None, what: str) -> int | None:
     return value
 
 
+def _small(n: int | None, k: int | None) -> int | str | None:
+    """A count as it may be written: ``"<k"`` from 1 to k-1 when ``k`` is given."""
+    return f"<{k}" if k is not None and n is not None and 1 <= n < k else n
+
+
 def _software_sentence(software: Mapping[str, str] | None) -> str:
     if software is None:
         from core.provenance import package_versions
@@ -105,6 +110,7 @@ def methods_paragraph(
     n_matched_pairs: int | None = None,
     tau: float | None = None,
     software: Mapping[str, str] | None = None,
+    k: int | None = None,
 ) -> str:
     """Statistical methods in journal style, always matching ``spec``.
 
@@ -120,6 +126,9 @@ def methods_paragraph(
         Horizon (months) of the restricted mean survival time, when one was reported.
     software : mapping of str to str, optional
         Versions by distribution name plus ``"Python"`` (default: the installed ones).
+    k : int, optional
+        Small-cell threshold: patient and pair counts from 1 to ``k - 1`` are written ``"<k"``
+        (None, the default: counts as they are).
 
     Returns
     -------
@@ -133,6 +142,8 @@ def methods_paragraph(
     True
     >>> text.endswith("Analyses used Python 3.11.2 with lifelines 0.30.3.")
     True
+    >>> "included <11 patients who underwent resection" in methods_paragraph(AnalysisSpec(), n_surgery=7, k=11)
+    True
     """
     if not isinstance(spec, AnalysisSpec):
         raise ValueError("spec must be an AnalysisSpec")
@@ -143,6 +154,9 @@ def methods_paragraph(
         raise ValueError("tau must be a positive number of months or None")
     if spec.endpoint == "rfs" and n_m is not None:
         raise ValueError("recurrence-free survival is analysed without matching: n_matched_pairs must be None")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 2):
+        raise ValueError("k must be an integer of at least 2, or None (no suppression)")
+    n_s, n_c, n_m = (_small(n, k) for n in (n_s, n_c, n_m))
 
     out: list[str] = []
     filters = spec.filters_in_words()

@@ -1,5 +1,10 @@
 """The one-click report of the current view: every section of the dashboard in one HTML file.
 
+With a small-cell threshold ``k`` (the app's suppression switch), every table and figure of the
+report is suppressed as on the pages: counts from 1 to k-1 show as ``"<k"``, with complementary
+suppression (:data:`core.export.COMPLEMENTARY`) where a shown total would give them away. The
+report items that no page suppresses follow the same principle (see :func:`sections`).
+
 Examples
 --------
 >>> from core import analysis, cohort, subgroups
@@ -13,59 +18,228 @@ True
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 
 import pandas as pd
 
-from core import analysis, figures, outcomes, table1, tables
+from core import analysis, export, figures, outcomes, table1, tables
 from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
 
 TITLE = "PDAC with synchronous liver metastases: surgery after chemotherapy vs chemotherapy alone"
 
+_INTEGER = re.compile(r"^\s*(\d+)\s*$")
+#: The hover text of a Kaplan-Meier curve quotes the number at risk (see ``core.figures.km_figure``).
+_AT_RISK_HOVER = "At risk %{customdata[2]}"
 
-def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result) -> list[tuple[str, list]]:
-    """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`."""
+
+def _check_k(k: int | None) -> int | None:
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ValueError("k must be an integer of at least 2, or None (no suppression)")
+    return k
+
+
+def suppression_sentence(k: int) -> str:
+    """The report's statement that small-cell suppression with threshold ``k`` was applied.
+
+    Examples
+    --------
+    >>> suppression_sentence(11).startswith("Small-cell suppression (k = 11) was applied")
+    True
+    """
+    return (f"Small-cell suppression (k = {k}) was applied to every table and figure of this report: <{k} is a "
+            f"count from 1 to {k - 1}; {export.COMPLEMENTARY} is a count hidden only so that a hidden count cannot "
+            "be recovered by subtraction from a known total.")
+
+
+def _text(value: str, k: int | None) -> str:
+    """Counts quoted in free text ("only 7 patients", "(n=5)") hidden as in table notes."""
+    if k is None:
+        return value
+    return str(export.suppress_text_counts(pd.DataFrame({"t": [value]}), k=k)["t"].iloc[0])
+
+
+def _shown(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """As ``ui.downloads.shown``: integer columns and counts quoted in text cells suppressed."""
+    if k is None:
+        return table
+    ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+    out = export.suppress_small_counts(table, ints, k=k) if ints else table
+    return export.suppress_text_counts(out, k=k)
+
+
+def _integer_text(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """Text cells that are a bare count ("8") hidden as ``"<k"`` (primary suppression, no totals shown)."""
+    if k is None:
+        return table
+
+    def cell(v):
+        if isinstance(v, str):
+            m = _INTEGER.match(v)
+            if m and 1 <= int(m.group(1)) < k:
+                return f"<{k}"
+        return v
+
+    return table.apply(lambda col: col.map(cell)) if len(table) else table
+
+
+def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """The balance table; with ``k``, the means of binary terms (proportions, which give counts away) blanked."""
+    out = balance.reset_index(names="covariate").round(3)
+    if k is None:
+        return out
+    ratios = [c for c in out.columns if c.startswith("var_ratio")]
+    binary = out[ratios].isna().any(axis=1) if ratios else pd.Series(True, index=out.index)
+    means = [c for c in out.columns if c.startswith("mean_")]
+    out[means] = out[means].astype(object)
+    out.loc[binary, means] = None
+    return out
+
+
+def _hide_hover_at_risk(fig, k: int | None):
+    """Numbers at risk quoted in the hover text of Kaplan-Meier curves: 1 to k-1 become ``"<k"``."""
+    if k is None:
+        return fig
+    for trace in fig.data:
+        template = getattr(trace, "hovertemplate", None)
+        if not template or _AT_RISK_HOVER not in template or trace.customdata is None:
+            continue
+        rows = []
+        for row in trace.customdata:
+            row = list(row)
+            n = row[2]
+            if isinstance(n, (int, float)) and not (isinstance(n, float) and math.isnan(n)) and 1 <= n < k:
+                row[2] = f"<{k}"
+            rows.append(row)
+        trace.customdata = rows
+    return fig
+
+
+def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
+             k: int | None = None) -> list[tuple[str, list]]:
+    """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`.
+
+    Parameters
+    ----------
+    cohort : core.cohort.Cohort
+        The active cohort.
+    spec : AnalysisSpec
+        The view's settings.
+    result : AnalysisResult
+        ``core.analysis.run(cohort, spec)``.
+    subgroup_result : SubgroupResult or None
+        ``core.subgroups.subgroup_table(cohort, spec)``, or None to leave the section out.
+    k : int, optional
+        Small-cell threshold (None: no suppression). As on the pages: the flow (table and
+        figure) and the numbers at risk of the KM figure (as ``ui.downloads.suppress``); the
+        estimates, RFS-by-group and subgroup tables (as ``ui.downloads.shown``); Table 1
+        (:func:`core.table1.suppress_table_one`); subgroup counts and forest labels
+        (``k=`` of :func:`core.tables.subgroup_display` and :func:`core.tables.subgroup_forest_frame`);
+        short-term outcomes (``k=`` of :func:`core.outcomes.short_term_outcomes`); counts quoted
+        in notes and warnings (:func:`core.export.suppress_text_counts`). Same principle where no
+        page suppresses: bare counts in text cells (estimates' patients and deaths, matching
+        card), the immortal-time methods table, the numbers at risk in the KM hover text, and
+        the means of binary terms in the balance table (proportions) are hidden.
+
+    Returns
+    -------
+    list of (str, list)
+
+    Examples
+    --------
+    >>> from core import cohort as cohort_mod
+    >>> from core.spec import AnalysisSpec
+    >>> c = cohort_mod.demo(); spec = AnalysisSpec(); res = analysis.run(c, spec)
+    >>> [h for h, _ in sections(c, spec, res, None)][:2]
+    ['Summary', 'Overall survival']
+    >>> dict(sections(c, spec, res, None, k=11))["Summary"][-1].startswith("Small-cell suppression (k = 11)")
+    True
+    """
+    k = _check_k(k)
     out: list[tuple[str, list]] = []
-    summary = [tables.headline(result), "Filters and settings:\n\n" + spec.describe()]
+    summary = [_text(tables.headline(result), k), "Filters and settings:\n\n" + spec.describe()]
     if result.warnings:
-        summary.append("Warnings: " + " ".join(result.warnings))
-    out.append(("Summary", summary + [figures.flow_figure(result.flow), result.flow]))
+        summary.append(_text("Warnings: " + " ".join(result.warnings), k))
+    flow = result.flow
+    if k is not None:
+        flow = export.suppress_text_counts(export.suppress_small_counts(flow, list(Arm.ALL), k=k), k=k)
+    summary_items = summary + [figures.flow_figure(flow), flow]
+    if k is not None:
+        summary_items.append(suppression_sentence(k))
+    out.append(("Summary", summary_items))
     if result.curves:
-        km = figures.matched_km_figure(result)
-        out.append(("Overall survival", [km, tables.estimates_table(result).reset_index(names=""),
-                                         "Immortal-time methods side by side:", tables.methods_table(result)]))
+        risk = result.risk_table if k is None else _shown(result.risk_table, k)
+        km = _hide_hover_at_risk(figures.matched_km_figure(result, risk_table=risk), k)
+        estimates = _integer_text(_shown(tables.estimates_table(result), k), k)
+        out.append(("Overall survival", [km, estimates.reset_index(names=""),
+                                         "Immortal-time methods side by side:", _shown(tables.methods_table(result), k)]))
     if result.balance is not None and len(result.balance):
-        out.append(("Propensity-score matching", [
-            figures.love_plot(result.balance),
-            result.balance.reset_index(names="covariate").round(3),
-            pd.DataFrame({"item": list(analysis.matching_card(result)),
-                          "value": list(analysis.matching_card(result).values())}),
-        ]))
+        card = analysis.matching_card(result)
+        card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
+        if k is not None:
+            card_table = _integer_text(export.suppress_text_counts(card_table, k=k), k)
+        out.append(("Propensity-score matching", [figures.love_plot(result.balance), _balance(result.balance, k),
+                                                  card_table]))
         t1 = table1.table_one_before_after(result)
+        if k is not None:
+            t1 = table1.suppress_table_one(t1, k=k)
         shown = t1.drop(columns=["variable", "level"])
         shown.attrs = {}
         out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
     if subgroup_result is not None and not subgroup_result.table.empty:
+        interactions = tables.interaction_display(subgroup_result)
+        if k is not None:
+            interactions = export.suppress_text_counts(interactions, k=k)  # notes only: df is not a count
         out.append(("Subgroups (exploratory)", [
-            figures.forest_plot(tables.subgroup_forest_frame(subgroup_result),
+            figures.forest_plot(tables.subgroup_forest_frame(subgroup_result, k=k),
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
-            tables.subgroup_display(subgroup_result), tables.interaction_display(subgroup_result),
+            _shown(tables.subgroup_display(subgroup_result, k=k), k), interactions,
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):
         items: list = []
         rfs = outcomes.survival_by(operated, "rfs", C.METS_GROUP, min_at_risk=spec.min_at_risk)
-        items += ["Recurrence-free survival after surgery by metastasis group:", rfs.display()]
-        items += ["Short-term outcomes by pancreatic procedure:", outcomes.short_term_outcomes(operated).reset_index(names="")]
+        items += ["Recurrence-free survival after surgery by metastasis group:", _shown(rfs.display(), k)]
+        items += ["Short-term outcomes by pancreatic procedure:",
+                  _shown(outcomes.short_term_outcomes(operated, k=k), k).reset_index(names="")]
         out.append(("Surgical outcomes (operated patients)", items))
     return out
 
 
 def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
-                      provenance: Mapping[str, str]) -> str:
-    """The self-contained HTML report of the view (figures interactive, tables, provenance, methods)."""
+                      provenance: Mapping[str, str], k: int | None = None) -> str:
+    """The self-contained HTML report of the view (figures interactive, tables, provenance, methods).
+
+    Parameters
+    ----------
+    cohort, spec, result, subgroup_result
+        As :func:`sections`.
+    provenance : mapping of str to str
+        Provenance of the view (see :func:`core.provenance.provenance`).
+    k : int, optional
+        Small-cell threshold (None: no suppression): every table and figure is suppressed as in
+        :func:`sections`, the patient counts of the methods paragraph as well, and the summary
+        says that suppression was applied.
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Examples
+    --------
+    >>> from core import cohort as cohort_mod
+    >>> from core.spec import AnalysisSpec
+    >>> c = cohort_mod.demo(); spec = AnalysisSpec(); res = analysis.run(c, spec)
+    >>> "Small-cell suppression (k = 11)" in study_report_html(c, spec, res, None, provenance={}, k=11)
+    True
+    """
+    k = _check_k(k)
     pairs = result.match.n_treated_matched if result.match is not None else None
     methods = methods_paragraph(spec, n_surgery=result.filtered.n_surgery, n_chemotherapy=result.filtered.n_chemotherapy,
-                                n_matched_pairs=pairs, tau=result.rmst.tau if result.rmst is not None else None)
-    return report_html(TITLE, sections(cohort, spec, result, subgroup_result), provenance, methods)
+                                n_matched_pairs=pairs, tau=result.rmst.tau if result.rmst is not None else None, k=k)
+    return report_html(TITLE, sections(cohort, spec, result, subgroup_result, k=k), provenance, methods)

@@ -187,11 +187,11 @@ def report_buttons(spec: AnalysisSpec) -> None:
         result = compute.result(spec)
         subs = compute.subgroup_result(spec)
         return study_report.study_report_html(state.active_cohort(), spec, result, subs,
-                                              provenance=provenance(spec)).encode("utf-8")
+                                              provenance=provenance(spec), k=suppression_k()).encode("utf-8")
 
     with st.sidebar.expander("Report of this view", icon=":material/description:"):
         st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
-                   "provenance.")
+                   "provenance. Small-cell suppression, when on, applies to the report too.")
         c1, c2 = st.columns(2)
         c1.download_button("HTML", data=report_bytes, file_name="pdac_lm_report.html", mime="text/html", key="dl_report_html",
                            icon=":material/download:")
