@@ -95,8 +95,7 @@ def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
     ratios = [c for c in out.columns if c.startswith("var_ratio")]
     binary = out[ratios].isna().any(axis=1) if ratios else pd.Series(True, index=out.index)
     means = [c for c in out.columns if c.startswith("mean_")]
-    out[means] = out[means].astype(object)
-    out.loc[binary, means] = None
+    out.loc[binary, means] = math.nan
     return out
 
 

@@ -155,6 +155,23 @@ def test_counts_filters_covariates_tau_and_at_risk():
     assert "logistic regression on age and sex." in methods(spec.replace_(covariates=(C.AGE, C.SEX)))
 
 
+def test_small_counts_are_written_below_k():
+    spec = AnalysisSpec()
+    text = methods(spec, n_surgery=7, n_chemotherapy=60, n_matched_pairs=10, k=11)
+    assert text.startswith("The analysis included <11 patients who underwent resection after chemotherapy (surgery "
+                           "group) and 60 patients who received chemotherapy alone")
+    assert "This yielded <11 matched pairs." in text
+    # 0 is not a small cell; k itself is shown; k = None changes nothing
+    assert "This yielded 0 matched pairs." in methods(spec, n_matched_pairs=0, k=11)
+    assert "This yielded 11 matched pairs." in methods(spec, n_matched_pairs=11, k=11)
+    assert methods(spec, n_surgery=7, k=None) == methods(spec, n_surgery=7)
+    rfs = methods(AnalysisSpec(endpoint="rfs"), n_surgery=3, k=5)
+    assert rfs.startswith("The analysis included <5 patients who underwent resection. ")
+    for bad in (1, True, 11.0):
+        with pytest.raises(ValueError, match="k must be an integer"):
+            methods(spec, n_surgery=7, k=bad)
+
+
 @pytest.mark.parametrize(
     ("kw", "message"),
     [({"n_surgery": -1}, "n_surgery"), ({"n_matched_pairs": 2.5}, "n_matched_pairs"), ({"tau": 0}, "tau")],

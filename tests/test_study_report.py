@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
+import re
+from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
-from core import analysis, cohort, report, subgroups
+from core import analysis, cohort, figures, outcomes, report, subgroups, table1, tables
 from core.dictionary import Arm, C, Regimen
 from core.spec import AnalysisSpec
 from core.study_report import TITLE, sections, study_report_html
@@ -69,3 +73,298 @@ def test_sections_without_a_match(demo):
     summary = dict(sections(demo, spec, result, None))["Summary"]
     assert summary[0].startswith("No hazard ratio")
     assert any(isinstance(x, str) and x.startswith("Warnings: ") for x in summary)
+
+
+# -- small-cell suppression ---------------------------------------------------------------------------
+# Everything below reads the rendered HTML (standard-library parser, no lxml/bs4 in the environment)
+# and the figures' JSON in it, and recognises counts by their printed form, independently of
+# core.export / core.study_report.
+K = 11
+PROV = {"View URL": "http://localhost:8501/", "Generated (UTC)": "2026-01-01T00:00:00Z"}
+#: A view with small counts everywhere, the flow and the numbers at risk included.
+SMALL_SPEC = AnalysisSpec(regimens=(Regimen.GEM, Regimen.GEM_NABPAC), caliper=0.1)
+#: Columns whose cells are labels or statistics, not counts (Table 1's "Variable" holds levels such as
+#: ECOG "1", the RFS table's "Group" metastasis groups, "df" the interaction tests' degrees of freedom).
+LABEL_COLUMNS = {"", "Variable", "Group", "Subgroup", "Subgroup variable", "step", "item", "covariate", "Method", "df"}
+_BARE = re.compile(r"^(\d+)$")
+_N_PCT = re.compile(r"^(\d+) \(\d+(?:\.\d+)?%\)$")
+_N_OF = re.compile(r"^(\d+)/\d+ \(")  # n/N (x%): n is the count (N, the group size, is left by core.outcomes)
+_PAIR = re.compile(r"^(\d+) / (\d+)$")
+_IN_TEXT = (re.compile(r"\(n=(\d+)\)"), re.compile(r"\bonly (\d+) "), re.compile(r"\bincluded (\d+) patients"),
+            re.compile(r"\band (\d+) patients who received"), re.compile(r"\byielded (\d+) matched"))
+_FOREST = re.compile(r"\(S ([^/]+)/([^,]+), C ([^/]+)/([^)]+)\)")
+
+
+class _Report(HTMLParser):
+    """Sections of the report: heading -> tables (rows of cell texts) and paragraphs."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections: dict[str, dict[str, list]] = {"(header)": {"tables": [], "text": []}}
+        self._heading = "(header)"
+        self._in_h2 = False
+        self._cell: list[str] | None = None
+        self._para: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self._in_h2, self._heading = True, ""
+        elif tag == "table":
+            self.sections[self._heading]["tables"].append([])
+        elif tag == "tr":
+            self.sections[self._heading]["tables"][-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "p":
+            self._para = []
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+            self.sections[self._heading] = {"tables": [], "text": []}
+        elif tag in ("td", "th"):
+            self.sections[self._heading]["tables"][-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "p" and self._para is not None:
+            self.sections[self._heading]["text"].append("".join(self._para))
+            self._para = None
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self._heading += data
+        elif self._cell is not None:
+            self._cell.append(data)
+        elif self._para is not None:
+            self._para.append(data)
+
+
+def _parse(page: str) -> dict[str, dict[str, list]]:
+    parser = _Report()
+    parser.feed(page)
+    return parser.sections
+
+
+def _small(numbers) -> list[int]:
+    return [int(n) for n in numbers if 1 <= int(n) < K]
+
+
+def _cell_counts(text: str) -> list[int]:
+    for pattern in (_BARE, _N_PCT, _N_OF, _PAIR):
+        m = pattern.match(text)
+        if m:
+            return _small(m.groups())
+    return _small(n for p in _IN_TEXT for n in p.findall(text))
+
+
+def _small_cells(sections) -> dict[str, set[tuple[int, int, int]]]:
+    """Section -> (table, row, column) of the table cells printing a count from 1 to k-1."""
+    out: dict[str, set[tuple[int, int, int]]] = {}
+    for heading, content in sections.items():
+        if heading == "Provenance":
+            continue
+        cells = set()
+        for t, rows in enumerate(content["tables"]):
+            header = rows[0]
+            for r, row in enumerate(rows[1:], start=1):
+                for c, text in enumerate(row):
+                    if c < len(header) and header[c] in LABEL_COLUMNS:
+                        continue
+                    if _cell_counts(text):
+                        cells.add((t, r, c))
+        out[heading] = cells
+    return out
+
+
+def _small_in_text(sections) -> dict[str, list[int]]:
+    return {h: [n for p in s["text"] for pat in _IN_TEXT for n in _small(pat.findall(p))]
+            for h, s in sections.items()}
+
+
+def _figures(page: str) -> dict[str, tuple[list, dict]]:
+    """Figure div id -> (data, layout) decoded from the ``Plotly.newPlot`` calls."""
+    decoder = json.JSONDecoder()
+    out = {}
+    for m in re.finditer(r'Plotly\.newPlot\(\s*"(figure-\d+)",\s*', page):
+        data, end = decoder.raw_decode(page, m.end())
+        layout, _ = decoder.raw_decode(page, page.index("{", end))
+        out[m.group(1)] = (data, layout)
+    return out
+
+
+@pytest.fixture(scope="module", params=["default", "small"])
+def reports(request, demo):
+    spec = AnalysisSpec() if request.param == "default" else SMALL_SPEC
+    result = analysis.run(demo, spec)
+    sub = subgroups.subgroup_table(demo, spec)
+    plain = study_report_html(demo, spec, result, sub, provenance=PROV)
+    hidden = study_report_html(demo, spec, result, sub, provenance=PROV, k=K)
+    return request.param, (demo, spec, result, sub), plain, hidden
+
+
+def _legacy_sections(cohort_, spec, result, subgroup_result):
+    """``sections`` as it was before suppression existed (verbatim copy), the reference for k=None."""
+    out = []
+    summary = [tables.headline(result), "Filters and settings:\n\n" + spec.describe()]
+    if result.warnings:
+        summary.append("Warnings: " + " ".join(result.warnings))
+    out.append(("Summary", summary + [figures.flow_figure(result.flow), result.flow]))
+    if result.curves:
+        km = figures.matched_km_figure(result)
+        out.append(("Overall survival", [km, tables.estimates_table(result).reset_index(names=""),
+                                         "Immortal-time methods side by side:", tables.methods_table(result)]))
+    if result.balance is not None and len(result.balance):
+        out.append(("Propensity-score matching", [
+            figures.love_plot(result.balance),
+            result.balance.reset_index(names="covariate").round(3),
+            pd.DataFrame({"item": list(analysis.matching_card(result)),
+                          "value": list(analysis.matching_card(result).values())}),
+        ]))
+        t1 = table1.table_one_before_after(result)
+        shown = t1.drop(columns=["variable", "level"])
+        shown.attrs = {}
+        out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
+    if subgroup_result is not None and not subgroup_result.table.empty:
+        out.append(("Subgroups (exploratory)", [
+            figures.forest_plot(tables.subgroup_forest_frame(subgroup_result),
+                                overall=subgroup_result.overall.hr if subgroup_result.overall else None),
+            tables.subgroup_display(subgroup_result), tables.interaction_display(subgroup_result),
+        ]))
+    operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
+    if len(operated):
+        rfs = outcomes.survival_by(operated, "rfs", C.METS_GROUP, min_at_risk=spec.min_at_risk)
+        items = ["Recurrence-free survival after surgery by metastasis group:", rfs.display(),
+                 "Short-term outcomes by pancreatic procedure:", outcomes.short_term_outcomes(operated).reset_index(names="")]
+        out.append(("Surgical outcomes (operated patients)", items))
+    return out
+
+
+def test_without_k_the_report_is_unchanged(reports):
+    _, (c, spec, result, sub), plain, _ = reports
+    pairs = result.match.n_treated_matched if result.match is not None else None
+    methods = report.methods_paragraph(spec, n_surgery=result.filtered.n_surgery,
+                                       n_chemotherapy=result.filtered.n_chemotherapy, n_matched_pairs=pairs,
+                                       tau=result.rmst.tau if result.rmst is not None else None)
+    assert plain == report.report_html(TITLE, _legacy_sections(c, spec, result, sub), PROV, methods)
+    assert "Small-cell suppression" not in plain
+
+
+#: Sections printing small counts without suppression (demo cohort): the check below is not vacuous.
+EXPECTED_SMALL = {
+    "default": {"Propensity-score matching", "Table 1", "Subgroups (exploratory)",
+                "Surgical outcomes (operated patients)"},
+    "small": {"Summary", "Overall survival", "Propensity-score matching", "Table 1", "Subgroups (exploratory)",
+              "Surgical outcomes (operated patients)"},
+}
+
+
+def test_no_small_count_in_any_table_with_k(reports):
+    name, _, plain, hidden = reports
+    before, after = _parse(plain), _parse(hidden)
+    small_before, small_after = _small_cells(before), _small_cells(after)
+    assert {h for h, cells in small_before.items() if cells} == EXPECTED_SMALL[name]
+    assert list(after) == list(before)
+    for heading, cells in small_after.items():
+        assert not cells, (heading, [after[heading]["tables"][t][r][c] for t, r, c in sorted(cells)])
+    # section by section, table by table: every cell that printed a small count now hides it
+    for heading, cells in small_before.items():
+        for t, r, c in cells:
+            assert len(after[heading]["tables"][t]) == len(before[heading]["tables"][t]), heading
+            got = after[heading]["tables"][t][r][c]
+            assert f"<{K}" in got or got == "*", (heading, before[heading]["tables"][t][r][c], got)
+
+
+def test_no_small_count_in_the_text_with_k(reports):
+    name, _, plain, hidden = reports
+    before, after = _small_in_text(_parse(plain)), _small_in_text(_parse(hidden))
+    assert not any(after.values()), after
+    if name == "small":  # the methods paragraph quotes 7 matched pairs; a warning "only 7 patients"
+        assert before["Methods"]
+        assert f"yielded <{K} matched pairs" in " ".join(_parse(hidden)["Methods"]["text"])
+
+
+def test_suppression_is_stated_in_the_report(reports):
+    _, _, _, hidden = reports
+    summary = " ".join(_parse(hidden)["Summary"]["text"])
+    assert f"Small-cell suppression (k = {K}) was applied" in summary
+    assert f"<{K} is a count from 1 to {K - 1}" in summary and "* is a count hidden only" in summary
+
+
+def _risk_texts(data) -> list[list[str]]:
+    return [t["text"] for t in data if "text" in (t.get("mode") or "") and isinstance(t.get("text"), list)]
+
+
+def test_km_figure_risk_table_and_hover_hide_small_numbers_at_risk(reports):
+    name, _, plain, hidden = reports
+    km_plain, km_hidden = _figures(plain)["figure-2"][0], _figures(hidden)["figure-2"][0]
+    rows_plain, rows_hidden = _risk_texts(km_plain), _risk_texts(km_hidden)
+    assert len(rows_plain) == 2 and len(rows_hidden) == 2  # one line of numbers at risk per arm
+    n_small = 0
+    for a, b in zip(rows_plain, rows_hidden, strict=True):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            if 1 <= int(x) < K:
+                n_small += 1
+                assert y == f"<{K}", (x, y)
+            else:
+                assert y == x
+    assert n_small > 0
+    hover_small = 0
+    for a, b in zip(km_plain, km_hidden, strict=True):
+        if "At risk" not in (a.get("hovertemplate") or ""):
+            continue
+        for x, y in zip(a["customdata"], b["customdata"], strict=True):
+            if 1 <= x[2] < K:
+                hover_small += 1
+                assert y[2] == f"<{K}"
+            else:
+                assert y == x
+    assert hover_small > 0
+
+
+def test_flow_figure_and_forest_labels_hide_small_counts(reports):
+    name, _, plain, hidden = reports
+    figs_plain, figs_hidden = _figures(plain), _figures(hidden)
+    flow = [re.fullmatch(r"<b>(\d+)</b>", a.get("text") or "") for a in figs_hidden["figure-1"][1]["annotations"]]
+    assert not _small(m.group(1) for m in flow if m)
+    if name == "small":
+        flow_plain = [re.fullmatch(r"<b>(\d+)</b>", a.get("text") or "") for a in figs_plain["figure-1"][1]["annotations"]]
+        assert _small(m.group(1) for m in flow_plain if m)
+    forest_id = max(figs_hidden)  # the forest plot is the last figure
+    labels = [s for trace in figs_hidden[forest_id][0] for s in (trace.get("text") or []) if isinstance(s, str)]
+    labels += [s for trace in figs_hidden[forest_id][0] for s in (trace.get("y") or []) if isinstance(s, str)]
+    found = [m.groups() for s in labels for m in _FOREST.finditer(s)]
+    assert found
+    assert not [g for g in found if _small(x for x in g if x.isdigit())]
+    plain_labels = [s for trace in figs_plain[forest_id][0] for s in (trace.get("y") or []) if isinstance(s, str)]
+    assert [g for s in plain_labels for m in _FOREST.finditer(s) for g in [m.groups()] if _small(x for x in g if x.isdigit())]
+
+
+def test_k_must_be_an_integer_of_at_least_two(demo):
+    spec = AnalysisSpec(centres=("nowhere",))
+    result = analysis.run(demo, spec)
+    for bad in (1, 0, True, 11.0, "11"):
+        with pytest.raises(ValueError, match="k must be an integer"):
+            sections(demo, spec, result, None, k=bad)
+
+
+def test_balance_table_hides_proportions_of_binary_terms_only(reports):
+    """Means of 0/1 terms are proportions (count / arm size): blank with k; continuous means kept."""
+    _, _, plain, hidden = reports
+    t_plain, t_hidden = (_parse(p)["Propensity-score matching"]["tables"][0] for p in (plain, hidden))
+    header = t_plain[0]
+    means = [i for i, h in enumerate(header) if h.startswith("mean_")]
+    assert len(means) == 4 and t_hidden[0] == header
+    # the spec's covariates: four continuous (ECOG and the number of metastases as numbers), the rest
+    # dummies of categories ("Regimen: GEM") or a yes/no term ("Objective response (CR/PR)")
+    continuous = {"Age (years)", "ECOG", "Liver metastases (n)", "CA19-9 baseline (log)"}
+    terms = [row[0] for row in t_plain[1:]]
+    assert continuous <= set(terms) and "Objective response (CR/PR)" in terms
+    binary = {t for t in terms if ": " in t or t == "Objective response (CR/PR)"}
+    assert binary | continuous == set(terms)
+    for a, b in zip(t_plain[1:], t_hidden[1:], strict=True):
+        assert a[0] == b[0]
+        if a[0] in binary:
+            assert [b[i] for i in means] == [""] * 4, a[0]
+        else:
+            assert [float(b[i]) for i in means] == [float(a[i]) for i in means], a[0]
+        assert [b[i] for i in range(len(a)) if i not in means] == [a[i] for i in range(len(a)) if i not in means]
