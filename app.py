@@ -3,47 +3,49 @@
 import streamlit as st
 
 from core import isolation
-from ui import auth, controls, downloads, faults, hardening, idle, layout, sidebar, state
+from ui import auth, controls, downloads, faults, hardening, idle, layout, run_slots, sidebar, state
 
 hardening.keep_uploads_in_memory()  # before any upload can arrive: uploads never spool to disk
 
-st.set_page_config(
-    page_title="PDAC liver-metastasis outcomes explorer",
-    page_icon=":material/monitoring:",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
-# Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
-idle.check()
-auth.require_login()
-with st.sidebar:
-    idle.watch()
-faults.maybe_raise()  # tests only: off unless PDAC_FAULT_INJECTION=1
+# Sessions take turns, in arrival order, a few at a time (ui/run_slots.py): fair update times under load.
+with run_slots.GATE.slot():
+    st.set_page_config(
+        page_title="PDAC liver-metastasis outcomes explorer",
+        page_icon=":material/monitoring:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    # Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
+    idle.check()
+    auth.require_login()
+    with st.sidebar:
+        idle.watch()
+    faults.maybe_raise()  # tests only: off unless PDAC_FAULT_INJECTION=1
 
-PAGES = {
-    "Results": [
-        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-        st.Page("views/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
-        st.Page("views/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
-        st.Page("views/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
-    ],
-    "Comparability": [
-        st.Page("views/cohort.py", title="Cohort (Table 1)", icon=":material/table_chart:", url_path="cohort"),
-        st.Page("views/matching.py", title="Matching", icon=":material/join_inner:", url_path="matching"),
-        st.Page("views/method_check.py", title="Method check", icon=":material/verified:", url_path="method-check"),
-    ],
-    "Data": [
-        st.Page("views/data.py", title="Data & upload", icon=":material/upload_file:", url_path="data"),
-        st.Page("views/dictionary.py", title="Data dictionary", icon=":material/menu_book:", url_path="dictionary"),
-    ],
-}
+    PAGES = {
+        "Results": [
+            st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+            st.Page("views/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
+            st.Page("views/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
+            st.Page("views/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
+        ],
+        "Comparability": [
+            st.Page("views/cohort.py", title="Cohort (Table 1)", icon=":material/table_chart:", url_path="cohort"),
+            st.Page("views/matching.py", title="Matching", icon=":material/join_inner:", url_path="matching"),
+            st.Page("views/method_check.py", title="Method check", icon=":material/verified:", url_path="method-check"),
+        ],
+        "Data": [
+            st.Page("views/data.py", title="Data & upload", icon=":material/upload_file:", url_path="data"),
+            st.Page("views/dictionary.py", title="Data dictionary", icon=":material/menu_book:", url_path="dictionary"),
+        ],
+    }
 
-isolation.warm_up()  # start the upload-parsing fork server once per process, not on the first upload
-navigation = st.navigation(PAGES)
-auth.resume_wanted_view(PAGES)  # after login: the page and view of the link the user opened
-layout.apply_style()
-sidebar.render()
-spec = controls.render(state.active_cohort().data)
-downloads.suppression_controls()
-downloads.report_buttons(spec)
-navigation.run()
+    isolation.warm_up()  # start the upload-parsing fork server once per process, not on the first upload
+    navigation = st.navigation(PAGES)
+    auth.resume_wanted_view(PAGES)  # after login: the page and view of the link the user opened
+    layout.apply_style()
+    sidebar.render()
+    spec = controls.render(state.active_cohort().data)
+    downloads.suppression_controls()
+    downloads.report_buttons(spec)
+    navigation.run()
