@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import isolation
-from ui import auth, controls, downloads, faults, idle, layout, sidebar, state
+from ui import auth, controls, downloads, faults, idle, layout, memory, sidebar, state
 
 st.set_page_config(
     page_title="PDAC liver-metastasis outcomes explorer",
@@ -11,6 +11,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+memory.start()  # once per process: return memory freed by ended sessions to the operating system
 # Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
 idle.check()
 auth.require_login()
