@@ -12,6 +12,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 memory.start()  # once per process: return memory freed by ended sessions to the operating system
+memory.note_activity()  # a full garbage collection waits until no session has run for a few seconds
 # Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
 idle.check()
 auth.require_login()

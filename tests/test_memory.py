@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import time
 import types
 from pathlib import Path
 
@@ -65,19 +66,46 @@ def test_a_collected_object_requests_a_release_and_the_thread_does_it(monkeypatc
     del data
     assert memory.stats()["requests"] == requests + 1
     assert memory._wake.is_set()
-    # a private thread running the same loop (the process-wide one may already run with a 60 s period)
-    threading.Thread(target=memory._loop, args=(3600.0, 0.0), daemon=True).start()
-    assert done.wait(timeout=10), "the release thread did not trim after the request"
+    memory.note_activity()  # the server is busy: only the requested trim may happen, no full collection
+    collections = []
+    monkeypatch.setattr(memory.gc, "collect", lambda *a: collections.append(1) or 0)
+    # a private thread running the same loop (the process-wide one may already run)
+    stop = threading.Event()
+    threading.Thread(target=memory._loop, args=(3600.0, 0.0, stop), daemon=True).start()
+    try:
+        assert done.wait(timeout=10), "the release thread did not trim after the request"
+    finally:
+        stop.set()
+    assert not collections, "no full garbage collection while sessions are running"
+
+
+def test_a_quiet_server_collects_and_trims_once(monkeypatch):
+    trims, collections = [], []
+    monkeypatch.setattr(memory, "_MALLOC_TRIM", lambda pad: trims.append(pad) or 1)
+    monkeypatch.setattr(memory.gc, "collect", lambda *a: collections.append(1) or 0)
+    memory._wake.clear()
+    memory.note_activity()
+    stop = threading.Event()
+    threading.Thread(target=memory._loop, args=(0.3, 0.0, stop), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not collections and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert collections and trims, "no collection and trim after the server went quiet"
+        time.sleep(1.5)  # several more checks of the loop: the same quiet period is not released again
+        assert len(collections) == 1
+    finally:
+        stop.set()
 
 
 def test_start_validates_and_starts_once():
     for bad in (0, -1, float("nan")):
         try:
-            memory.start(interval_s=bad)
+            memory.start(quiet_s=bad)
         except ValueError as exc:
-            assert "interval_s" in str(exc)
+            assert "quiet_s" in str(exc)
         else:
-            raise AssertionError(f"interval_s={bad} accepted")
+            raise AssertionError(f"quiet_s={bad} accepted")
     memory.start()
     assert memory.start() is False, "a second start() does not start a second thread"
     assert sum(t.name == "pdac-memory-release" for t in threading.enumerate()) == 1

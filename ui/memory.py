@@ -12,12 +12,17 @@ A single background thread (started once per process by :func:`start`) does this
 
 * shortly after a session's cohort has been garbage-collected (:func:`release_when_collected`
   arms a finalizer on it) or after the idle timeout dropped a session's data
-  (:func:`request_release`), and
-* every ``interval_s`` seconds (default 60) after a full garbage collection, for data freed
-  only by Python's cycle collector (an ended Streamlit session is part of reference cycles).
+  (:func:`request_release`): ``malloc_trim`` only, which releases the GIL and takes
+  milliseconds to about 0.15 s;
+* once the server has been quiet (no script run started by any session, see
+  :func:`note_activity`) for ``quiet_s`` seconds (default 5), after a full garbage collection:
+  an ended Streamlit session is part of reference cycles, and Python's own collector runs only
+  when new objects are allocated, so without it an expired session's data could stay until the
+  next visitor. A full collection holds the GIL (up to 1 s measured during a 10-session load
+  test), which is why it waits for a quiet moment; it runs once per quiet period.
 
-Trimming takes a few milliseconds and never changes any result. It is a no-op where glibc's
-``malloc_trim`` does not exist (macOS, Windows, musl).
+Releasing never changes any result. ``malloc_trim`` is a no-op where glibc's does not exist
+(macOS, Windows, musl).
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ import time
 import weakref
 from dataclasses import dataclass
 
-__all__ = ["Release", "release_freed_memory", "release_when_collected", "request_release", "start", "stats"]
+__all__ = ["Release", "note_activity", "release_freed_memory", "release_when_collected", "request_release", "start",
+           "stats"]
 
 #: Seconds to wait after a release request, so everything freed together is trimmed once.
 DEBOUNCE_S = 2.0
-#: Seconds between periodic releases.
-INTERVAL_S = 60.0
+#: Seconds without a script run after which a full collection and release is done.
+QUIET_S = 5.0
 
 
 def _load_malloc_trim():
@@ -72,7 +78,7 @@ class Release:
 
 
 _stats_lock = threading.Lock()
-_stats = {"releases": 0, "requests": 0, "last_seconds": 0.0, "max_seconds": 0.0}
+_stats = {"releases": 0, "requests": 0, "last_seconds": 0.0, "max_seconds": 0.0, "max_gc_seconds": 0.0}
 
 
 def stats() -> dict[str, float]:
@@ -81,7 +87,7 @@ def stats() -> dict[str, float]:
     Examples
     --------
     >>> sorted(stats())
-    ['last_seconds', 'max_seconds', 'releases', 'requests']
+    ['last_seconds', 'max_gc_seconds', 'max_seconds', 'releases', 'requests']
     """
     with _stats_lock:
         return dict(_stats)
@@ -108,6 +114,7 @@ def release_freed_memory(*, collect: bool = False) -> Release:
     t0 = time.perf_counter()
     if collect:
         gc.collect()
+    gc_seconds = time.perf_counter() - t0
     arrow = False
     pa = sys.modules.get("pyarrow")  # never import pyarrow just for this
     if pa is not None:
@@ -122,6 +129,7 @@ def release_freed_memory(*, collect: bool = False) -> Release:
         _stats["releases"] += 1
         _stats["last_seconds"] = seconds
         _stats["max_seconds"] = max(_stats["max_seconds"], seconds)
+        _stats["max_gc_seconds"] = max(_stats["max_gc_seconds"], gc_seconds)
     return Release(malloc_trimmed=trimmed, arrow_released=arrow, seconds=seconds)
 
 
@@ -164,25 +172,45 @@ def release_when_collected(obj: object) -> None:
     weakref.finalize(obj, request_release)
 
 
-def _loop(interval_s: float, debounce_s: float) -> None:
-    while True:
-        requested = _wake.wait(timeout=interval_s)
-        if requested:
-            time.sleep(debounce_s)  # a session's objects are freed in a burst: trim once after it
-            _wake.clear()
+_last_activity = time.monotonic()
+
+
+def note_activity() -> None:
+    """Record that a script run started (called at the top of ``app.py``; cheap).
+
+    Examples
+    --------
+    >>> note_activity()
+    """
+    global _last_activity
+    _last_activity = time.monotonic()
+
+
+def _loop(quiet_s: float, debounce_s: float, stop: threading.Event | None = None) -> None:
+    released_for = None  # the activity time whose quiet period was already released
+    check_s = min(1.0, quiet_s)
+    while stop is None or not stop.is_set():
+        requested = _wake.wait(timeout=check_s)
         try:
-            release_freed_memory(collect=True)
+            if requested:
+                time.sleep(debounce_s)  # a session's objects are freed in a burst: trim once after it
+                _wake.clear()
+                release_freed_memory(collect=False)
+            last = _last_activity
+            if last != released_for and time.monotonic() - last >= quiet_s:
+                released_for = last
+                release_freed_memory(collect=True)
         except Exception:  # noqa: BLE001 - never let housekeeping end the thread
             pass
 
 
-def start(*, interval_s: float = INTERVAL_S, debounce_s: float = DEBOUNCE_S) -> bool:
+def start(*, quiet_s: float = QUIET_S, debounce_s: float = DEBOUNCE_S) -> bool:
     """Start the background release thread once per process (later calls do nothing).
 
     Parameters
     ----------
-    interval_s : float
-        Seconds between periodic releases (positive).
+    quiet_s : float
+        Seconds without a script run before a full collection and release (positive).
     debounce_s : float
         Seconds to wait after a request before releasing (non-negative).
 
@@ -193,20 +221,20 @@ def start(*, interval_s: float = INTERVAL_S, debounce_s: float = DEBOUNCE_S) -> 
 
     Examples
     --------
-    >>> start(interval_s=0)
+    >>> start(quiet_s=0)
     Traceback (most recent call last):
     ...
-    ValueError: interval_s must be a positive number of seconds, got 0
+    ValueError: quiet_s must be a positive number of seconds, got 0
     """
-    if not interval_s > 0:
-        raise ValueError(f"interval_s must be a positive number of seconds, got {interval_s!r}")
+    if not quiet_s > 0:
+        raise ValueError(f"quiet_s must be a positive number of seconds, got {quiet_s!r}")
     if not debounce_s >= 0:
         raise ValueError(f"debounce_s must be a non-negative number of seconds, got {debounce_s!r}")
     global _thread
     with _start_lock:
         if _thread is not None and _thread.is_alive():
             return False
-        _thread = threading.Thread(target=_loop, args=(interval_s, debounce_s), name="pdac-memory-release",
+        _thread = threading.Thread(target=_loop, args=(quiet_s, debounce_s), name="pdac-memory-release",
                                    daemon=True)
         _thread.start()
         return True
