@@ -189,7 +189,10 @@ def note_activity() -> None:
 def _loop(quiet_s: float, debounce_s: float, stop: threading.Event | None = None) -> None:
     released_for = None  # the activity time whose quiet period was already released
     check_s = min(1.0, quiet_s)
+    module = sys.modules.get(__name__)
     while stop is None or not stop.is_set():
+        if sys.modules.get(__name__) is not module:
+            return  # this module was reloaded (Streamlit's file watcher in development): the new copy takes over
         requested = _wake.wait(timeout=check_s)
         try:
             if requested:
