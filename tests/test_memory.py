@@ -62,10 +62,10 @@ def test_a_collected_object_requests_a_release_and_the_thread_does_it(monkeypatc
     data = Data()
     memory.release_when_collected(data)
     requests = memory.stats()["requests"]
-    memory._wake.clear()
+    memory._pending[0] = False
     del data
     assert memory.stats()["requests"] == requests + 1
-    assert memory._wake.is_set()
+    assert memory._pending[0]
     memory.note_activity()  # the server is busy: only the requested trim may happen, no full collection
     collections = []
     monkeypatch.setattr(memory.gc, "collect", lambda *a: collections.append(1) or 0)
@@ -83,7 +83,7 @@ def test_a_quiet_server_collects_and_trims_once(monkeypatch):
     trims, collections = [], []
     monkeypatch.setattr(memory, "_MALLOC_TRIM", lambda pad: trims.append(pad) or 1)
     monkeypatch.setattr(memory.gc, "collect", lambda *a: collections.append(1) or 0)
-    memory._wake.clear()
+    memory._pending[0] = False
     memory.note_activity()
     stop = threading.Event()
     threading.Thread(target=memory._loop, args=(0.3, 0.0, stop), daemon=True).start()

@@ -77,8 +77,9 @@ class Release:
     seconds: float
 
 
-_stats_lock = threading.Lock()
-_stats = {"releases": 0, "requests": 0, "last_seconds": 0.0, "max_seconds": 0.0, "max_gc_seconds": 0.0}
+_stats_lock = threading.Lock()  # never taken by request_release (it may run inside a garbage collection)
+_stats = {"releases": 0, "last_seconds": 0.0, "max_seconds": 0.0, "max_gc_seconds": 0.0}
+_requests = [0]
 
 
 def stats() -> dict[str, float]:
@@ -90,7 +91,9 @@ def stats() -> dict[str, float]:
     ['last_seconds', 'max_gc_seconds', 'max_seconds', 'releases', 'requests']
     """
     with _stats_lock:
-        return dict(_stats)
+        out = dict(_stats)
+    out["requests"] = _requests[0]
+    return out
 
 
 def release_freed_memory(*, collect: bool = False) -> Release:
@@ -133,7 +136,7 @@ def release_freed_memory(*, collect: bool = False) -> Release:
     return Release(malloc_trimmed=trimmed, arrow_released=arrow, seconds=seconds)
 
 
-_wake = threading.Event()
+_pending = [False]  # set by request_release, polled by the thread: no lock, so safe inside a finalizer
 _start_lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -141,13 +144,15 @@ _thread: threading.Thread | None = None
 def request_release() -> None:
     """Ask the background thread to release freed memory soon (cheap; safe from any thread).
 
+    It takes no lock, so it is safe in a finalizer, which Python may run inside a garbage
+    collection triggered while the same thread holds a lock.
+
     Examples
     --------
     >>> request_release()
     """
-    with _stats_lock:
-        _stats["requests"] += 1
-    _wake.set()
+    _requests[0] += 1
+    _pending[0] = True
 
 
 def release_when_collected(obj: object) -> None:
@@ -188,16 +193,16 @@ def note_activity() -> None:
 
 def _loop(quiet_s: float, debounce_s: float, stop: threading.Event | None = None) -> None:
     released_for = None  # the activity time whose quiet period was already released
-    check_s = min(1.0, quiet_s)
+    check_s = min(0.5, quiet_s)
     module = sys.modules.get(__name__)
     while stop is None or not stop.is_set():
         if sys.modules.get(__name__) is not module:
             return  # this module was reloaded (Streamlit's file watcher in development): the new copy takes over
-        requested = _wake.wait(timeout=check_s)
+        time.sleep(check_s)
         try:
-            if requested:
+            if _pending[0]:
                 time.sleep(debounce_s)  # a session's objects are freed in a burst: trim once after it
-                _wake.clear()
+                _pending[0] = False
                 release_freed_memory(collect=False)
             last = _last_activity
             if last != released_for and time.monotonic() - last >= quiet_s:
