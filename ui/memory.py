@@ -15,11 +15,13 @@ A single background thread (started once per process by :func:`start`) does this
   (:func:`request_release`): ``malloc_trim`` only, which releases the GIL and takes
   milliseconds to about 0.15 s;
 * once the server has been quiet (no script run started by any session, see
-  :func:`note_activity`) for ``quiet_s`` seconds (default 5), after a full garbage collection:
-  an ended Streamlit session is part of reference cycles, and Python's own collector runs only
-  when new objects are allocated, so without it an expired session's data could stay until the
-  next visitor. A full collection holds the GIL (up to 1 s measured during a 10-session load
-  test), which is why it waits for a quiet moment; it runs once per quiet period.
+  :func:`note_activity`) for ``quiet_s`` seconds (default 5), once per quiet period.
+
+Objects in reference cycles (an ended Streamlit session) are freed by Python's collector, which
+Streamlit runs after every script run (``runner.postScriptGC``, on by default). This thread never
+runs a collection itself: a full collection in a background thread finalizes ended
+``AppSession`` objects outside Streamlit's own threads, and two of three load tests that did so
+had one stalled browser session (2026-11-26; cause not proven, not seen without it).
 
 Releasing never changes any result. ``malloc_trim`` is a no-op where glibc's does not exist
 (macOS, Windows, musl).
@@ -207,7 +209,7 @@ def _loop(quiet_s: float, debounce_s: float, stop: threading.Event | None = None
             last = _last_activity
             if last != released_for and time.monotonic() - last >= quiet_s:
                 released_for = last
-                release_freed_memory(collect=True)
+                release_freed_memory(collect=False)
         except Exception:  # noqa: BLE001 - never let housekeeping end the thread
             pass
 
