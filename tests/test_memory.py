@@ -99,7 +99,13 @@ def test_a_quiet_server_trims_once_without_a_full_collection(monkeypatch):
         stop.set()
 
 
-def test_start_validates_and_starts_once():
+def test_start_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(memory.ENV_VAR, "0")
+    assert memory.start() is False
+
+
+def test_start_validates_and_starts_once(monkeypatch):
+    monkeypatch.delenv(memory.ENV_VAR, raising=False)
     for bad in (0, -1, float("nan")):
         try:
             memory.start(quiet_s=bad)

@@ -15,7 +15,9 @@ A single background thread (started once per process by :func:`start`) does this
   (:func:`request_release`): ``malloc_trim`` only, which releases the GIL and takes
   milliseconds to about 0.15 s;
 * once the server has been quiet (no script run started by any session, see
-  :func:`note_activity`) for ``quiet_s`` seconds (default 5), once per quiet period.
+  :func:`note_activity`) for ``quiet_s`` seconds (default 30), once per quiet period.
+
+``PDAC_MEMORY_RELEASE=0`` in the environment switches the thread off.
 
 Objects in reference cycles (an ended Streamlit session) are freed by Python's collector, which
 Streamlit runs after every script run (``runner.postScriptGC``, on by default). This thread never
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
 import sys
 import threading
 import time
@@ -43,7 +46,9 @@ __all__ = ["Release", "note_activity", "release_freed_memory", "release_when_col
 #: Seconds to wait after a release request, so everything freed together is trimmed once.
 DEBOUNCE_S = 2.0
 #: Seconds without a script run after which a full collection and release is done.
-QUIET_S = 5.0
+QUIET_S = 30.0
+#: Environment variable that switches the thread off when set to "0" (for comparisons).
+ENV_VAR = "PDAC_MEMORY_RELEASE"
 
 
 def _load_malloc_trim():
@@ -227,7 +232,7 @@ def start(*, quiet_s: float = QUIET_S, debounce_s: float = DEBOUNCE_S) -> bool:
     Returns
     -------
     bool
-        True when this call started the thread.
+        True when this call started the thread (False when it runs already or ``PDAC_MEMORY_RELEASE=0``).
 
     Examples
     --------
@@ -240,6 +245,8 @@ def start(*, quiet_s: float = QUIET_S, debounce_s: float = DEBOUNCE_S) -> bool:
         raise ValueError(f"quiet_s must be a positive number of seconds, got {quiet_s!r}")
     if not debounce_s >= 0:
         raise ValueError(f"debounce_s must be a non-negative number of seconds, got {debounce_s!r}")
+    if os.environ.get(ENV_VAR) == "0":
+        return False
     global _thread
     with _start_lock:
         if _thread is not None and _thread.is_alive():
