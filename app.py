@@ -3,12 +3,15 @@
 import streamlit as st
 
 from core import isolation
-from ui import auth, controls, downloads, faults, hardening, idle, layout, run_slots, sidebar, state
+from ui import auth, controls, downloads, faults, hardening, idle, layout, memory, run_slots, sidebar, state
 
 hardening.keep_uploads_in_memory()  # before any upload can arrive: uploads never spool to disk
+memory.start()  # once per process: return memory freed by ended sessions to the operating system
+memory.note_activity()  # the release after a quiet period waits until no session has run for a while
 
 # Sessions take turns, in arrival order, a few at a time (ui/run_slots.py): fair update times under load.
-with run_slots.GATE.slot():
+# After a run, when nobody waits: a full garbage collection (instead of Streamlit's after every run).
+with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.waiting == 0):
     st.set_page_config(
         page_title="PDAC liver-metastasis outcomes explorer",
         page_icon=":material/monitoring:",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from ui import auth, state
+from ui import auth, memory, state
 
 ENV_VAR = "PDAC_IDLE_MINUTES"
 DEFAULT_MINUTES = 30.0
@@ -77,6 +77,7 @@ def drop_session_data() -> None:
             ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)  # the bytes behind st.file_uploader
     except Exception:  # noqa: BLE001 - Streamlit internals moved: the session state above is gone anyway
         pass
+    memory.request_release()  # return the freed pages to the operating system (background thread)
 
 
 def check() -> bool:

@@ -15,6 +15,7 @@ import streamlit as st
 from core import cohort as cohort_mod
 from core import isolation
 from core.cohort import Cohort, CohortValidationError
+from ui import memory
 
 _COHORT = "active_cohort"
 _REPORT = "upload_report"
@@ -107,6 +108,7 @@ def handle_upload(uploaded) -> bool:
         )
         return True
     st.session_state[_COHORT] = new
+    memory.release_when_collected(new)  # once the session drops it, give the freed memory back to the system
     st.session_state[_REPORT] = UploadReport(
         filename=uploaded.name,
         ok=True,
