@@ -168,3 +168,21 @@ def test_an_idle_session_leaves_no_cohort_behind_and_requests_a_release(monkeypa
     assert "active_cohort" not in at.session_state
     assert _alive(sha) == 0, "the uploaded cohort is still referenced after the idle timeout dropped it"
     assert memory.stats()["requests"] > requests
+
+
+def test_collect_after_run_collects_only_when_quiet_and_not_too_often(monkeypatch):
+    calls = []
+    monkeypatch.setattr(memory.gc, "collect", lambda *a: calls.append(a) or 0)
+    monkeypatch.setattr(memory, "_last_collect", [float("-inf")])
+    with memory.collect_after_run(lambda: False):
+        pass
+    assert calls == [], "sessions are waiting: no collection"
+    with memory.collect_after_run(lambda: True, every_s=60):
+        pass
+    assert len(calls) == 1
+    with memory.collect_after_run(lambda: True, every_s=60):
+        pass
+    assert len(calls) == 1, "at most one per interval"
+    with pytest.raises(RuntimeError), memory.collect_after_run(lambda: True, every_s=0):
+        raise RuntimeError("st.stop")
+    assert len(calls) == 2, "also after a run that ended with st.stop/st.rerun"
