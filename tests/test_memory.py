@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 import types
+
+import pytest
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
