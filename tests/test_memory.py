@@ -12,10 +12,9 @@ import sys
 import threading
 import time
 import types
-
-import pytest
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.cohort import Cohort
