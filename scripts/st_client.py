@@ -124,6 +124,32 @@ class StreamlitClient:
             delta = msg.delta
             if delta.WhichOneof("type") == "new_element":
                 run.elements[tuple(msg.metadata.delta_path)] = delta.new_element
+                self._adopt(delta.new_element)
+
+    def _adopt(self, element) -> None:
+        """Remember a value the server set on a widget (``set_value``), as the browser does.
+
+        The frontend sends the current value of every widget with each rerun request; values
+        the app set through ``st.session_state`` reach it this way and are sent back from then on.
+        """
+        kind = element.WhichOneof("type")
+        w = getattr(element, kind, None)
+        if w is None or not getattr(w, "set_value", False) or not getattr(w, "id", ""):
+            return
+        state = WidgetState(id=w.id)
+        if kind in ("multiselect", "button_group"):
+            state.string_array_value.data.extend(w.raw_values)
+        elif kind == "slider":
+            state.double_array_value.data.extend(w.value)
+        elif kind in ("radio", "selectbox"):
+            state.string_value = w.raw_value
+        elif kind == "checkbox":
+            state.bool_value = w.value
+        elif kind == "number_input":
+            state.double_value = w.value
+        else:
+            return
+        self._widgets[w.id] = state
 
     async def rerun(self, widgets: list[WidgetState] | None = None, *, page_name: str = "") -> RunResult:
         """Ask for a script run (as the frontend does after a widget change) and wait for it to end.
