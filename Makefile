@@ -21,7 +21,7 @@ $(VENV)/.testtools: $(VENV)/.runtime requirements-test.txt
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	PYTHON=$(PY) sh scripts/serve.sh --server.port $(PORT)
 
 chromium:
 	@bash scripts/ensure_chromium.sh

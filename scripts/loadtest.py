@@ -268,11 +268,14 @@ async def _browser_visit(browser, url: str) -> None:
 # -- the scenario -------------------------------------------------------------------------------
 def _start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    # Started as deployed (scripts/serve.sh: the allocator settings of `make run`), with the
+    # interpreter running this script.
+    cmd = ["sh", str(ROOT / "scripts" / "serve.sh"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.disconnectedSessionTTL", str(SESSION_TTL_S)]
     log = open(log_path, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHON": sys.executable})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -283,6 +286,13 @@ def _start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def _server_env(pid: int) -> str:
+    """The allocator settings the server process runs with (from /proc/<pid>/environ)."""
+    env = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+               .split("\0") if "=" in item)
+    return ", ".join(f"{k}={env.get(k, 'unset')}" for k in ("PYTHONMALLOC", "MALLOC_ARENA_MAX"))
 
 
 def _healthy(url: str) -> bool:
@@ -310,6 +320,7 @@ async def _scenario(name: str, sessions: int, duration: float, patients: int, wo
     del cohorts
 
     proc, url = _start_server(workdir / f"server_{name}.log")
+    allocator = _server_env(proc.pid)
     pw = browser = None
     try:
         if clients == "browser":
@@ -389,7 +400,7 @@ async def _scenario(name: str, sessions: int, duration: float, patients: int, wo
         "sessions_without_updates": [log.name for log in logs if not log.times],
         "rss_baseline": baseline, "rss_peak": peak[0], "rss_after": after, "rss_after_20s": after_20, "healthy": healthy,
         "health_checks": len(health),
-        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX", "default"),
+        "allocator": allocator,
         "expected_hr": sorted({e for per_session in expected for e in per_session}),
         "views": len(steps[0]) if steps else 0,
     }
@@ -447,7 +458,7 @@ def _markdown(results: list[dict], command: str) -> str:
             f"* {r['scenario']} ({r['clients']}): p95 goal {'met' if ok_time else 'NOT met'}; memory goal "
             f"{'met' if ok_mem else 'NOT met'}; {r['ready']}/{r['sessions']} sessions ready after "
             f"{r['setup_s']:.0f} s; health endpoint {'answered all' if r['healthy'] else 'FAILED one of'} "
-            f"{r['health_checks']} checks; MALLOC_ARENA_MAX={r['malloc_arena_max']}."
+            f"{r['health_checks']} checks; server started by scripts/serve.sh ({r['allocator']})."
         )
         for e in (r["errors"] + r["wrong"] + [f"no update: {s}" for s in r["sessions_without_updates"]])[:8]:
             lines.append(f"  * {e}")
