@@ -499,8 +499,8 @@ def main(argv: list[str] | None = None) -> int:
             r = asyncio.run(_scenario(name, n, args.duration, args.patients, Path(tmp), args.clients))
             print({k: v for k, v in r.items() if k not in ("errors", "wrong")}, flush=True)
             results.append(r)
-    section = _markdown(results, "python -m scripts.loadtest " + " ".join(argv or sys.argv[1:]))
-    text = "# Load test\n\n" + section.split("\n", 1)[1]
+    section = _markdown(results, " ".join(["python -m scripts.loadtest", *(argv or sys.argv[1:])]))
+    text = "# Load test\n" + section.split("\n", 1)[1]
     args.out.write_text(text, encoding="utf-8")
     _replace_section(args.benchmarks, section)
     print(text)
