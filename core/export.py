@@ -720,3 +720,166 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
         return _TEXT_COUNTS.sub(lambda t: small if hide(t.group(0)) else t.group(0), value)
 
     return table.map(cell)
+
+
+# -- counts outside formatted tables -----------------------------------------------------------------
+_BARE_COUNT = re.compile(r"^\s*(\d+)\s*$")
+#: The hover text of a Kaplan-Meier curve quotes the number at risk (see ``core.figures.km_figure``).
+AT_RISK_HOVER = "At risk %{customdata[2]}"
+
+
+def _check_k(k: int | None) -> int | None:
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError("k must be an integer of at least 2, or None (no suppression)")
+    return int(k)
+
+
+def count_text(n: int, *, k: int | None) -> str:
+    """One count as text: ``"<k"`` when it is from 1 to k-1, else the number (k None: no suppression).
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    k : int or None
+        Threshold (counts below k are hidden); None leaves the count as it is.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> count_text(7, k=11), count_text(0, k=11), count_text(11, k=11), count_text(7, k=None)
+    ('<11', '0', '11', '7')
+    """
+    k = _check_k(k)
+    n = int(n)
+    return f"<{k}" if k is not None and 1 <= n < k else str(n)
+
+
+def hide_bare_counts(table: pd.DataFrame, *, k: int | None) -> pd.DataFrame:
+    """Text cells that are a bare count (``"8"``) from 1 to k-1 become ``"<k"``.
+
+    For formatted tables whose counts are text (the estimates' patients and deaths, the
+    matching card's dropped patients). Primary suppression only: use it where no total is
+    shown next to the count. Numbers that are not text, and text that is not only digits,
+    are left alone (use :func:`suppress_text_counts` for ``"n (x%)"`` and ``"n / m"``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Formatted table.
+    k : int or None
+        Threshold (counts below k are hidden); None returns the table unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": ["8", "24", " 3 ", "0"], "b": [5, "10", "3.5", "1 / 2"]})
+    >>> out = hide_bare_counts(t, k=11)
+    >>> out["a"].tolist(), out["b"].tolist()
+    (['<11', '24', '<11', '0'], [5, '<11', '3.5', '1 / 2'])
+    """
+    k = _check_k(k)
+    if k is None or not len(table):
+        return table
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            m = _BARE_COUNT.match(value)
+            if m and 1 <= int(m.group(1)) < k:
+                return f"<{k}"
+        return value
+
+    return table.apply(lambda col: col.map(cell))
+
+
+def blank_binary_means(balance: pd.DataFrame, *, k: int | None) -> pd.DataFrame:
+    """A covariate balance table with the means of binary terms blanked (NaN).
+
+    The mean of a binary term is a proportion, which gives a count away (proportion times the
+    group size). Binary terms are the rows without a variance ratio (MatchIt reports none for
+    them; all rows when the table has no ``var_ratio*`` column); every ``mean_*`` column of
+    those rows is blanked, whatever the count, as the group sizes are shown elsewhere.
+    Standardised mean differences and the rows of continuous terms are kept.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        Balance table (columns ``mean_*``, ``smd_*``, ``var_ratio_*``), as
+        :attr:`core.analysis.AnalysisResult.balance`.
+    k : int or None
+        Threshold of the suppression; None returns the table unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"mean_treated_after": [60.0, 0.25], "smd_after": [0.1, -0.2],
+    ...                   "var_ratio_after": [1.2, float("nan")]}, index=["Age", "Female"])
+    >>> blank_binary_means(b, k=11)["mean_treated_after"].tolist()
+    [60.0, nan]
+    >>> blank_binary_means(b, k=None)["mean_treated_after"].tolist()
+    [60.0, 0.25]
+    """
+    k = _check_k(k)
+    if k is None:
+        return balance
+    out = balance.copy()
+    ratios = [c for c in out.columns if str(c).startswith("var_ratio")]
+    binary = out[ratios].isna().any(axis=1) if ratios else pd.Series(True, index=out.index)
+    means = [c for c in out.columns if str(c).startswith("mean_")]
+    out.loc[binary, means] = math.nan
+    return out
+
+
+def hide_hover_at_risk(fig, *, k: int | None):
+    """Numbers at risk quoted in the hover text of Kaplan-Meier curves: 1 to k-1 become ``"<k"``.
+
+    Only traces whose hover template contains :data:`AT_RISK_HOVER` are touched (the number at
+    risk is the third ``customdata`` column there, see :func:`core.figures.km_figure`).
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        The figure; it is changed in place.
+    k : int or None
+        Threshold; None leaves the figure unchanged.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The same figure.
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> fig = go.Figure(go.Scatter(x=[0, 6], y=[1.0, 0.8], customdata=[[0.9, 1.0, 24], [0.6, 0.9, 7]],
+    ...                            hovertemplate="Survival %{y}<br>" + AT_RISK_HOVER))
+    >>> [list(row) for row in hide_hover_at_risk(fig, k=11).data[0].customdata]
+    [[0.9, 1.0, 24], [0.6, 0.9, '<11']]
+    """
+    k = _check_k(k)
+    if k is None:
+        return fig
+    for trace in fig.data:
+        template = getattr(trace, "hovertemplate", None)
+        if not template or AT_RISK_HOVER not in template or trace.customdata is None:
+            continue
+        rows = []
+        for row in trace.customdata:
+            row = list(row)
+            n = row[2]
+            if isinstance(n, (int, float, np.integer, np.floating)) and not math.isnan(float(n)) and 1 <= n < k:
+                row[2] = f"<{k}"
+            rows.append(row)
+        trace.customdata = rows
+    return fig

@@ -18,8 +18,6 @@ True
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -29,10 +27,6 @@ from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
 
 TITLE = "PDAC with synchronous liver metastases: surgery after chemotherapy vs chemotherapy alone"
-
-_INTEGER = re.compile(r"^\s*(\d+)\s*$")
-#: The hover text of a Kaplan-Meier curve quotes the number at risk (see ``core.figures.km_figure``).
-_AT_RISK_HOVER = "At risk %{customdata[2]}"
 
 
 def _check_k(k: int | None) -> int | None:
@@ -72,50 +66,9 @@ def _shown(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
     return export.suppress_text_counts(out, k=k)
 
 
-def _integer_text(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
-    """Text cells that are a bare count ("8") hidden as ``"<k"`` (primary suppression, no totals shown)."""
-    if k is None:
-        return table
-
-    def cell(v):
-        if isinstance(v, str):
-            m = _INTEGER.match(v)
-            if m and 1 <= int(m.group(1)) < k:
-                return f"<{k}"
-        return v
-
-    return table.apply(lambda col: col.map(cell)) if len(table) else table
-
-
 def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
-    """The balance table; with ``k``, the means of binary terms (proportions, which give counts away) blanked."""
-    out = balance.reset_index(names="covariate").round(3)
-    if k is None:
-        return out
-    ratios = [c for c in out.columns if c.startswith("var_ratio")]
-    binary = out[ratios].isna().any(axis=1) if ratios else pd.Series(True, index=out.index)
-    means = [c for c in out.columns if c.startswith("mean_")]
-    out.loc[binary, means] = math.nan
-    return out
-
-
-def _hide_hover_at_risk(fig, k: int | None):
-    """Numbers at risk quoted in the hover text of Kaplan-Meier curves: 1 to k-1 become ``"<k"``."""
-    if k is None:
-        return fig
-    for trace in fig.data:
-        template = getattr(trace, "hovertemplate", None)
-        if not template or _AT_RISK_HOVER not in template or trace.customdata is None:
-            continue
-        rows = []
-        for row in trace.customdata:
-            row = list(row)
-            n = row[2]
-            if isinstance(n, (int, float)) and not (isinstance(n, float) and math.isnan(n)) and 1 <= n < k:
-                row[2] = f"<{k}"
-            rows.append(row)
-        trace.customdata = rows
-    return fig
+    """The balance table as a report table; with ``k``, the means of binary terms blanked."""
+    return export.blank_binary_means(balance.reset_index(names="covariate").round(3), k=k)
 
 
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
@@ -172,15 +125,15 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     out.append(("Summary", summary_items))
     if result.curves:
         risk = result.risk_table if k is None else _shown(result.risk_table, k)
-        km = _hide_hover_at_risk(figures.matched_km_figure(result, risk_table=risk), k)
-        estimates = _integer_text(_shown(tables.estimates_table(result), k), k)
+        km = export.hide_hover_at_risk(figures.matched_km_figure(result, risk_table=risk), k=k)
+        estimates = export.hide_bare_counts(_shown(tables.estimates_table(result), k), k=k)
         out.append(("Overall survival", [km, estimates.reset_index(names=""),
                                          "Immortal-time methods side by side:", _shown(tables.methods_table(result), k)]))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
         card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
         if k is not None:
-            card_table = _integer_text(export.suppress_text_counts(card_table, k=k), k)
+            card_table = export.hide_bare_counts(export.suppress_text_counts(card_table, k=k), k=k)
         out.append(("Propensity-score matching", [figures.love_plot(result.balance), _balance(result.balance, k),
                                                   card_table]))
         t1 = table1.table_one_before_after(result)
