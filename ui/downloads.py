@@ -60,14 +60,53 @@ def suppress(table: pd.DataFrame, count_columns: list[str] | None = None, *, tot
     return export.suppress_text_counts(out, k=k)  # counts quoted in notes ("only 7 surgery patients ...")
 
 
-def shown(table: pd.DataFrame) -> pd.DataFrame:
-    """A formatted table as it may be shown: small counts hidden when suppression is on."""
+def shown(table: pd.DataFrame, *, bare_counts: bool = False) -> pd.DataFrame:
+    """A formatted table as it may be shown: small counts hidden when suppression is on.
+
+    ``bare_counts=True`` also hides text cells that are a bare count (``"8"``: the estimates'
+    patients and deaths, the matching card), as the one-click report does.
+    """
     k = suppression_k()
     if k is None:
         return table
     ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
     out = export.suppress_small_counts(table, ints, k=k) if ints else table
-    return export.suppress_text_counts(out, k=k)
+    out = export.suppress_text_counts(out, k=k)
+    return export.hide_bare_counts(out, k=k) if bare_counts else out
+
+
+def text(value: str) -> str:
+    """Free text (headline, warning, reliability note) with small quoted counts ("only 7 patients") hidden when on."""
+    k = suppression_k()
+    if k is None:
+        return value
+    return str(export.suppress_text_counts(pd.DataFrame({"t": [value]}), k=k)["t"].iloc[0])
+
+
+def count(n: int) -> str:
+    """One count as text for a caption: ``"<k"`` when small and suppression is on."""
+    return export.count_text(n, k=suppression_k())
+
+
+def balance(table: pd.DataFrame) -> pd.DataFrame:
+    """The covariate balance table as it may be shown: means of binary terms (proportions) blanked when on."""
+    return export.blank_binary_means(table, k=suppression_k())
+
+
+def km_figure(fig):
+    """A Kaplan-Meier figure as it may be shown: small numbers at risk in the hover text hidden when on."""
+    return export.hide_hover_at_risk(fig, k=suppression_k())
+
+
+def life_tables_withheld() -> str | None:
+    """Why event-level Kaplan-Meier tables are not shown or exported (None when suppression is off)."""
+    k = suppression_k()
+    if k is None:
+        return None
+    return (f"Kaplan-Meier tables withheld: with small-cell suppression on (k = {k}), the event-level life tables "
+            "are neither shown nor exported, because their numbers at risk, deaths and censored patients at each "
+            "event time are small counts by nature. The curves, the estimates and the suppressed numbers at risk "
+            "remain.")
 
 
 def table_one(table: pd.DataFrame) -> pd.DataFrame:

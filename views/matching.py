@@ -11,7 +11,7 @@ res = compute.result(spec)
 large = layout.presentation()
 
 layout.header("Matching", spec, subtitle="Propensity-score model, overlap and balance of the matched comparison")
-layout.warnings(res.warnings)
+layout.warnings([downloads.text(w) for w in res.warnings])
 
 card = analysis.matching_card(res)
 if not card:
@@ -21,7 +21,7 @@ if not card:
 left, right = st.columns([1, 1])
 with left:
     st.subheader("Provenance of the match")
-    st.table(pd.DataFrame({"value": list(card.values())}, index=list(card)))
+    st.table(downloads.shown(pd.DataFrame({"value": list(card.values())}, index=list(card)), bare_counts=True))
 with right:
     st.subheader("Overlap of propensity scores")
     scores = analysis.propensity_scores(res)
@@ -39,7 +39,7 @@ if res.balance is not None and len(res.balance):
         "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "
         "|SMD| < 0.1 is the usual threshold for good balance."
     )
-    st.dataframe(res.balance, width="stretch",
+    st.dataframe(downloads.balance(res.balance), width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in res.balance.columns})
 else:
     st.info("No matched sample: balance cannot be assessed.")
@@ -50,8 +50,8 @@ st.dataframe(pairs, hide_index=True, width="stretch", height=320,
              column_config={c: st.column_config.NumberColumn(format="%.3f")
                             for c in ("surgery_logit", "chemotherapy_logit", "difference")})
 downloads.tables("matching", {
-    "Balance": res.balance if res.balance is not None else pd.DataFrame(),
+    "Balance": downloads.balance(res.balance) if res.balance is not None else pd.DataFrame(),
     "Pairs": pairs, "Propensity scores": scores,
-    "Match": pd.DataFrame({"item": list(card), "value": list(card.values())}),
+    "Match": downloads.shown(pd.DataFrame({"item": list(card), "value": list(card.values())}), bare_counts=True),
 }, spec, key="dl_matching", index=False)
 layout.provenance_card(spec)

@@ -11,15 +11,15 @@ res = compute.result(spec)
 large = layout.presentation()
 
 layout.header("Survival", spec, subtitle="Kaplan-Meier estimates in the propensity-matched sample")
-layout.warnings(res.warnings)
+layout.warnings([downloads.text(w) for w in res.warnings])
 
 plot_col, stats_col = st.columns([3, 2])
 with plot_col:
     show_ci = st.toggle("Confidence bands", value=True, key="km_ci")
     if res.curves:
-        fig = compute.figure(("survival_km", show_ci, large), spec, lambda: figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci, large=large,
-            height=680 if large else 580))
+        fig = compute.figure(("survival_km", show_ci, large), spec, lambda: downloads.km_figure(
+            figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
+                                      large=large, height=680 if large else 580)))
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
         downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
@@ -34,12 +34,12 @@ with plot_col:
 
 with stats_col:
     st.subheader("Estimates")
-    st.dataframe(downloads.shown(tables.estimates_table(res)), width="stretch")
+    st.dataframe(downloads.shown(tables.estimates_table(res), bare_counts=True), width="stretch")
     if res.hr is not None:
-        st.markdown("**" + tables.headline(res) + "**")
+        st.markdown("**" + downloads.text(tables.headline(res)) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
         if not res.hr.reliable:
-            layout.warnings([f"Unreliable: {res.hr.reason}"])
+            layout.warnings([downloads.text(f"Unreliable: {res.hr.reason}")])
     st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
     if res.rmst is not None:
         r = res.rmst
@@ -51,18 +51,22 @@ with stats_col:
 
 st.subheader("Immortal time: three methods side by side")
 st.caption("The naive comparison counts the months before surgery as surgery time and is biased in favour of surgery.")
-st.dataframe(tables.methods_table(res), hide_index=True, width="stretch")
-with st.expander("Kaplan-Meier tables"):
-    for c in res.curves:
-        st.markdown(f"**{figures.ARM_LABELS[c.arm]}**")
-        st.dataframe(c.km, hide_index=True, width="stretch")
-    st.markdown("**Number at risk**")
-    st.dataframe(res.risk_table, width="stretch")
+st.dataframe(downloads.shown(tables.methods_table(res)), hide_index=True, width="stretch")
+withheld = downloads.life_tables_withheld()
+if withheld:
+    st.caption(withheld)
+else:
+    with st.expander("Kaplan-Meier tables"):
+        for c in res.curves:
+            st.markdown(f"**{figures.ARM_LABELS[c.arm]}**")
+            st.dataframe(c.km, hide_index=True, width="stretch")
+        st.markdown("**Number at risk**")
+        st.dataframe(res.risk_table, width="stretch")
 st.subheader("Download the numbers")
 downloads.tables("survival", {
-    "KM estimates": analysis.km_table(res),
+    **({} if withheld else {"KM estimates": analysis.km_table(res)}),
     "Number at risk": downloads.suppress(res.risk_table.reset_index().rename(columns={"index": "arm"})),
-    "Estimates": downloads.shown(tables.estimates_table(res)).reset_index(names="statistic"),
-    "Immortal-time methods": res.methods,
+    "Estimates": downloads.shown(tables.estimates_table(res), bare_counts=True).reset_index(names="statistic"),
+    "Immortal-time methods": downloads.shown(res.methods),
 }, spec, key="dl_survival")
 layout.provenance_card(spec)
