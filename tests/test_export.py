@@ -20,10 +20,15 @@ import plotly.graph_objects as go
 import pytest
 
 from core.export import (
+    AT_RISK_HOVER,
     COMPLEMENTARY,
+    blank_binary_means,
+    count_text,
     csv_bytes,
     figure_png,
     figure_svg,
+    hide_bare_counts,
+    hide_hover_at_risk,
     linked_suppression,
     neutralise,
     parquet_bytes,
@@ -431,3 +436,64 @@ def test_linked_cells_hidden_from_the_start_are_protected_too():
     assert linked_suppression({"a": 0, "b": 30}, [["a", "b"]], hide=["a"]) == {}  # zeros stay shown
     with pytest.raises(ValueError, match="hide names"):
         linked_suppression({"a": 1}, [["a"]], hide=["z"])
+
+
+# -- counts outside formatted tables (pages and report under suppression) -------------------------------
+def test_count_text_hides_one_to_k_minus_one_only():
+    assert [count_text(n, k=11) for n in (0, 1, 10, 11, 250)] == ["0", "<11", "<11", "11", "250"]
+    assert count_text(np.int64(3), k=5) == "<5" and count_text(3, k=None) == "3"
+    with pytest.raises(ValueError, match="k must be"):
+        count_text(3, k=1)
+
+
+def test_hide_bare_counts_only_touches_text_that_is_a_small_count():
+    t = pd.DataFrame({"Surgery": ["24", "7", "18.8 (7.9–33.2)", "62% (40%–78%)"],
+                      "Chemotherapy": ["10", " 1 ", "0", "8 months"],
+                      "n": [3, 4, 5, 6]}, index=["Patients", "Deaths", "Median", "1-year"])
+    out = hide_bare_counts(t, k=11)
+    assert out["Surgery"].tolist() == ["24", "<11", "18.8 (7.9–33.2)", "62% (40%–78%)"]
+    assert out["Chemotherapy"].tolist() == ["<11", "<11", "0", "8 months"]
+    assert out["n"].tolist() == [3, 4, 5, 6]  # numbers are not text: suppress_small_counts handles them
+    assert list(out.index) == ["Patients", "Deaths", "Median", "1-year"]
+    assert hide_bare_counts(t, k=5)["Chemotherapy"].tolist() == ["10", "<5", "0", "8 months"]
+    assert hide_bare_counts(t, k=None) is t
+    assert hide_bare_counts(t.iloc[:0], k=11).empty
+    with pytest.raises(ValueError, match="k must be"):
+        hide_bare_counts(t, k=True)
+
+
+def test_blank_binary_means_keeps_continuous_terms_and_smds():
+    nan = float("nan")
+    b = pd.DataFrame({
+        "mean_treated_before": [57.8, 0.711, 0.053], "mean_control_after": [60.7, 0.625, 0.042],
+        "smd_after": [-0.068, 0.092, -0.187], "var_ratio_before": [2.13, nan, nan], "var_ratio_after": [2.08, nan, nan],
+    }, index=["Age", "Regimen: FOLFIRINOX", "Regimen: GEM"])
+    out = blank_binary_means(b, k=11)
+    assert out.loc["Age", "mean_treated_before"] == 57.8 and out.loc["Age", "mean_control_after"] == 60.7
+    assert out.loc[["Regimen: FOLFIRINOX", "Regimen: GEM"], ["mean_treated_before", "mean_control_after"]].isna().all().all()
+    assert out["smd_after"].tolist() == [-0.068, 0.092, -0.187]
+    assert b.loc["Regimen: GEM", "mean_treated_before"] == 0.053  # the input is not changed
+    # one missing variance ratio (before or after) marks the term as binary
+    b2 = b.copy()
+    b2.loc["Age", "var_ratio_after"] = nan
+    assert blank_binary_means(b2, k=11)["mean_treated_before"].isna().all()
+    # without variance ratios every term's means are blanked (nothing tells continuous terms apart)
+    assert blank_binary_means(b.drop(columns=["var_ratio_before", "var_ratio_after"]), k=11)[
+        "mean_treated_before"].isna().all()
+    assert blank_binary_means(b, k=None) is b
+
+
+def test_hide_hover_at_risk_changes_only_the_at_risk_hover_of_km_curves():
+    template = "<b>Surgery</b><br>Survival %{y}<br>" + AT_RISK_HOVER + "<extra></extra>"
+    fig = go.Figure([
+        go.Scatter(x=[0, 6, 12, 18], y=[1, 0.8, 0.5, 0.3], hovertemplate=template,
+                   customdata=[[1.0, 1.0, 24], [0.6, 0.9, 11.0], [0.3, 0.7, 10.0], [0.1, 0.5, 1]]),
+        go.Scatter(x=[1], y=[2], customdata=[[0, 0, 3]], hovertemplate="other %{customdata[2]}"),
+    ])
+    out = hide_hover_at_risk(fig, k=11)
+    assert out is fig
+    assert [row[2] for row in out.data[0].customdata] == [24, 11.0, "<11", "<11"]
+    assert [list(row[:2]) for row in out.data[0].customdata] == [[1.0, 1.0], [0.6, 0.9], [0.3, 0.7], [0.1, 0.5]]
+    assert list(out.data[1].customdata[0]) == [0, 0, 3]
+    plain = go.Figure(go.Scatter(x=[0], y=[1], customdata=[[1.0, 1.0, 3]], hovertemplate=template))
+    assert list(hide_hover_at_risk(plain, k=None).data[0].customdata[0]) == [1.0, 1.0, 3]
