@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -289,3 +290,108 @@ def test_reused_figures_follow_suppression_and_presentation_mode():
     plain = {fig["layout"]["font"]["size"] for fig in _plotly_specs(_app())}
     large = {fig["layout"]["font"]["size"] for fig in _plotly_specs(_app({"present": "1"}))}
     assert plain == {14} and large == {20}, (plain, large)
+
+
+# -- small-cell suppression on the pages: what the one-click report hides --------------------------------
+_BARE = r"^\s*(\d+)\s*$"
+
+
+def _suppress(at: AppTest, k: int = 11) -> AppTest:
+    at.sidebar.toggle(key="suppress_small").set_value(True)
+    at.sidebar.number_input(key="suppress_k").set_value(k)
+    return at.run()
+
+
+def _small_cells(table: pd.DataFrame, k: int) -> list[str]:
+    """Cells of a table that are, or contain as "a / b", a count from 1 to k-1 (each cell parsed alone)."""
+    import re
+
+    found = []
+    for value in table.astype(str).to_numpy().ravel():
+        parts = value.split(" / ") if re.fullmatch(r"\s*\d+ / \d+\s*", value) else [value]
+        found += [value for p in parts if (m := re.fullmatch(_BARE, p)) and 1 <= int(m.group(1)) < k]
+    return found
+
+
+def _quoted_counts(text: str, k: int) -> list[int]:
+    """Counts quoted as "n patients" / "n deaths" / "n matched patients" from 1 to k-1."""
+    import re
+
+    return [int(n) for n in re.findall(r"(?<![<\d])(\d+) (?:matched )?(?:patients|deaths)\b", text) if 1 <= int(n) < k]
+
+
+def _overview_texts(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption] + [m.proto.help for m in at.metric]
+
+
+def test_overview_hides_small_patient_and_death_counts_under_suppression():
+    at = _app()
+    _no_exception(at)
+    texts = _overview_texts(at)
+    assert any("24 patients" in t for t in texts) and any("24 matched patients" in t for t in texts)
+    # k = 11 (default): nothing from 1 to 10; k = 30: the demo's 24 patients and 19/23 deaths are small too
+    for k in (11, 30):
+        _suppress(at, k)
+        _no_exception(at)
+        texts = _overview_texts(at)
+        assert not [n for t in texts for n in _quoted_counts(t, k)], texts
+    assert any("<30 patients, <30 deaths" in t for t in texts)
+    assert any("<30 matched patients, <30 deaths" in t for t in texts)
+
+
+def _km_hover_at_risk(at: AppTest) -> list:
+    return [row[2] for fig in _plotly_specs(at) for trace in fig["data"]
+            if "At risk %{customdata[2]}" in str(trace.get("hovertemplate", "")) for row in trace["customdata"]]
+
+
+def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
+    at = _app()
+    at.switch_page("views/survival.py").run()
+    _no_exception(at)
+    estimates, methods = at.dataframe[0].value, at.dataframe[1].value
+    assert estimates.loc["Patients"].tolist() == ["24", "24"] and estimates.loc["Deaths"].tolist() == ["19", "23"]
+    assert methods["Events"].tolist() == [41, 42, 72]
+    hover = _km_hover_at_risk(at)
+    assert any(isinstance(n, (int, float)) and 1 <= n < 11 for n in hover), hover
+    assert [e.label for e in at.expander].count("Kaplan-Meier tables") == 1
+    assert not any("Kaplan-Meier tables withheld" in c.value for c in at.caption)
+    # k = 11: no count from 1 to 10 anywhere; k = 50: the demo's estimates (24, 19, 23) and methods counts
+    # (48 patients; 41, 42 events) are small enough for every suppression to bite
+    for k in (11, 50):
+        _suppress(at, k)
+        _no_exception(at)
+        estimates, methods = at.dataframe[0].value, at.dataframe[1].value
+        assert not _small_cells(estimates, k), estimates
+        assert not _small_cells(methods[["Patients", "Events"]], k), methods
+        hover = _km_hover_at_risk(at)
+        assert hover and not [n for n in hover if isinstance(n, (int, float)) and 1 <= n < k], hover
+        assert f"<{k}" in hover
+        assert "Kaplan-Meier tables" not in [e.label for e in at.expander]
+        assert any(f"Kaplan-Meier tables withheld: with small-cell suppression on (k = {k})" in c.value
+                   for c in at.caption)
+    assert estimates.loc["Patients"].tolist() == ["<50", "<50"] and estimates.loc["Deaths"].tolist() == ["<50", "<50"]
+    assert methods["Events"].astype(str).tolist() == ["<50", "<50", "72"]
+    assert methods["Patients"].astype(str).tolist() == ["50", "<50", "88"]
+
+
+def test_matching_card_and_balance_hide_small_counts_under_suppression():
+    at = _app()
+    at.switch_page("views/matching.py").run()
+    _no_exception(at)
+    card = at.table[0].value
+    assert card.loc["Dropped for missing covariates", "value"] == "2"
+    balance = at.dataframe[0].value
+    binary = balance["var_ratio_after"].isna()
+    means = [c for c in balance.columns if c.startswith("mean_")]
+    assert binary.sum() == 6 and balance.loc[binary, means].notna().all().all()
+    for k in (11, 30):
+        _suppress(at, k)
+        _no_exception(at)
+        card = at.table[0].value
+        assert not _small_cells(card, k), card
+        # proportions of binary terms give counts away: blanked; continuous terms and SMDs stay
+        balance = at.dataframe[0].value
+        assert balance.loc[binary, means].isna().all().all(), balance
+        assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
+    assert card.loc["Dropped for missing covariates", "value"] == "<30"
+    assert card.loc["Surgery: matched / unmatched", "value"] == "<30 / <30"
