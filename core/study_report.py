@@ -2,8 +2,8 @@
 
 With a small-cell threshold ``k`` (the app's suppression switch), every table and figure of the
 report is suppressed as on the pages: counts from 1 to k-1 show as ``"<k"``, with complementary
-suppression (:data:`core.export.COMPLEMENTARY`) where a shown total would give them away. The
-report items that no page suppresses follow the same principle (see :func:`sections`).
+suppression (:data:`core.export.COMPLEMENTARY`) where a shown total would give them away (see
+:func:`sections`).
 
 Examples
 --------
@@ -92,10 +92,11 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         (:func:`core.table1.suppress_table_one`); subgroup counts and forest labels
         (``k=`` of :func:`core.tables.subgroup_display` and :func:`core.tables.subgroup_forest_frame`);
         short-term outcomes (``k=`` of :func:`core.outcomes.short_term_outcomes`); counts quoted
-        in notes and warnings (:func:`core.export.suppress_text_counts`). Same principle where no
-        page suppresses: bare counts in text cells (estimates' patients and deaths, matching
-        card), the immortal-time methods table, the numbers at risk in the KM hover text, and
-        the means of binary terms in the balance table (proportions) are hidden.
+        in notes and warnings (:func:`core.export.suppress_text_counts`); bare counts in text cells
+        (estimates' patients and deaths, matching card: :func:`core.export.hide_bare_counts`),
+        the immortal-time methods table, the numbers at risk in the KM hover text
+        (:func:`core.export.hide_hover_at_risk`) and the means of binary terms in the balance
+        table (proportions: :func:`core.export.blank_binary_means`).
 
     Returns
     -------
