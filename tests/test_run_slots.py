@@ -10,8 +10,9 @@ import pytest
 from ui.run_slots import FairSlots
 
 
-def test_no_more_than_the_slots_run_at_once_and_waiters_go_in_arrival_order():
-    gate = FairSlots(2)
+def _run_workers(gate: FairSlots, n: int) -> tuple[list[int], int, list[int]]:
+    """Start ``n`` workers one after the other (each reaching the gate before the next starts);
+    return the order in which they ran, the peak number inside, and the order inside before release."""
     started: list[int] = []
     peak = [0]
     lock = threading.Lock()
@@ -25,19 +26,34 @@ def test_no_more_than_the_slots_run_at_once_and_waiters_go_in_arrival_order():
             release.wait(5)
 
     threads = []
-    for i in range(8):
+    for i in range(n):
         t = threading.Thread(target=worker, args=(i,))
         t.start()
         threads.append(t)
-        deadline = time.monotonic() + 5  # let each thread reach the gate before the next arrives
+        deadline = time.monotonic() + 5
         while len(started) + gate.waiting < i + 1 and time.monotonic() < deadline:
             time.sleep(0.005)
-    assert started == [0, 1] and gate.waiting == 6
+    before_release = list(started)
     release.set()
     for t in threads:
         t.join(5)
-    assert started == list(range(8)), "served in arrival order"
-    assert peak[0] == 2 and gate.in_use == 0 and gate.waiting == 0
+    return started, peak[0], before_release
+
+
+def test_no_more_than_the_slots_run_at_once():
+    gate = FairSlots(2)
+    started, peak, before = _run_workers(gate, 8)
+    assert before == [0, 1], "two inside, six waiting"
+    assert sorted(started) == list(range(8)) and peak == 2
+    assert gate.in_use == 0 and gate.waiting == 0
+
+
+def test_waiters_are_served_in_arrival_order():
+    # One slot: each waiter runs only after the previous one has left, so the order is observable.
+    gate = FairSlots(1)
+    started, peak, before = _run_workers(gate, 8)
+    assert before == [0]
+    assert started == list(range(8)) and peak == 1
 
 
 def test_a_slot_is_returned_when_the_run_raises():
