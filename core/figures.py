@@ -401,7 +401,7 @@ def flow_figure(flow: pd.DataFrame, *, large: bool = False) -> go.Figure:
         y = n - 1 - i
         shapes.append({"type": "rect", "x0": 0.0, "x1": 0.36, "y0": y - 0.36, "y1": y + 0.36,
                        "line": {"color": "#CBD5E1"}, "fillcolor": "#F8FAFC"})
-        annotations.append({"x": 0.18, "y": y, "text": _wrap(str(row.step), 42), "showarrow": False,
+        annotations.append({"x": 0.18, "y": y, "text": _wrap(str(row.step), 24), "showarrow": False,
                             "font": {"size": size - 1}})
         for x, arm, value in ((0.52, Arm.SURGERY, row.surgery), (0.82, Arm.CHEMOTHERAPY, row.chemotherapy)):
             shapes.append({"type": "rect", "x0": x - 0.11, "x1": x + 0.11, "y0": y - 0.36, "y1": y + 0.36,
