@@ -760,6 +760,44 @@ def count_text(n: int, *, k: int | None) -> str:
     return f"<{k}" if k is not None and 1 <= n < k else str(n)
 
 
+def suppress_formatted(table: pd.DataFrame, *, k: int | None) -> pd.DataFrame:
+    """A formatted table as it may be shown: integer columns (primary suppression) and counts
+    quoted in text cells (:func:`suppress_text_counts`) hidden; k None leaves it as it is.
+
+    The rule of the pages (``ui.downloads.shown``) and of the one-click report alike.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [3, 20], "note": ["only 7 patients", "12 (40.0%)"]})
+    >>> suppress_formatted(t, k=11).values.tolist()
+    [['<11', 'only <11 patients'], [20, '12 (40.0%)']]
+    >>> suppress_formatted(t, k=None) is t
+    True
+    """
+    k = _check_k(k)
+    if k is None:
+        return table
+    ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+    out = suppress_small_counts(table, ints, k=k) if ints else table
+    return suppress_text_counts(out, k=k)
+
+
+def suppress_in_text(value: str, *, k: int | None) -> str:
+    """Free text (headline, warning, note) with small quoted counts ("only 7 patients") hidden.
+
+    Examples
+    --------
+    >>> suppress_in_text("only 7 surgery patients", k=11)
+    'only <11 surgery patients'
+    >>> suppress_in_text("only 7 surgery patients", k=None)
+    'only 7 surgery patients'
+    """
+    k = _check_k(k)
+    if k is None:
+        return value
+    return str(suppress_text_counts(pd.DataFrame({"t": [value]}), k=k)["t"].iloc[0])
+
+
 def hide_bare_counts(table: pd.DataFrame, *, k: int | None) -> pd.DataFrame:
     """Text cells that are a bare count (``"8"``) from 1 to k-1 become ``"<k"``.
 

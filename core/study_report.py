@@ -50,22 +50,6 @@ def suppression_sentence(k: int) -> str:
             "be recovered by subtraction from a known total.")
 
 
-def _text(value: str, k: int | None) -> str:
-    """Counts quoted in free text ("only 7 patients", "(n=5)") hidden as in table notes."""
-    if k is None:
-        return value
-    return str(export.suppress_text_counts(pd.DataFrame({"t": [value]}), k=k)["t"].iloc[0])
-
-
-def _shown(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
-    """As ``ui.downloads.shown``: integer columns and counts quoted in text cells suppressed."""
-    if k is None:
-        return table
-    ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
-    out = export.suppress_small_counts(table, ints, k=k) if ints else table
-    return export.suppress_text_counts(out, k=k)
-
-
 def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
     """The balance table as a report table; with ``k``, the means of binary terms blanked."""
     return export.blank_binary_means(balance.reset_index(names="covariate").round(3), k=k)
@@ -114,9 +98,9 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     """
     k = _check_k(k)
     out: list[tuple[str, list]] = []
-    summary = [_text(tables.headline(result), k), "Filters and settings:\n\n" + spec.describe()]
+    summary = [export.suppress_in_text(tables.headline(result), k=k), "Filters and settings:\n\n" + spec.describe()]
     if result.warnings:
-        summary.append(_text("Warnings: " + " ".join(result.warnings), k))
+        summary.append(export.suppress_in_text("Warnings: " + " ".join(result.warnings), k=k))
     flow = result.flow
     if k is not None:
         flow = export.suppress_text_counts(export.suppress_small_counts(flow, list(Arm.ALL), k=k), k=k)
@@ -125,11 +109,11 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         summary_items.append(suppression_sentence(k))
     out.append(("Summary", summary_items))
     if result.curves:
-        risk = result.risk_table if k is None else _shown(result.risk_table, k)
+        risk = export.suppress_formatted(result.risk_table, k=k)
         km = export.hide_hover_at_risk(figures.matched_km_figure(result, risk_table=risk), k=k)
-        estimates = export.hide_bare_counts(_shown(tables.estimates_table(result), k), k=k)
+        estimates = export.hide_bare_counts(export.suppress_formatted(tables.estimates_table(result), k=k), k=k)
         out.append(("Overall survival", [km, estimates.reset_index(names=""),
-                                         "Immortal-time methods side by side:", _shown(tables.methods_table(result), k)]))
+                                         "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k)]))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
         card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
@@ -150,15 +134,15 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         out.append(("Subgroups (exploratory)", [
             figures.forest_plot(tables.subgroup_forest_frame(subgroup_result, k=k),
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
-            _shown(tables.subgroup_display(subgroup_result, k=k), k), interactions,
+            export.suppress_formatted(tables.subgroup_display(subgroup_result, k=k), k=k), interactions,
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):
         items: list = []
         rfs = outcomes.survival_by(operated, "rfs", C.METS_GROUP, min_at_risk=spec.min_at_risk)
-        items += ["Recurrence-free survival after surgery by metastasis group:", _shown(rfs.display(), k)]
+        items += ["Recurrence-free survival after surgery by metastasis group:", export.suppress_formatted(rfs.display(), k=k)]
         items += ["Short-term outcomes by pancreatic procedure:",
-                  _shown(outcomes.short_term_outcomes(operated, k=k), k).reset_index(names="")]
+                  export.suppress_formatted(outcomes.short_term_outcomes(operated, k=k), k=k).reset_index(names="")]
         out.append(("Surgical outcomes (operated patients)", items))
     return out
 

@@ -67,20 +67,13 @@ def shown(table: pd.DataFrame, *, bare_counts: bool = False) -> pd.DataFrame:
     patients and deaths, the matching card), as the one-click report does.
     """
     k = suppression_k()
-    if k is None:
-        return table
-    ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
-    out = export.suppress_small_counts(table, ints, k=k) if ints else table
-    out = export.suppress_text_counts(out, k=k)
+    out = export.suppress_formatted(table, k=k)
     return export.hide_bare_counts(out, k=k) if bare_counts else out
 
 
 def text(value: str) -> str:
     """Free text (headline, warning, reliability note) with small quoted counts ("only 7 patients") hidden when on."""
-    k = suppression_k()
-    if k is None:
-        return value
-    return str(export.suppress_text_counts(pd.DataFrame({"t": [value]}), k=k)["t"].iloc[0])
+    return export.suppress_in_text(value, k=suppression_k())
 
 
 def count(n: int) -> str:
