@@ -58,6 +58,7 @@ from core import cohort as cohort_mod  # noqa: E402
 from core.dictionary import C, MetsGroup  # noqa: E402
 from core.format import fmt_num  # noqa: E402
 from core.spec import AnalysisSpec  # noqa: E402
+from scripts.doc_sections import replace_section  # noqa: E402
 from scripts.st_client import StreamlitClient  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
 
@@ -465,18 +466,6 @@ def _markdown(results: list[dict], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace_section(path: Path, section: str, marker: str = "\n## Load test") -> None:
-    """Put ``section`` in place of the file's ``## Load test`` section (appended when there is none)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n## ", start + len(marker))
-        text = text[:start] + "\n" + section + (text[end:] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", choices=["demo", "upload", "both"], default="both")
@@ -502,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     section = _markdown(results, " ".join(["python -m scripts.loadtest", *(argv or sys.argv[1:])]))
     text = "# Load test\n" + section.split("\n", 1)[1]
     args.out.write_text(text, encoding="utf-8")
-    _replace_section(args.benchmarks, section)
+    replace_section(args.benchmarks, section, "\n## Load test")
     print(text)
     bad = any(r["errors"] or r["wrong"] or not r["healthy"] or not all(_verdicts(r)) for r in results)
     return 1 if bad else 0

@@ -26,6 +26,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from benchmarks.__main__ import _machine  # noqa: E402
 from core import synthetic  # noqa: E402
+from scripts.doc_sections import replace_section  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_for_app  # noqa: E402
 
 SIGNATURE = """() => { const p = document.querySelector('.js-plotly-plot');
@@ -117,15 +118,7 @@ def main() -> None:
         lines.append(f"| {label} | {len(t)} | {statistics.median(t) * 1000:.0f} ms {ok} | {p90 * 1000:.0f} ms | "
                      f"{max(t) * 1000:.0f} ms | <= {GOALS[name] * 1000:.0f} ms |")
     section = "\n".join(lines) + "\n"
-    text = args.out.read_text() if args.out.exists() else "# Benchmarks\n"
-    marker = "\n## Browser: filter change"
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n## ", start + len(marker))
-        text = text[:start] + "\n" + section + (text[end:] if end != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    args.out.write_text(text)
+    replace_section(args.out, section, "\n## Browser: filter change")
     print(section)
 
 
