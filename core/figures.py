@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.dictionary import Arm, C
+from core.spec import ENDPOINT_NAMES
 
 #: Okabe-Ito colours: one per arm, the same on every page and in every export.
 ARM_COLOURS: dict[str, str] = {Arm.SURGERY: "#0072B2", Arm.CHEMOTHERAPY: "#E69F00"}
@@ -466,5 +467,5 @@ def matched_km_figure(result, *, risk_table: pd.DataFrame | None = None, **kwarg
     return km_figure(
         {c.arm: c.km for c in result.curves}, result.risk_table if risk_table is None else risk_table,
         medians={c.arm: c.median for c in result.curves}, min_at_risk=result.spec.min_at_risk,
-        x_title=result.time_label, **kwargs,
+        x_title=result.time_label, **{"y_title": ENDPOINT_NAMES[result.spec.endpoint], **kwargs},
     )

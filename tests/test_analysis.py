@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from core import analysis, cohort, matching, synthetic
+from core import analysis, cohort, guards, matching, synthetic
 from core.analysis import (
     LOG_CA19_9,
     LOG_CA19_9_RESTAGING,
@@ -27,7 +27,19 @@ from core.analysis import (
     run,
     term_label,
 )
-from core.dictionary import DEFAULT_PROPENSITY_COVARIATES, PRE_SURGERY_COVARIATES, Arm, C, Recist, Regimen
+from core.dictionary import (
+    DEFAULT_PROPENSITY_COVARIATES,
+    PRE_SURGERY_COVARIATES,
+    Arm,
+    C,
+    LiverProcedure,
+    Pancreatic,
+    Recist,
+    Regimen,
+    Resectability,
+    Setting,
+    Timing,
+)
 from core.spec import AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
@@ -156,7 +168,13 @@ def test_result_structure_on_the_demo_cohort(demo, demo_result):
         assert c.n == len(part) and c.events == int(part["event"].sum())
         assert c.at_times["time"].tolist() == list(analysis.REPORT_TIMES)
     assert r.methods["method"].tolist()[0].startswith("Naive")
-    assert r.methods.columns.tolist() == ["method", "HR", "lower", "upper", "p", "patients", "events", "note"]
+    assert r.methods.columns.tolist() == ["method", "HR", "lower", "upper", "p", "patients", "events",
+                                          "patients_surgery", "patients_chemotherapy", "events_surgery",
+                                          "events_chemotherapy", "note"]
+    for _, row in r.methods.iterrows():
+        assert row["patients"] == row["patients_surgery"] + row["patients_chemotherapy"]
+        assert row["events"] == row["events_surgery"] + row["events_chemotherapy"]
+    assert r.warnings == ()  # the default view has a hazard ratio: nothing to warn about
     assert r.methods.loc[0, "note"] == "biased by immortal time"
     assert r.hr.method == "Landmark at 6 months, propensity-matched" and not r.hr.biased
     assert r.hr.lower < r.hr.hr < r.hr.upper
@@ -180,8 +198,8 @@ def test_method_choice_switches_the_headline_estimate(demo, demo_result):
     td = run(demo, AnalysisSpec(method="time_dependent"))
     assert naive.hr.biased and naive.hr.hr == demo_result.methods.loc[0, "HR"]
     assert td.hr.method.startswith("Time-dependent") and td.hr.hr == demo_result.methods.loc[2, "HR"]
-    assert any("immortal time" in w for w in naive.warnings)
-    assert any("time-dependent Cox" in w for w in td.warnings)
+    assert any("immortal time" in w for w in naive.notes)
+    assert any("time-dependent Cox" in w for w in td.notes)
     assert naive.time_label == "Months since chemotherapy start"
 
 
@@ -195,19 +213,30 @@ def test_naive_hr_is_below_the_landmark_hr_on_a_large_cohort(large):
 
 # -- guards ----------------------------------------------------------------------------------------
 
-def test_tiny_subgroup_is_flagged_not_raised(demo):
+def test_tiny_subgroup_gets_no_hr_and_one_line_with_the_counts_per_arm(demo):
     r = run(demo, AnalysisSpec(centres=("C01",)))
-    assert r.hr is not None and r.hr.reliable is False
-    assert r.hr.reason
-    assert any("unreliable" in w.lower() or "No matched comparison" in w for w in r.warnings)
+    assert r.hr is not None and r.hr.reliable is False and not r.hr.estimated
+    assert math.isnan(r.hr.p)
+    assert len(r.warnings) == 1 and r.warnings[0].startswith("No hazard ratio: ")
+    c = r.hr.counts
+    assert f"{c.n_surgery} operated" in r.warnings[0] and f"{c.n_chemotherapy} chemotherapy-only" in r.warnings[0]
 
 
-def test_separation_in_the_propensity_model_gives_a_reason_not_an_exception(demo):
-    # at a 4-month landmark no operated patient had gemcitabine alone
-    r = run(demo, AnalysisSpec(landmark_months=4.0))
+@pytest.mark.parametrize("method", ["landmark", "naive", "time_dependent"])
+def test_two_operated_patients_never_give_a_hazard_ratio(demo, method):
+    # the first release showed "HR 5.04 (1.24-20.55), p = 0.024" from 2 operated patients (major hepatectomy)
+    r = run(demo, AnalysisSpec(hepatectomy="major", method=method))
+    assert r.hr.counts.n_surgery < guards.MIN_PATIENTS_PER_ARM
+    assert not r.hr.estimated and math.isnan(r.hr.p) and not r.hr.reliable
+    assert r.hr.reason and r.warnings and "operated" in r.warnings[0]
+
+
+def test_too_few_operated_at_the_landmark_says_so_rather_than_blaming_the_model(demo):
+    # at a 4-month landmark only 4 patients had been operated
+    r = run(demo, AnalysisSpec(landmark_months=4.0, propensity="glm"))
     assert math.isnan(r.hr.hr) and not r.hr.reliable
-    assert "quasi-separation" in r.hr.reason
-    assert r.match is None and r.curves == ()
+    assert r.hr.reason.startswith("only 4 operated patients")
+    assert "propensity" not in r.warnings[0] and "design" not in r.warnings[0]
 
 
 def test_no_operated_patient_left_gives_no_hr_and_a_plain_reason(demo):
@@ -216,7 +245,11 @@ def test_no_operated_patient_left_gives_no_hr_and_a_plain_reason(demo):
     assert math.isnan(r.hr.hr) and not r.hr.reliable
     assert r.hr.reason and "Traceback" not in r.hr.reason
     assert r.curves == () and r.balance is None and math.isnan(r.logrank_p)
-    assert any(w.startswith("No matched comparison") for w in r.warnings)
+    assert r.warnings == ("No hazard ratio: no operated patients (at least 5 patients and 3 deaths in each arm are "
+                          "needed). In the patients alive at the 6-month landmark: 0 operated (0 deaths) and "
+                          f"{r.hr.counts.n_chemotherapy} chemotherapy-only patients "
+                          f"({r.hr.counts.events_chemotherapy} deaths).",)
+    assert 0 < r.hr.counts.n_chemotherapy <= r.filtered.n_chemotherapy
 
 
 def test_empty_filter_result(demo):
@@ -229,7 +262,7 @@ def test_empty_filter_result(demo):
 def test_weighted_matching_gives_weighted_curves_and_a_warning(demo, changes):
     r = run(demo, AnalysisSpec(**changes))
     assert math.isnan(r.logrank_p) and r.rmst is None
-    assert any("log-rank" in w.lower() and "RMST" in w for w in r.warnings)
+    assert any("log-rank" in w.lower() and "RMST" in w for w in r.notes)
     # the control curve is a weighted KM: its first step equals the weighted share of deaths at that time
     ctrl = r.match.matched[r.match.matched["treated"] == 0]
     km = next(c.km for c in r.curves if c.arm == Arm.CHEMOTHERAPY)
@@ -432,3 +465,57 @@ def test_time_dependent_hr_equals_lifelines_time_varying_cox(demo):
             fit_options={"precision": 1e-12, "r_precision": 1e-12, "max_steps": 100})
     assert math.log(result.hr.hr) == pytest.approx(float(ctv.params_["surg"]), abs=1e-5)
     assert result.hr.n == int(keep.sum())
+
+
+# -- every spec field changes what it says it changes ------------------------------------------------
+
+#: One non-default value per spec field that matters on the demo cohort.
+_CHANGES = {
+    "pancreatic_procedures": (Pancreatic.PPPD,), "hepatectomy": "minor", "liver_procedures": (LiverProcedure.WEDGE,),
+    "liver_timings": (Timing.STAGED,), "mets_groups": ("2-3",), "mets_min": 2, "mets_max": 3,
+    "regimens": (Regimen.FOLFIRINOX,), "chemo_settings": (Setting.PERIOPERATIVE,), "recist": (Recist.PR,),
+    "resectability_levels": (Resectability.RESECTABLE,), "centres": ("C02", "C04"), "age_min": 60, "age_max": 70,
+    "ca19_9_max": 500.0, "year_min": 2019, "year_max": 2021, "endpoint": "efs", "origin": "diagnosis",
+    "method": "naive", "landmark_months": 9.0, "covariates": (C.AGE, C.ECOG, C.CHEMO_REGIMEN),
+    "propensity": "glm", "caliper": None, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
+    "min_at_risk": 10,
+}
+
+
+def _fingerprint(r) -> tuple:
+    curves = tuple(c.km[["time", "survival"]].round(12).to_records(index=False).tobytes() for c in r.curves)
+    return (repr(r.hr), r.methods.round(12).to_json(), r.flow.to_json(), curves, r.population_description,
+            None if r.balance is None else r.balance.round(12).to_json(), r.notes, r.time_label)
+
+
+def test_every_spec_field_changes_the_result_or_is_documented_as_display_only(demo, demo_result):
+    import dataclasses
+
+    from core import figures
+    from core.spec import DISPLAY_ONLY
+
+    assert set(_CHANGES) == {f.name for f in dataclasses.fields(AnalysisSpec)}
+    base = _fingerprint(demo_result)
+    base_fig = figures.matched_km_figure(demo_result).to_json()
+    for name, value in _CHANGES.items():
+        r = run(demo, AnalysisSpec().replace_(**{name: value}))
+        if name in DISPLAY_ONLY:
+            assert _fingerprint(r) == base, name
+            assert figures.matched_km_figure(r).to_json() != base_fig, name
+        else:
+            assert _fingerprint(r) != base, f"{name}={value!r} changes nothing"
+
+
+def test_event_free_survival_is_a_different_endpoint_from_the_same_time_zero(demo):
+    os_, efs = run(demo, AnalysisSpec()), run(demo, AnalysisSpec(endpoint="efs"))
+    d = demo.data
+    # EFS ends at the first of progression/recurrence and death, so it is never longer than OS
+    assert (d[C.EFS_FROM_CHEMO] <= d[C.OS_FROM_CHEMO] + 1e-9).all()
+    assert (d[C.EFS_FROM_CHEMO] < d[C.OS_FROM_CHEMO] - 1e-9).sum() > 20
+    # every death is an EFS event; progressions and recurrences add events
+    assert (d[C.EFS_EVENT] >= d[C.OS_EVENT]).all() and d[C.EFS_EVENT].sum() > d[C.OS_EVENT].sum()
+    # the EFS landmark population is patients alive AND event-free at L: no more than the OS one
+    assert len(efs.population) < len(os_.population)
+    assert efs.hr.estimated and efs.hr.hr != os_.hr.hr
+    assert efs.curves[0].km["survival"].iloc[-1] <= 1
+    assert "alive without progression or recurrence" in efs.population_description

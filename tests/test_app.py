@@ -69,9 +69,12 @@ def _widgets(at: AppTest):
 
 #: Raw values for widgets that show formatted labels (AppTest sets raw values).
 RAW = {
-    "f_hepatectomy": "major", "f_endpoint": "rfs", "f_origin": "diagnosis", "f_method": "naive",
+    "f_hepatectomy": "major", "f_endpoint": "efs", "f_propensity": "glm", "f_origin": "diagnosis", "f_method": "naive",
     "f_covariates": ["age_at_diagnosis", "ecog_baseline"], "f_ratio": 2, "f_order": "smallest",
-    "f_ca_max_input": 500.0, "f_min_at_risk": 5,
+    "f_ca_max_input": 500.0, "f_min_at_risk": 5, "f_pancreatic_procedures": ["PD"], "f_liver_procedures": ["wedge"],
+    "f_liver_timings": ["staged"], "f_mets_groups": ["1"], "f_regimens": ["FOLFIRINOX"],
+    "f_chemo_settings": ["perioperative"], "f_recist": ["PR"], "f_resectability_levels": ["resectable"],
+    "f_centres": ["C02"],
 }
 
 
@@ -97,19 +100,41 @@ def _change(widget, kind: str) -> None:
         widget.set_value(500.0 if widget.value is None else widget.value + 1)
 
 
-def test_every_filter_and_setting_reruns_every_page_without_exceptions():
+def _changed_fields(spec: AnalysisSpec) -> set[str]:
+    import dataclasses
+
+    default = AnalysisSpec()
+    return {f.name for f in dataclasses.fields(spec) if getattr(spec, f.name) != getattr(default, f.name)}
+
+
+def test_every_control_changes_its_own_spec_field_and_reruns_every_page():
+    from ui.controls import API_ONLY, WIDGET_FIELDS
+
     at = _app()
     kinds = _widgets(at)
-    assert len(kinds) >= 20, kinds
+    assert len(kinds) >= 25, kinds
+    set_by_some_widget: set[str] = set()
     for kind, key in kinds:
         fresh = _app()
         widget = getattr(fresh.sidebar, kind)(key=key)
         _change(widget, kind)
         fresh.run()
         _no_exception(fresh)
+        changed = _changed_fields(fresh.session_state["current_spec"])
+        assert changed, f"{key} changes no setting"
+        # a widget changes its own field(s) only, and the field is named after the widget
+        assert all(name in key or key == "f_ca_max_input" for name in changed), (key, changed)
+        set_by_some_widget |= changed
+        assert AnalysisSpec.from_query({k: v for k, v in fresh.query_params.items()}) == fresh.session_state[
+            "current_spec"], f"{key}: the URL does not carry the change"
         for page in ("views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py"):
             fresh.switch_page(page).run()
             _no_exception(fresh)
+    import dataclasses
+
+    every = {f.name for f in dataclasses.fields(AnalysisSpec)}
+    assert set(WIDGET_FIELDS) | set(API_ONLY) == every
+    assert set_by_some_widget == set(WIDGET_FIELDS), every - set_by_some_widget
 
 
 def test_a_filter_change_changes_the_numbers_and_the_url():
@@ -350,7 +375,8 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
     _no_exception(at)
     estimates, methods = at.dataframe[0].value, at.dataframe[1].value
     assert estimates.loc["Patients"].tolist() == ["24", "24"] and estimates.loc["Deaths"].tolist() == ["19", "23"]
-    assert methods["Events"].tolist() == [41, 42, 72]
+    assert methods["Deaths (S / C)"].tolist() == ["19 / 22", "19 / 23", "32 / 40"]
+    assert methods["Patients (S / C)"].tolist() == ["25 / 25", "24 / 24", "44 / 44"]
     hover = _km_hover_at_risk(at)
     assert any(isinstance(n, (int, float)) and 1 <= n < 11 for n in hover), hover
     assert [e.label for e in at.expander].count("Kaplan-Meier tables") == 1
@@ -362,7 +388,7 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
         _no_exception(at)
         estimates, methods = at.dataframe[0].value, at.dataframe[1].value
         assert not _small_cells(estimates, k), estimates
-        assert not _small_cells(methods[["Patients", "Events"]], k), methods
+        assert not _small_cells(methods[["Patients (S / C)", "Deaths (S / C)"]], k), methods
         hover = _km_hover_at_risk(at)
         assert hover and not [n for n in hover if isinstance(n, (int, float)) and 1 <= n < k], hover
         assert f"<{k}" in hover
@@ -370,8 +396,8 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
         assert any(f"Kaplan-Meier tables withheld: with small-cell suppression on (k = {k})" in c.value
                    for c in at.caption)
     assert estimates.loc["Patients"].tolist() == ["<50", "<50"] and estimates.loc["Deaths"].tolist() == ["<50", "<50"]
-    assert methods["Events"].astype(str).tolist() == ["<50", "<50", "72"]
-    assert methods["Patients"].astype(str).tolist() == ["50", "<50", "88"]
+    assert methods["Deaths (S / C)"].tolist() == ["<50 / <50"] * 3
+    assert methods["Patients (S / C)"].tolist() == ["<50 / <50"] * 3
 
 
 def test_matching_card_and_balance_hide_small_counts_under_suppression():

@@ -8,7 +8,7 @@ import streamlit as st
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import state
+from ui import state, url
 
 PRESENT_KEY = "present"
 
@@ -41,14 +41,11 @@ def escape_md(text: str) -> str:
 
 def presentation() -> bool:
     """Whether presentation mode is on (kept in the URL as ``present=1``)."""
-    return st.query_params.get(PRESENT_KEY) == "1"
+    return url.get(PRESENT_KEY) == "1"
 
 
 def set_presentation(on: bool) -> None:
-    if on:
-        st.query_params[PRESENT_KEY] = "1"
-    elif PRESENT_KEY in st.query_params:
-        del st.query_params[PRESENT_KEY]
+    url.keep({PRESENT_KEY: "1" if on else None})
 
 
 def apply_style() -> None:
@@ -71,6 +68,8 @@ def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> No
         if on != presentation():
             set_presentation(on)
             st.rerun()
+    for notice in url.notices():
+        st.warning(escape_md(notice), icon=":material/link_off:")
     filters = spec.filters_in_words()
     strip = " · ".join(filters) if filters else "No filters: whole cohort"
     cohort_name = "synthetic demo cohort" if state.is_demo() else "uploaded cohort"
@@ -119,14 +118,3 @@ def provenance_card(spec: AnalysisSpec) -> None:
         st.text(prov_mod.provenance_text(prov))
 
 
-def url_value(key: str, options: list[str], default: str) -> str:
-    """Initial value of a page-level choice from the URL (``default`` when absent or invalid)."""
-    value = st.query_params.get(key)
-    return value if value in options else default
-
-
-def keep_in_url(values: dict[str, str]) -> None:
-    """Write page-level choices into the URL so a shared link restores them."""
-    for key, value in values.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value

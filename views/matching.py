@@ -12,10 +12,11 @@ large = layout.presentation()
 
 layout.header("Matching", spec, subtitle="Propensity-score model, overlap and balance of the matched comparison")
 layout.warnings([downloads.text(w) for w in res.warnings])
+layout.notes(res.notes)
 
 card = analysis.matching_card(res)
 if not card:
-    st.info("No propensity model could be fitted for these filters and settings: see the warning above.")
+    st.info("No propensity model for these filters and settings.")
     st.stop()
 
 left, right = st.columns([1, 1])

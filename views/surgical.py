@@ -6,7 +6,7 @@ import streamlit as st
 from core import analysis, figures, outcomes
 from core.dictionary import Arm, C, label
 from core.filters import apply_filters
-from ui import controls, downloads, layout, state
+from ui import controls, downloads, layout, state, url
 
 spec = controls.current_spec()
 large = layout.presentation()
@@ -21,12 +21,12 @@ if operated.empty:
 ENDPOINTS = {"rfs": "Recurrence-free survival", "os_from_surgery": "Overall survival from surgery"}
 left, right = st.columns(2)
 endpoint = left.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.get,
-                                  key="surg_endpoint", default=layout.url_value("sep", list(ENDPOINTS), "rfs"))
+                                  key="surg_endpoint", default=url.page_value("sep", list(ENDPOINTS), "rfs"))
 endpoint = endpoint or "rfs"
 grouping = right.segmented_control("By", list(outcomes.GROUPINGS), format_func=label, key="surg_group",
-                                   default=layout.url_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
+                                   default=url.page_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
 grouping = grouping or C.METS_GROUP
-layout.keep_in_url({"sep": endpoint, "sgr": grouping})
+url.keep({"sep": endpoint, "sgr": grouping})
 st.caption("RFS is measured from surgery and exists only for operated patients: it is never compared with the "
            "progression-free survival of the chemotherapy group.")
 

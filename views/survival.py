@@ -12,6 +12,7 @@ large = layout.presentation()
 
 layout.header("Survival", spec, subtitle="Kaplan-Meier estimates in the propensity-matched sample")
 layout.warnings([downloads.text(w) for w in res.warnings])
+layout.notes(res.notes)
 
 plot_col, stats_col = st.columns([3, 2])
 with plot_col:
@@ -30,17 +31,15 @@ with plot_col:
             "lines mark medians; bands are 95% log-log confidence intervals."
         )
     else:
-        st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
+        st.info("No curves: no patients could be matched for these filters.")
 
 with stats_col:
     st.subheader("Estimates")
     st.dataframe(downloads.shown(tables.estimates_table(res), bare_counts=True), width="stretch")
-    if res.hr is not None:
+    if res.hr is not None and res.hr.estimated:
         st.markdown("**" + downloads.text(tables.headline(res)) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
-        if not res.hr.reliable:
-            layout.warnings([downloads.text(f"Unreliable: {res.hr.reason}")])
-    st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
+        st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
     if res.rmst is not None:
         r = res.rmst
         st.markdown(
