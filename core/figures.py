@@ -206,8 +206,9 @@ def km_figure(
             add(2, x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
                 text=[str(v) for v in risk_table.loc[key].tolist()], textfont={"color": colour, "size": 18 if large else 13},
                 showlegend=False, hoverinfo="skip")
-        axes["yaxis2"] = {"autorange": "reversed", "showgrid": False, "zeroline": False, "title": {"text": "At risk"},
-                          "tickfont": {"size": 16 if large else 12}}
+        # categories top-down, with half a row of room above the first (its numbers are never clipped)
+        axes["yaxis2"] = {"range": [len(keys) - 0.5, -0.6], "showgrid": False, "zeroline": False,
+                          "title": {"text": "At risk"}, "tickfont": {"size": 16 if large else 12}}
         axes["xaxis2"] = {"showgrid": False, "zeroline": False, "showticklabels": True, "tickvals": ticks,
                           "title": {"text": x_title}}
         axes["xaxis"] = {"tickvals": ticks}

@@ -19,8 +19,8 @@ import streamlit as st
 
 from core.dictionary import PRE_SURGERY_COVARIATES, C, label, value_help, value_label
 from core.filters import CATEGORY_FILTERS, OptionCount, option_counts
-from core.spec import ENDPOINTS, METHODS, ORIGINS, PROPENSITY_MODELS, AnalysisSpec, field_range
-from ui import url
+from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINTS, METHODS, ORIGINS, PROPENSITY_MODELS, AnalysisSpec, field_range
+from ui import layout, url
 
 _PREFIX = "f_"
 _INIT = "controls_initialised"
@@ -164,21 +164,46 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
     counts = _cached_counts(data, _pending_spec(data))
     ranges = {lo: (lo, hi, bounds) for lo, hi, bounds in _range_fields(data)}
     s = st.sidebar
-    s.markdown("#### Study filters", help=COUNT_HELP)
-    with s.container():
-        pancreatic = _multiselect(data, counts, "pancreatic_procedures", "Resection: pancreatic procedure (surgery arm)")
+    present = layout.presentation()
+    if present:
+        # Presentation mode hides the sidebar: the study's filters and the endpoint stay on screen in one strip.
+        strip = st.container(key="presentation_strip")
+        cols = strip.columns([3, 4, 3, 3, 2])
+        places = {"pancreatic": cols[0], "hepatectomy": cols[1], "mets": cols[2], "regimen": cols[3],
+                  "endpoint": cols[4], "mets_range": s}
+    else:
+        s.markdown("#### Study filters", help=COUNT_HELP)
+        places = dict.fromkeys(("pancreatic", "hepatectomy", "mets", "mets_range", "regimen", "endpoint"), s)
+        places["endpoint"] = None  # drawn with the other settings
+    with places["pancreatic"]:
+        pancreatic = _multiselect(data, counts, "pancreatic_procedures",
+                                  "Pancreatic procedure" if present else "Resection: pancreatic procedure (surgery arm)")
+    with places["hepatectomy"]:
         hep_counts = counts.get("hepatectomy", {})
+        hep_words = {"minor": "Minor" if present else "Minor (<3 segments)",
+                     "major": "Major" if present else "Major (3+ segments)"}
         hepatectomy = st.segmented_control(
-            "Resection: liver (surgery arm)", ["any", "minor", "major"], key=_key("hepatectomy"),
+            "Liver resection" if present else "Resection: liver (surgery arm)", ["any", "minor", "major"],
+            key=_key("hepatectomy"),
             format_func=lambda v: "Any" if v == "any" else
-            f"{'Minor (<3 segments)' if v == 'minor' else 'Major (3+ segments)'} · {hep_counts[v].n_surgery}"
-            if v in hep_counts else v,
-            help="Minor: fewer than 3 Couinaud segments removed; major: 3 or more. " + COUNT_HELP,
+            f"{hep_words[v]} · {hep_counts[v].n_surgery}" if v in hep_counts else v,
+            help="Surgery arm. Minor: fewer than 3 Couinaud segments removed; major: 3 or more. " + COUNT_HELP,
         ) or "any"
+    with places["mets"]:
         mets = _multiselect(data, counts, "mets_groups", "Liver metastases", placeholder="All (1, 2-3, >3)")
+    with places["mets_range"]:
         mets_min, mets_max = _between("Number of liver metastases", *ranges["mets_min"],
                                       "Number of liver metastases at diagnosis (both arms).")
-        regimens = _multiselect(data, counts, "regimens", "Chemotherapy regimen")
+    with places["regimen"]:
+        regimens = _multiselect(data, counts, "regimens", "Regimen" if present else "Chemotherapy regimen")
+    endpoint_help = ("Both endpoints run from the same time zero in both arms. Recurrence-free survival exists only "
+                     "after surgery: it is on the Surgical outcomes page.")
+    if places["endpoint"] is not None:
+        with places["endpoint"]:
+            endpoint = st.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINT_ABBREVIATIONS.get,
+                                            key=_key("endpoint"),
+                                            help="OS: overall survival; EFS: event-free survival. " + endpoint_help
+                                            ) or AnalysisSpec().endpoint
 
     with s.expander("More filters", expanded=False, icon=":material/filter_list:"):
         st.caption("Surgery-arm filters select operated patients and leave the chemotherapy pool untouched.")
@@ -200,9 +225,9 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
 
     s.markdown("#### Analysis")
     with s.expander("Settings", expanded=False, icon=":material/tune:"):
-        endpoint = st.radio("Endpoint (between arms)", list(ENDPOINTS), format_func=ENDPOINTS.get, key=_key("endpoint"),
-                            help="Both endpoints run from the same time zero in both arms. Recurrence-free survival "
-                                 "exists only after surgery: it is on the Surgical outcomes page.")
+        if places["endpoint"] is None:
+            endpoint = st.radio("Endpoint (between arms)", list(ENDPOINTS), format_func=ENDPOINTS.get,
+                                key=_key("endpoint"), help=endpoint_help)
         origin = st.radio("Time origin", list(ORIGINS), format_func=lambda o: f"From {ORIGINS[o]}", key=_key("origin"),
                           horizontal=True)
         method = st.radio("Immortal time", list(METHODS), format_func=METHODS.get, key=_key("method"))

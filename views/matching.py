@@ -26,13 +26,13 @@ with left:
 with right:
     st.subheader("Overlap of propensity scores")
     scores = analysis.propensity_scores(res)
-    st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", config={"displaylogo": False},
+    st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_overlap")
     downloads.figure("propensity_overlap", lambda: figures.overlap_plot(scores), key="dl_overlap")
 
 st.subheader("Covariate balance")
 if res.balance is not None and len(res.balance):
-    st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", config={"displaylogo": False},
+    st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_love")
     downloads.figure("love_plot", lambda: figures.love_plot(res.balance), key="dl_love")
     st.caption(

@@ -2,21 +2,31 @@
 
 import streamlit as st
 
-from core import figures, tables
+from core import figures, synthetic, tables
 from core.dictionary import Arm
 from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
 from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINT_NAMES, EVENT_WORDS
-from ui import compute, controls, downloads, layout
+from ui import compute, controls, downloads, layout, state
+
+STUDY = "Registry NCT06980792 (ISLS pancreas study group)"
 
 spec = controls.current_spec()
 res = compute.result(spec)
 large = layout.presentation()
 
-layout.header("Overview", spec, subtitle="Resection of pancreas and liver metastases after chemotherapy vs chemotherapy alone")
-layout.copy_link(spec)
+layout.header("Overview", spec, subtitle=f"{STUDY} — resection of the pancreas and the liver metastases after "
+              "chemotherapy vs chemotherapy alone")
+if not large:
+    layout.copy_link(spec)
 
 abbrev, event_word = ENDPOINT_ABBREVIATIONS[spec.endpoint], EVENT_WORDS[spec.endpoint]
-cols = st.columns(4)
+if large:  # projector: the curve and the headline numbers on one 1280 x 720 screen
+    figure_col, numbers_col = st.columns([5, 2])
+    hr_box, p_box, s_box, c_box = (numbers_col.container() for _ in range(4))
+    cols = [s_box, c_box, hr_box, p_box]  # the hazard ratio first, beside the curve
+else:
+    figure_col = numbers_col = None
+    cols = st.columns(4)
 for col, curve in zip(cols[:2], res.curves, strict=False):
     n, events = downloads.count(curve.n), downloads.count(curve.events)
     col.metric(f"Median {abbrev}, {figures.ARM_LABELS[curve.arm].lower()}", fmt_median(curve.median),
@@ -34,7 +44,18 @@ elif res.hr is not None and res.hr.counts is not None:
                    help=f"Patients per arm in {res.hr.counted_in or 'this selection'}.")
     cols[3].metric(f"{event_word.capitalize()}s", f"{downloads.count(c.events_surgery)} / "
                    f"{downloads.count(c.events_chemotherapy)}", help="Operated / chemotherapy only.")
+if large:
+    with figure_col:
+        if res.curves:
+            fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(figures.matched_km_figure(
+                res, risk_table=downloads.suppress(res.risk_table), large=True, height=470)))
+            st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="overview_km")
 st.caption(f"Method: {res.hr.method if res.hr else '—'}. {res.population_description}.")
+if state.is_demo() and res.hr is not None and res.hr.estimated:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(f"Synthetic demo: the true hazard ratio is {synthetic.TRUE_HR:.2f}. These 90 patients are one random "
+                   "sample; at this size an estimate far from the truth is expected, in either direction.")
+        st.page_link("views/method_check.py", label="How far? Method check", icon=":material/verified:")
 
 layout.warnings([downloads.text(w) for w in res.warnings])
 layout.notes(res.notes)
@@ -43,9 +64,10 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(f"Matched {ENDPOINT_NAMES[spec.endpoint].lower()}")
     if res.curves:
-        fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table), large=large, height=620 if large else 520)))
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
+        if not large:
+            fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(
+                figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), height=520)))
+            st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="overview_km")
         downloads.figure("overall_survival", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
     else:
@@ -54,7 +76,7 @@ with right:
     st.subheader("Patients at each step")
     flow = compute.figure(("overview_flow", large), spec,
                           lambda: figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large))
-    st.plotly_chart(flow, width="stretch", config={"displayModeBar": False}, key="overview_flow")
+    st.plotly_chart(flow, width="stretch", theme=None, config={"displayModeBar": False}, key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(downloads.shown(tables.methods_table(res).iloc[:, :4]), hide_index=True, width="stretch")
 downloads.tables("overview", {"Flow": downloads.suppress(res.flow, list(Arm.ALL)),

@@ -38,7 +38,7 @@ with plot:
     fig = figures.km_figure(by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
                             x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
                             labels={k: f"{label(grouping)}: {k}" for k in by.curves})
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
+    st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="surgical_km")
     downloads.figure(f"{endpoint}_by_{grouping}", lambda: figures.km_figure(
         by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
         x_title="Months since surgery", y_title=ENDPOINTS[endpoint],
@@ -54,7 +54,7 @@ cox = outcomes.prognostic_cox(operated, endpoint)
 if cox.fitted:
     c1, c2 = st.columns([3, 2])
     with c1:
-        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", config={"displaylogo": False},
+        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", theme=None, config={"displaylogo": False},
                         key="surgical_forest")
     with c2:
         st.dataframe(cox.display(), hide_index=True, width="stretch")

@@ -21,7 +21,7 @@ with plot_col:
         fig = compute.figure(("survival_km", show_ci, large), spec, lambda: downloads.km_figure(
             figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
                                       large=large, height=680 if large else 580)))
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
+        st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="survival_km")
         downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
             slide_height=900, journal_height=560)
