@@ -29,6 +29,7 @@ from core.matching import (
 )
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "matching"
+PROP = Path(__file__).resolve().parent / "fixtures" / "propensity"
 
 # Column names of the fixture files (synthetic reference data, not the study dictionary).
 TREAT = "surgery"
@@ -52,6 +53,10 @@ def r_levels(d: pd.DataFrame) -> pd.DataFrame:
 
 def _load(name: str) -> dict:
     return json.loads((FIX / name).read_text())
+
+
+def _load_prop(name: str) -> dict:
+    return json.loads((PROP / name).read_text())
 
 
 # ---------------------------------------------------------------------------------------
@@ -513,12 +518,16 @@ def test_exact_without_common_strata_gives_empty_match_with_reason():
     assert res.empty and "exact" in res.reason
 
 
-def test_two_valued_score_refuses_caliper():
-    df = pd.DataFrame({"f": [0] * 10 + [1] * 10, "t": [0] * 7 + [1] * 3 + [0] * 4 + [1] * 6})
-    with pytest.raises(ValueError, match="two values"):
-        match_nearest(df, "t", ["f"], caliper=0.2)
-    res = match_nearest(df, "t", ["f"], caliper=None)
-    assert res.n_treated_matched == 9  # all 9 treated (11 controls)
+def test_two_valued_score_with_caliper_matches_matchit_472():
+    # MatchIt 4.7.2 accepts a caliper on a two-valued score (0.2 SD = 0.129 logit): within each
+    # value the distance is 0. (This package refused it before, as MatchIt 4.5.1 did.)
+    ref = _load_prop("matchit_ties.json")["two_valued"]
+    df = pd.DataFrame({"f": ref["f"], "t": ref["t"]})
+    res = match_nearest(df, "t", ["f"], caliper=0.2)
+    np.testing.assert_array_equal(res.distance.to_numpy(), ref["distance"])
+    assert (res.matched.index + 1).tolist() == ref["matched"]["row"]
+    assert res.matched["subclass"].astype(int).tolist() == ref["matched"]["subclass"]
+    assert res.n_treated_matched == 7  # 3 of 3 with f = 0, 4 of 6 with f = 1 (4 controls)
 
 
 def test_heap_select_matches_libstdcxx_partial_sort():
