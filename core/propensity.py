@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -237,12 +238,6 @@ _DBL_EPS = float(np.finfo(float).eps)
 _THRESH = 30.0  # R's binomial family (family.c): logit link clamps |eta| > 30
 
 
-def _seqsum(a: np.ndarray) -> np.ndarray:
-    """Sequential left-to-right sums along the last axis (the order of the reference BLAS's
-    ``ddot`` and ``dnrm2``; numpy's ``sum`` adds pairwise)."""
-    return np.cumsum(a, axis=-1)[..., -1]
-
-
 class _Collinear(Exception):
     pass
 
@@ -251,7 +246,26 @@ class _NotReproduced(Exception):
     pass
 
 
-def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
+class _Workspace:
+    """Two p x n scratch arrays reused by every IRLS step (fresh arrays of this size would be
+    mapped and zeroed by the OS at each allocation, which cost more than the arithmetic)."""
+
+    def __init__(self, p: int, n: int) -> None:
+        self.prod = np.empty((p, n))
+        self.csum = np.empty((p, n))
+
+    def dots(self, rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Sequential (reference BLAS ``ddot`` order) dot products of each row with ``v``;
+        numpy's ``sum`` adds pairwise, its ``cumsum`` left to right."""
+        m, k = rows.shape
+        prod = self.prod[:m, :k]
+        csum = self.csum[:m, :k]
+        np.multiply(rows, v, out=prod)
+        np.cumsum(prod, axis=1, out=csum)
+        return csum[:, -1].copy()
+
+
+def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float, ws: _Workspace) -> np.ndarray:
     """Least-squares coefficients of ``y`` on the columns of ``A`` as R's ``Cdqrls`` computes them:
     LINPACK ``dqrdc2`` (Householder QR with R's limited pivoting) and ``dqrsl``, operation by
     operation with the reference BLAS's summation order (``ddot`` and ``dnrm2`` sum
@@ -260,37 +274,39 @@ def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     column of A) and is overwritten. Raises :class:`_Collinear` where R would pivot a column
     out (rank deficiency)."""
     p, n = AT.shape
-    qraux = np.sqrt(_seqsum(AT * AT))
+    qraux = np.sqrt(ws.dots(AT, AT))
     work = np.where(qraux == 0, 1.0, qraux)
-    for l in range(min(n, p)):
-        if qraux[l] < work[l] * tol:
+    for k in range(min(n, p)):
+        if qraux[k] < work[k] * tol:
             raise _Collinear
-        if l == n - 1:
+        if k == n - 1:
             break
-        v = AT[l, l:]
-        nrmxl = float(np.sqrt(_seqsum(v * v)))
+        v = AT[k, k:]
+        nrmxl = float(np.sqrt(ws.dots(v[None, :], v)[0]))
         if nrmxl == 0.0:
             raise _Collinear
         if v[0] < 0:
             nrmxl = -nrmxl
         v *= 1.0 / nrmxl
         v[0] = 1.0 + v[0]
-        if l + 1 < p:
-            block = AT[l + 1:, l:]
-            t = -_seqsum(block * v) / v[0]
+        if k + 1 < p:
+            block = AT[k + 1:, k:]
+            t = -ws.dots(block, v) / v[0]
             t[t == 0.0] = 0.0  # daxpy returns early when t == 0
-            block += t[:, None] * v
-            for j in range(l + 1, p):
+            upd = ws.prod[: p - k - 1, : n - k]
+            np.multiply(t[:, None], v, out=upd)
+            block += upd
+            for j in range(k + 1, p):
                 if qraux[j] == 0.0:
                     continue
-                tt = max(1.0 - (abs(AT[j, l]) / qraux[j]) ** 2, 0.0)
+                tt = max(1.0 - (abs(AT[j, k]) / qraux[j]) ** 2, 0.0)
                 if abs(tt) < 1e-6:
-                    c = AT[j, l + 1:]
-                    qraux[j] = float(np.sqrt(_seqsum(c * c)))
+                    c = AT[j, k + 1:]
+                    qraux[j] = float(np.sqrt(ws.dots(c[None, :], c)[0]))
                 else:
                     qraux[j] = qraux[j] * float(np.sqrt(tt))
-        qraux[l] = v[0]
-        AT[l, l] = -nrmxl
+        qraux[k] = v[0]
+        AT[k, k] = -nrmxl
     # dqrsl(job = 1110): qty = Q'y, then back substitution for b
     qty = y.copy()
     for j in range(min(p, n - 1)):
@@ -298,7 +314,7 @@ def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
             continue
         col = AT[j, j:].copy()
         col[0] = qraux[j]
-        t = -float(_seqsum(col * qty[j:])) / col[0]
+        t = -float(ws.dots(col[None, :], qty[j:])[0]) / col[0]
         if t != 0.0:
             qty[j:] += t * col
     b = qty[:p].copy()
@@ -311,15 +327,35 @@ def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     return b
 
 
-def _r_logit_linkinv(eta: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        tmp = np.where(eta < -_THRESH, _DBL_EPS, np.where(eta > _THRESH, 1.0 / _DBL_EPS, np.exp(eta)))
+_EXP: object = None
+
+
+def libm_exp(x: np.ndarray) -> np.ndarray:
+    """``exp`` as the C library computes it (R calls the C library's ``exp``).
+
+    numpy's ``exp`` is the C library's on most x86-64 CPUs; with AVX-512 numpy has its own,
+    which can differ in the last bit. A one-time probe on 20,000 values decides; if they
+    differ, ``math.exp`` (the C library's) is applied element by element (slower).
+    """
+    global _EXP
+    if _EXP is None:
+        probe = np.random.default_rng(20261202).uniform(-31.0, 31.0, 20_000)
+        same = np.array_equal(np.exp(probe), np.fromiter((math.exp(v) for v in probe), float, probe.size))
+        _EXP = np.exp if same else np.frompyfunc(math.exp, 1, 1)
+    if _EXP is np.exp:
+        return np.exp(x)
+    return np.asarray(_EXP(x), dtype=float)  # type: ignore[operator]
+
+
+def _r_logit_linkinv(eta: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """R's ``binomial()$linkinv`` (family.c) given ``e = exp(eta)``."""
+    tmp = np.where(eta < -_THRESH, _DBL_EPS, np.where(eta > _THRESH, 1.0 / _DBL_EPS, e))
     return tmp / (1.0 + tmp)
 
 
-def _r_logit_mu_eta(eta: np.ndarray) -> np.ndarray:
+def _r_logit_mu_eta(eta: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """R's ``binomial()$mu.eta`` (family.c) given ``e = exp(eta)``."""
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(eta)
         opexp = 1.0 + e
         return np.where((eta > _THRESH) | (eta < -_THRESH), _DBL_EPS, e / (opexp * opexp))
 
@@ -375,16 +411,20 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
     x_min = float(ax[ax > 0].min())
     del ax
     tol = min(1e-7, epsilon / 1000.0)
-    mu = (1.0 * y + 0.5) / 2.0  # binomial()$initialize: mustart
-    eta = np.log(mu / (1.0 - mu))
-    mu = _r_logit_linkinv(eta)
+    AT = np.empty_like(XT)
+    ws = _Workspace(p + 1, n)
+    # binomial()$linkfun(mustart): log(mu / (1 - mu)) of 0.75 or 0.25, by the C library's log
+    eta = np.where(y == 1, math.log(0.75 / (1.0 - 0.75)), math.log(0.25 / (1.0 - 0.25)))
+    with np.errstate(over="ignore"):
+        e = libm_exp(eta)
+    mu = _r_logit_linkinv(eta, e)
     dev_old = _r_deviance(y, mu)
     b = np.zeros(p + 1)
     converged = False
     it = 0
     while it < max_iter:
         it += 1
-        mu_eta = _r_logit_mu_eta(eta)
+        mu_eta = _r_logit_mu_eta(eta, e)
         var = mu * (1.0 - mu)
         if not np.all((mu_eta != 0) & (var > 0)):
             break  # fitted probabilities exactly 0 or 1: separation (reported below)
@@ -393,7 +433,8 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
         try:
             if not (x_min * float(w.min()) >= 2.0 ** -511 and x_max * float(w.max()) <= 2.0 ** 486):
                 raise _NotReproduced  # dnrm2 would rescale: same solution, not R's last bits
-            b = _dqrls(XT * w, z * w, tol)
+            np.multiply(XT, w, out=AT)
+            b = _dqrls(AT, z * w, tol, ws)
         except _NotReproduced:
             b = np.linalg.lstsq(Xr * w[:, None], z * w, rcond=None)[0]
         except _Collinear:
@@ -404,7 +445,9 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
         if not np.all(np.isfinite(b)):
             break
         eta = _r_linear(XT, b)
-        mu = _r_logit_linkinv(eta)
+        with np.errstate(over="ignore"):
+            e = libm_exp(eta)
+        mu = _r_logit_linkinv(eta, e)
         dev = _r_deviance(y, mu)
         if abs(dev - dev_old) / (0.1 + abs(dev)) < epsilon:
             converged = True
@@ -434,8 +477,41 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
 # ---------------------------------------------------------------------------------------
 
 
+def _firth_newton_step(
+    ZT: np.ndarray, A: np.ndarray, mu: np.ndarray, w: np.ndarray, q: np.ndarray, U: np.ndarray
+) -> np.ndarray | None:
+    """Newton step on the penalised log-likelihood (its exact Hessian; O(n^2 p) memory and time),
+    or None where the Hessian is not negative definite (then the quasi-Fisher step is used).
+
+    With ``c = 1 - 2 mu``, ``G = Z (Z'WZ)^{-1} Z'`` and ``h = w q`` (``q = diag G``), the
+    Hessian of ``loglik + log det(Z'WZ) / 2`` is
+    ``-Z' diag(w (1 + h) - c^2 w q / 2) Z - Z' diag(w c) (G o G) diag(w c) Z / 2``.
+    """
+    c = 1.0 - 2.0 * mu
+    G = A.T @ A
+    Zc = ZT * (w * c)
+    neg_hess = (ZT * (w * (1.0 + w * q) - 0.5 * c * c * w * q)) @ ZT.T + 0.5 * (Zc @ (G * G) @ Zc.T)
+    try:
+        Lh = np.linalg.cholesky(neg_hess)
+    except np.linalg.LinAlgError:
+        return None
+    return solve_triangular(Lh.T, solve_triangular(Lh, U, lower=True, check_finite=False), check_finite=False)
+
+
+#: Up to this many rows Firth's fit takes exact Newton steps (quadratic convergence; the
+#: Hessian needs an n x n matrix); above, quasi-Fisher steps, which converge fast there because
+#: the penalty's curvature is O(p / n) of the information.
+FIRTH_NEWTON_MAX_N = 2000
+
+
 def fit_firth(
-    X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 100, tol: float = 1e-10, max_halvings: int = 30
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    max_iter: int = 200,
+    tol: float = 1e-10,
+    max_halvings: int = 30,
+    newton_max_n: int = FIRTH_NEWTON_MAX_N,
 ) -> PropensityFit:
     """Firth's penalised logistic regression of ``y`` on an intercept and ``X``.
 
@@ -445,20 +521,23 @@ def fit_firth(
     R's ``brglm2`` (``glm(y ~ X, family = binomial, method = "brglmFit", type = "AS_mean")``)
     and of ``logistf`` (same estimates). It is finite under complete and quasi-separation.
 
-    Algorithm (vectorised; O(n p^2) per iteration): modified-score (quasi-Fisher) steps
-    ``(X'WX)^{-1} U*`` on standardised columns, halved while the penalised log-likelihood
-    would decrease (as ``logistf``), until the largest step is below ``tol`` (standardised
-    scale). The estimator is invariant to the standardisation (the penalty changes by a
-    constant), so the coefficients are those of the original columns.
+    Algorithm (vectorised, on standardised columns): Newton steps on the penalised
+    log-likelihood with its exact Hessian up to ``newton_max_n`` rows (O(n^2 p)), above that
+    modified-score (quasi-Fisher) steps ``(X'WX)^{-1} U*`` as ``logistf`` takes (O(n p^2));
+    steps are halved while the penalised log-likelihood would decrease, until the largest
+    step is below ``tol`` (standardised scale). The estimator is invariant to the
+    standardisation (the penalty changes by a constant), so the coefficients are those of
+    the original columns.
 
     Parameters
     ----------
     X : pd.DataFrame
         Design matrix without intercept (:func:`core.design.build_design`).
     y : array-like of 0/1
-    max_iter : int, default 100
+    max_iter : int, default 200
     tol : float, default 1e-10
     max_halvings : int, default 30
+    newton_max_n : int, default :data:`FIRTH_NEWTON_MAX_N`
 
     Returns
     -------
@@ -505,9 +584,14 @@ def fit_firth(
         it += 1
         w = mu * (1.0 - mu)
         A = solve_triangular(L, ZT, lower=True, check_finite=False)  # L^{-1} Z'
-        h = w * np.einsum("ij,ij->j", A, A)  # hat diagonal
+        q = np.einsum("ij,ij->j", A, A)  # z_i' (Z'WZ)^{-1} z_i
+        h = w * q  # hat diagonal
         U = ZT @ (y - mu + h * (0.5 - mu))
-        step = solve_triangular(L.T, solve_triangular(L, U, lower=True, check_finite=False), check_finite=False)
+        step = None
+        if n <= newton_max_n:
+            step = _firth_newton_step(ZT, A, mu, w, q, U)
+        if step is None:  # quasi-Fisher step (X'WX)^{-1} U*, as logistf
+            step = solve_triangular(L.T, solve_triangular(L, U, lower=True, check_finite=False), check_finite=False)
         if not np.all(np.isfinite(step)):
             break
         t = 1.0
