@@ -8,14 +8,21 @@
 ``m.order`` in {"largest", "smallest", "data"}, and returns what ``match.data()`` returns:
 
 * the propensity score is an unpenalised logistic regression of the treatment on an
-  intercept and the covariates' model matrix (numeric columns as they are, categorical
-  columns as treatment contrasts with the first level as reference), fitted by R's own
-  IRLS path so the logits agree with R's ``glm`` to ~1e-14; units are matched on its
-  linear predictor (the logit). The reference level only changes coefficient names, not
-  the logits; note that R sorts character levels by its locale (R 4.2 in C.UTF-8 put
-  ">3" before "1"), Python by code point: pass a Categorical to fix the order;
-* the caliper is in standard deviations (n - 1) of the logit over all analysed units, and
-  a distance equal to the caliper is accepted;
+  intercept and the covariates' model matrix (:func:`core.design.build_design`: numeric
+  columns as they are, categorical columns as treatment contrasts with the first level as
+  reference), computed as R's ``glm`` computes it, so the logits are R's to the last bit
+  (:func:`core.propensity.fit_propensity`); units are matched on its linear predictor (the
+  logit). The reference level only changes coefficient names, not the logits; note that R
+  sorts character levels by its locale (R 4.2 in C.UTF-8 put ">3" before "1"), Python by
+  code point: pass a Categorical to fix the order;
+* ``distance="firth"`` fits Firth's penalised logistic regression instead (R's ``brglm2``;
+  finite when a covariate separates the arms), and a vector ``distance`` is matched on as it
+  is, as MatchIt does with a numeric ``distance``; ``drop_constant`` and
+  ``min_level_count`` leave out constant covariates and pool rare levels (:mod:`core.design`);
+* the caliper is in standard deviations (n - 1) of the distance over all analysed units
+  (R's ``sd`` to the last bit), and a distance equal to the caliper is accepted;
+* distances are compared exactly, as MatchIt compares them: units equally far in exact
+  arithmetic but not in floating point are told apart by the same rounding as in R;
 * treated units are matched greedily in the chosen order (ties in data order); each takes
   the closest eligible control; with ``ratio = k`` every treated unit gets its first control
   before any gets its second; two equally close controls are separated exactly as

@@ -246,18 +246,109 @@ class _NotReproduced(Exception):
     pass
 
 
-class _Workspace:
-    """Two p x n scratch arrays reused by every IRLS step (fresh arrays of this size would be
-    mapped and zeroed by the OS at each allocation, which cost more than the arithmetic)."""
+def _reference_blas():  # pragma: no cover - depends on the machine's libraries
+    """``ddot`` and ``daxpy`` of the system's reference BLAS, if they compute exactly what the
+    numpy code computes (sequential sums; multiply then add).
 
-    def __init__(self, p: int, n: int) -> None:
-        self.prod = np.empty((p, n))
-        self.csum = np.empty((p, n))
+    R calls the reference BLAS, whose ``ddot`` adds the products left to right. Where that
+    library is installed (Debian's ``libblas3``, which R uses) it computes the same numbers as
+    numpy's ``cumsum`` path, faster and without temporary arrays; it is used only if it returns
+    exactly those numbers on a probe. Otherwise None (numpy computes them).
+    """
+    import ctypes
+    import ctypes.util
+
+    names = ["libblas.so.3", ctypes.util.find_library("blas")]
+    for name in [n for n in names if n]:
+        try:
+            lib = ctypes.CDLL(name)
+            ddot, daxpy = lib.ddot_, lib.daxpy_
+        except (OSError, AttributeError):
+            continue
+        pint = ctypes.POINTER(ctypes.c_int)
+        ddot.restype = ctypes.c_double
+        ddot.argtypes = [pint, ctypes.c_void_p, pint, ctypes.c_void_p, pint]
+        daxpy.restype = None
+        daxpy.argtypes = [pint, ctypes.POINTER(ctypes.c_double), ctypes.c_void_p, pint, ctypes.c_void_p, pint]
+        rng = np.random.default_rng(5)
+        one = ctypes.byref(ctypes.c_int(1))
+        ok = True
+        for size in (1, 7, 1000, 4099):
+            a = rng.normal(size=size) * np.exp(rng.normal(0, 6, size))
+            b = rng.normal(size=size)
+            nn = ctypes.byref(ctypes.c_int(size))
+            ok &= ddot(nn, a.ctypes.data, one, b.ctypes.data, one) == float(np.cumsum(a * b)[-1])
+            t = float(rng.normal())
+            want = b + t * a
+            daxpy(nn, ctypes.byref(ctypes.c_double(t)), a.ctypes.data, one, b.ctypes.data, one)
+            ok &= bool(np.array_equal(b, want))
+        if ok:
+            return ddot, daxpy
+    return None
+
+
+_DDOT: object = False  # False = not looked up yet
+#: Use the system's reference-BLAS ``ddot``/``daxpy`` when they pass the probe (same bits as
+#: the numpy path, about twice as fast at a million rows).
+_USE_BLAS_DDOT = True
+
+
+class _Workspace:
+    """Scratch space and sequential dot products for :func:`_dqrls`.
+
+    Dot products are summed left to right, as the reference BLAS's ``ddot`` sums them (numpy's
+    ``sum`` adds pairwise): by that library itself when it is installed and passes a probe,
+    otherwise by numpy's ``cumsum`` into two p x n arrays reused by every IRLS step (fresh
+    arrays of that size would be mapped and zeroed by the OS at each allocation).
+    """
+
+    def __init__(self, p: int, n: int, use_blas: bool = True) -> None:
+        global _DDOT
+        if _DDOT is False:
+            _DDOT = _reference_blas()
+        blas = _DDOT if use_blas else None
+        self.ddot, self.daxpy = blas if blas is not None else (None, None)
+        self.scratch = np.empty((p, n)) if self.daxpy is None else np.empty((0, 0))
+        self.prod = np.empty((p, n)) if self.ddot is None else None
+        self.csum = np.empty((p, n)) if self.ddot is None else None
+
+    def axpy(self, t: np.ndarray, v: np.ndarray, rows: np.ndarray) -> None:
+        """``rows[i] += t[i] * v`` for each row (BLAS ``daxpy``; rows contiguous), in place."""
+        m, k = rows.shape
+        if self.daxpy is not None and rows.strides[1] == rows.itemsize and v.strides[0] == v.itemsize:  # pragma: no cover
+            import ctypes
+
+            nk = ctypes.byref(ctypes.c_int(k))
+            one = ctypes.byref(ctypes.c_int(1))
+            step = rows.strides[0]
+            base = rows.ctypes.data
+            for i in range(m):
+                if t[i] != 0.0:
+                    self.daxpy(nk, ctypes.byref(ctypes.c_double(t[i])), v.ctypes.data, one, base + i * step, one)
+            return
+        if self.scratch.shape[0] < m or self.scratch.shape[1] < k:  # pragma: no cover - strided rows
+            self.scratch = np.empty((m, k))
+        upd = self.scratch[:m, :k]
+        np.multiply(t[:, None], v, out=upd)
+        np.add(rows, upd, out=rows)
 
     def dots(self, rows: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Sequential (reference BLAS ``ddot`` order) dot products of each row with ``v``;
-        numpy's ``sum`` adds pairwise, its ``cumsum`` left to right."""
+        """Sequential dot product of each row of ``rows`` (contiguous rows) with the vector ``v``,
+        or with itself when ``v`` is ``rows`` (squared norms)."""
         m, k = rows.shape
+        if self.ddot is not None and rows.strides[1] == rows.itemsize:  # pragma: no cover - machine dependent
+            import ctypes
+
+            nk = ctypes.byref(ctypes.c_int(k))
+            one = ctypes.byref(ctypes.c_int(1))
+            step = rows.strides[0]
+            base = rows.ctypes.data
+            if v is rows:
+                return np.array([self.ddot(nk, base + i * step, one, base + i * step, one) for i in range(m)])  # type: ignore[operator]
+            vv = np.ascontiguousarray(v)
+            return np.array([self.ddot(nk, base + i * step, one, vv.ctypes.data, one) for i in range(m)])  # type: ignore[operator]
+        if self.prod is None or self.csum is None:  # pragma: no cover - strided rows with the BLAS kernel
+            self.prod, self.csum = np.empty_like(rows, shape=(m, k)), np.empty_like(rows, shape=(m, k))
         prod = self.prod[:m, :k]
         csum = self.csum[:m, :k]
         np.multiply(rows, v, out=prod)
@@ -293,9 +384,7 @@ def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float, ws: _Workspace) -> np.ndar
             block = AT[k + 1:, k:]
             t = -ws.dots(block, v) / v[0]
             t[t == 0.0] = 0.0  # daxpy returns early when t == 0
-            upd = ws.prod[: p - k - 1, : n - k]
-            np.multiply(t[:, None], v, out=upd)
-            block += upd
+            ws.axpy(t, v, block)
             for j in range(k + 1, p):
                 if qraux[j] == 0.0:
                     continue
@@ -363,7 +452,7 @@ def _r_logit_mu_eta(eta: np.ndarray, e: np.ndarray) -> np.ndarray:
 def _r_deviance(y: np.ndarray, mu: np.ndarray) -> float:
     """R's ``sum(binomial()$dev.resids(y, mu, 1))``: long-double sequential sum, as R's ``sum``."""
     with np.errstate(divide="ignore"):
-        r = 2.0 * np.where(y != 0, np.log(1.0 / mu), np.log(1.0 / (1.0 - mu)))
+        r = 2.0 * np.log(1.0 / np.where(y != 0, mu, 1.0 - mu))  # y log(y / mu) + (1 - y) log(...), y in {0, 1}
     return float(np.cumsum(r, dtype=np.longdouble)[-1]) if r.size else 0.0
 
 
@@ -401,18 +490,17 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
     ZT, _, _, names = _standardised(X)  # refuses constant and collinear columns
     p = ZT.shape[0] - 1
     n = ZT.shape[1]
-    Xr = np.empty((n, p + 1))
-    Xr[:, 0] = 1.0
+    XT = np.empty((p + 1, n))  # the design with its intercept, one row per column
+    XT[0] = 1.0
     if p:
-        Xr[:, 1:] = np.asarray(X, dtype=float)
-    XT = np.ascontiguousarray(Xr.T)
-    ax = np.abs(XT)
-    x_max = float(ax.max())
-    x_min = float(ax[ax > 0].min())
-    del ax
+        XT[1:] = np.asarray(X, dtype=float).T
+    x_max = max(float(XT.max()), -float(XT.min()))
+    nonzero = XT[1:][XT[1:] != 0]
+    x_min = min(1.0, float(np.abs(nonzero).min())) if nonzero.size else 1.0
+    del nonzero
     tol = min(1e-7, epsilon / 1000.0)
     AT = np.empty_like(XT)
-    ws = _Workspace(p + 1, n)
+    ws = _Workspace(p + 1, n, use_blas=_USE_BLAS_DDOT)
     # binomial()$linkfun(mustart): log(mu / (1 - mu)) of 0.75 or 0.25, by the C library's log
     eta = np.where(y == 1, math.log(0.75 / (1.0 - 0.75)), math.log(0.25 / (1.0 - 0.25)))
     with np.errstate(over="ignore"):
@@ -436,7 +524,7 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
             np.multiply(XT, w, out=AT)
             b = _dqrls(AT, z * w, tol, ws)
         except _NotReproduced:
-            b = np.linalg.lstsq(Xr * w[:, None], z * w, rcond=None)[0]
+            b = np.linalg.lstsq((XT * w).T, z * w, rcond=None)[0]
         except _Collinear:
             raise ValueError(
                 f"The covariates are collinear (design columns {list(map(str, X.columns))} are linearly "

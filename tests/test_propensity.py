@@ -112,7 +112,7 @@ def test_least_squares_step_and_sequential_sums():
     # the dot products add left to right (reference BLAS ddot), not pairwise as numpy's sum
     rows = rng.normal(size=(3, 5000)) * np.exp(rng.normal(0, 4, size=(3, 5000)))
     v = rng.normal(size=5000)
-    got = _Workspace(3, 5000).dots(rows, v)
+    got = _Workspace(3, 5000, use_blas=False).dots(rows, v)
     plain: list[float] = []
     for r in rows:
         s = 0.0
@@ -121,6 +121,21 @@ def test_least_squares_step_and_sequential_sums():
         plain.append(s)
     assert got.tolist() == plain
     assert any(float(np.sum(r * v)) != p for r, p in zip(rows, plain, strict=True))  # the order matters here
+    # the system's reference BLAS (R's), when present and passing its probe, gives the same sums
+    assert _Workspace(3, 5000).dots(rows, v).tolist() == plain
+    assert _Workspace(3, 5000).dots(rows, rows).tolist() == _Workspace(3, 5000, use_blas=False).dots(rows, rows).tolist()
+
+
+def test_glm_bits_do_not_depend_on_the_blas_kernel(monkeypatch):
+    import core.propensity as prop
+
+    df, t, covs = _datasets()["lalonde"]
+    X = build_design(df, covs).matrix
+    with_blas = fit_propensity(X, df[t].to_numpy())
+    monkeypatch.setattr(prop, "_USE_BLAS_DDOT", False)
+    without = fit_propensity(X, df[t].to_numpy())
+    np.testing.assert_array_equal(with_blas.logit, without.logit)
+    np.testing.assert_array_equal(without.coefficients.to_numpy(), _load("fits.json")["fits"]["lalonde"]["glm"]["coefficients"])
 
 
 def test_exp_is_the_c_librarys():
