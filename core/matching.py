@@ -8,14 +8,21 @@
 ``m.order`` in {"largest", "smallest", "data"}, and returns what ``match.data()`` returns:
 
 * the propensity score is an unpenalised logistic regression of the treatment on an
-  intercept and the covariates' model matrix (numeric columns as they are, categorical
-  columns as treatment contrasts with the first level as reference), fitted by R's own
-  IRLS path so the logits agree with R's ``glm`` to ~1e-14; units are matched on its
-  linear predictor (the logit). The reference level only changes coefficient names, not
-  the logits; note that R sorts character levels by its locale (R 4.2 in C.UTF-8 put
-  ">3" before "1"), Python by code point: pass a Categorical to fix the order;
-* the caliper is in standard deviations (n - 1) of the logit over all analysed units, and
-  a distance equal to the caliper is accepted;
+  intercept and the covariates' model matrix (:func:`core.design.build_design`: numeric
+  columns as they are, categorical columns as treatment contrasts with the first level as
+  reference), computed as R's ``glm`` computes it, so the logits are R's to the last bit
+  (:func:`core.propensity.fit_propensity`); units are matched on its linear predictor (the
+  logit). The reference level only changes coefficient names, not the logits; note that R
+  sorts character levels by its locale (R 4.2 in C.UTF-8 put ">3" before "1"), Python by
+  code point: pass a Categorical to fix the order;
+* ``distance="firth"`` fits Firth's penalised logistic regression instead (R's ``brglm2``;
+  finite when a covariate separates the arms), and a vector ``distance`` is matched on as it
+  is, as MatchIt does with a numeric ``distance``; ``drop_constant`` and
+  ``min_level_count`` leave out constant covariates and pool rare levels (:mod:`core.design`);
+* the caliper is in standard deviations (n - 1) of the distance over all analysed units
+  (R's ``sd`` to the last bit), and a distance equal to the caliper is accepted;
+* distances are compared exactly, as MatchIt compares them: units equally far in exact
+  arithmetic but not in floating point are told apart by the same rounding as in R;
 * treated units are matched greedily in the chosen order (ties in data order); each takes
   the closest eligible control; with ``ratio = k`` every treated unit gets its first control
   before any gets its second; two equally close controls are separated exactly as
@@ -45,14 +52,26 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from core.design import DroppedCovariate, PooledLevels, build_design, factor_codes
+from core.design import is_categorical as _is_categorical
+from core.propensity import (
+    METHODS,
+    PropensityFit,
+    SeparationError,
+    fit_design,
+    fit_firth,
+    fit_propensity,
+    single_threaded_blas,
+)
+from core.propensity import treatment_vector as _treatment_vector
 
 __all__ = [
     "MatchSettings",
@@ -62,14 +81,16 @@ __all__ = [
     "balance_table",
     "design_matrix",
     "fit_propensity",
+    "fit_firth",
     "PropensityFit",
+    "SeparationError",
+    "DroppedCovariate",
+    "PooledLevels",
 ]
 
 Order = Literal["largest", "smallest", "data"]
 _ORDERS = ("largest", "smallest", "data")
 _OUT_COLUMNS = ("subclass", "weights", "distance")
-#: |logit| above this means fitted probabilities of ~1e-13: treated as separation.
-_MAX_ABS_LOGIT = 30.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,7 +100,12 @@ _MAX_ABS_LOGIT = 30.0
 
 @dataclass(frozen=True)
 class MatchSettings:
-    """The settings a match was made with (validated)."""
+    """The settings a match was made with (validated).
+
+    ``distance`` is ``"glm"``, ``"firth"`` or ``"user"`` (a given vector);
+    ``drop_constant`` and ``min_level_count`` are the design repairs asked for
+    (:mod:`core.design`).
+    """
 
     treatment: str
     covariates: tuple[str, ...]
@@ -88,25 +114,9 @@ class MatchSettings:
     replace: bool
     order: Order
     exact: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PropensityFit:
-    """An unpenalised logistic regression fitted by Newton-Raphson.
-
-    Attributes
-    ----------
-    coefficients : pd.Series
-        Named as R names them (``(Intercept)``, ``age``, ``regimenGEM``, ...).
-    logit : np.ndarray
-        Linear predictor of every row of the design matrix.
-    iterations : int
-        Newton iterations used.
-    """
-
-    coefficients: pd.Series
-    logit: np.ndarray = field(repr=False)
-    iterations: int
+    distance: str = "glm"
+    drop_constant: bool = False
+    min_level_count: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +130,8 @@ class MatchResult:
         (matched-set id 1..m, ``Int64``; ``<NA>`` when matching with replacement, as
         MatchIt gives none), ``weights`` (ATT weights) and ``distance`` (logit).
     distance : pd.Series
-        Logit of every input row (NaN for rows dropped for missing values).
+        Distance (the logit, or the given vector) of every input row (NaN for rows not
+        analysed: missing values).
     coefficients : pd.Series
         Propensity model coefficients (R's names); empty if no model was fitted.
     n_treated, n_control : int
@@ -128,12 +139,19 @@ class MatchResult:
     n_treated_matched, n_control_matched : int
         Matched units per arm (a control used several times counts once).
     n_dropped_missing : int
-        Rows dropped for a missing treatment, covariate or ``exact`` value.
+        Rows dropped for a missing treatment, covariate, ``exact`` value or distance.
     caliper_logit : float or None
-        The caliper in logit units (``caliper`` times the SD of the logit).
+        The caliper in distance units (``caliper`` times the SD of the distance).
     settings : MatchSettings
     reason : str or None
         Why the match is empty (None when some units were matched).
+    model_covariates : tuple of str
+        Covariates in the propensity model (``settings.covariates`` minus ``dropped``; empty
+        for a given distance vector).
+    dropped : tuple of DroppedCovariate
+        Covariates left out of the model (``drop_constant=True``), with the reason.
+    pooled : tuple of PooledLevels
+        Rare levels pooled (``min_level_count``), with the counts per arm.
     """
 
     matched: pd.DataFrame
@@ -147,6 +165,9 @@ class MatchResult:
     caliper_logit: float | None
     settings: MatchSettings
     reason: str | None = None
+    model_covariates: tuple[str, ...] = ()
+    dropped: tuple[DroppedCovariate, ...] = ()
+    pooled: tuple[PooledLevels, ...] = ()
     _pair_treated: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp), repr=False)
     _pair_control: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp), repr=False)
     _pair_round: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp), repr=False)
@@ -207,64 +228,20 @@ class MatchResult:
         return out.sort_values(["subclass", "round"], kind="stable").reset_index(drop=True)
 
 
-_BLAS_CONTROLLER: object | None = None
-
-
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """Run BLAS on one thread: the p x p products here are small, and on a busy 2-core
-    machine OpenBLAS threads made the fit 2-4 times slower. No-op without threadpoolctl
-    (installed with scikit-learn)."""
-    global _BLAS_CONTROLLER
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    if _BLAS_CONTROLLER is None:
-        _BLAS_CONTROLLER = ThreadpoolController()
-    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):  # type: ignore[attr-defined]
-        yield
-
-
 # ---------------------------------------------------------------------------------------
-# Design matrix and propensity model
+# Design matrix (kept here for existing callers; the builder is core.design)
 # ---------------------------------------------------------------------------------------
-
-
-def _is_categorical(s: pd.Series) -> bool:
-    return (
-        isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
-    )
-
-
-def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
-    """Level codes (-1 = missing) and the levels present, in R's factor order.
-
-    Levels: categorical order for a Categorical, sorted otherwise; absent ones dropped.
-    """
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        present = np.bincount(codes[codes >= 0], minlength=len(s.cat.categories)) > 0
-        remap = np.cumsum(present) - 1
-        new = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-        return new, [c for c, k in zip(s.cat.categories, present, strict=True) if k]
-    try:
-        codes, uniques = pd.factorize(s, sort=True)
-    except TypeError as exc:
-        raise ValueError(f"Covariate {s.name!r} mixes value types ({exc}); convert it to one type.") from exc
-    return codes, list(uniques)
 
 
 def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Model matrix without intercept, as R's ``model.matrix`` builds it.
 
-    Numeric and boolean columns are used as they are (booleans as 0/1). Categorical
-    columns (``object``, ``string`` or ``category`` dtype) become one 0/1 column per level
-    except the first (treatment contrasts), named ``<column><level>`` as R names them.
-    The first level is the first category of a pandas Categorical, otherwise the first in
-    sorted order (Python's order, R's in the C locale); levels absent from ``data`` are
-    ignored. Missing values stay missing.
+    :func:`core.design.build_design` with missing values kept: numeric and boolean columns
+    are used as they are (booleans as 0/1). Categorical columns (``object``, ``string`` or
+    ``category`` dtype) become one 0/1 column per level except the first (treatment
+    contrasts), named ``<column><level>`` as R names them. The first level is the first
+    category of a pandas Categorical, otherwise the first in sorted order (Python's order,
+    R's in the C locale); levels absent from ``data`` are ignored. Missing values stay missing.
 
     Examples
     --------
@@ -275,170 +252,7 @@ def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame
     >>> design_matrix(df, [C.AGE, C.CHEMO_REGIMEN]).columns.tolist()
     ['age_at_diagnosis', 'chemo_regimenGEM']
     """
-    return _design(data, covariates)[0]
-
-
-def _encode(data: pd.DataFrame, name: str) -> tuple[np.ndarray, list | None]:
-    """One covariate as float values (levels None) or as level codes (-1 = missing) and levels."""
-    s = data[name]
-    if _is_categorical(s):
-        return _codes(s)
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        col = s.to_numpy(dtype=float, na_value=np.nan)
-        if np.isinf(col).any():
-            raise ValueError(
-                f"Covariate {name!r} has infinite values (e.g. the log of 0); fix or drop those values first."
-            )
-        return col, None
-    raise ValueError(
-        f"Covariate {name!r} has dtype {s.dtype}, which cannot enter a propensity model; "
-        "use a numeric, boolean or categorical column."
-    )
-
-
-def _encoded_missing(values: np.ndarray, levels: list | None) -> np.ndarray:
-    return values < 0 if levels is not None else np.isnan(values)
-
-
-def _design_from(
-    encoded: dict[str, tuple[np.ndarray, list | None]], rows: np.ndarray | None, index: pd.Index
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Model matrix from :func:`_encode` output restricted to ``rows`` (levels re-derived)."""
-    cols: dict[str, np.ndarray] = {}
-    blocks: dict[str, list[str]] = {}
-    for name, (values, levels) in encoded.items():
-        before = len(cols)
-        v = values if rows is None else values[rows]
-        if levels is None:
-            cols[name] = v
-        else:
-            present = np.bincount(v[v >= 0], minlength=len(levels)) > 0
-            remap = np.cumsum(present) - 1
-            codes = np.where(v >= 0, remap[np.maximum(v, 0)], -1)
-            kept = [lev for lev, k in zip(levels, present, strict=True) if k]
-            miss = codes < 0
-            for k in range(1, len(kept)):
-                col = (codes == k).astype(float)
-                col[miss] = np.nan
-                cols[f"{name}{kept[k]}"] = col
-        blocks[name] = list(cols)[before:]
-    return pd.DataFrame(cols, index=index), blocks
-
-
-def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """:func:`design_matrix` plus the design columns of each covariate."""
-    return _design_from({name: _encode(data, name) for name in covariates}, None, data.index)
-
-
-def _rowwise_linear(ZT: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``ZT.T @ b`` accumulated one design column at a time, so equal rows give
-    bit-identical logits (BLAS kernels may round rows differently)."""
-    eta = np.full(ZT.shape[1], b[0])
-    for j in range(1, ZT.shape[0]):
-        eta += ZT[j] * b[j]
-    return eta
-
-
-def _expit(eta: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * eta))
-
-
-def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilon: float = 1e-8) -> PropensityFit:
-    """Unpenalised logistic regression of ``y`` on an intercept and ``X`` (R's ``glm``).
-
-    R's IRLS (``glm.fit`` with ``glm.control(epsilon = 1e-8, maxit = 25)``: same start,
-    same stopping rule, so the same answer as R to ~1e-12), run on standardised columns so
-    that badly scaled covariates (e.g. incomes beside 0/1 flags) stay well conditioned.
-    Raises ``ValueError`` on collinear columns and on separation (no convergence, or
-    fitted probabilities numerically 0 or 1).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> X = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6]})
-    >>> fit = fit_propensity(X, np.array([0, 1, 0, 1, 1, 0]))
-    >>> fit.coefficients.round(4).tolist()   # R: glm(y ~ x, binomial) gives -0.4022, 0.1149
-    [-0.4022, 0.1149]
-    """
-    Xv = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    n, p = Xv.shape
-    names = ["(Intercept)", *map(str, X.columns)]
-    mean = Xv.mean(axis=0) if p else np.zeros(0)
-    sd = Xv.std(axis=0) if p else np.ones(0)
-    if p and np.any(sd == 0):
-        bad = [str(c) for c, s in zip(X.columns, sd, strict=True) if s == 0]
-        raise ValueError(f"Design column(s) {bad} are constant in the analysed rows; remove them from the covariates.")
-    # standardised design, stored transposed (one contiguous row per column)
-    ZT = np.empty((p + 1, n))
-    ZT[0] = 1.0
-    if p:
-        ZT[1:] = ((Xv - mean) / sd).T
-    # collinearity check on the correlation matrix
-    if p > 1:
-        corr = (ZT[1:] @ ZT[1:].T) / n
-        ev = np.linalg.eigvalsh(corr)
-        if ev[0] < 1e-10 * max(ev[-1], 1.0):
-            raise ValueError(
-                f"The covariates are collinear (design columns {list(map(str, X.columns))} are linearly "
-                "dependent); remove a redundant covariate or merge categories."
-            )
-    # R's glm.fit: IRLS from mustart = (y + 0.5) / 2, stopping when the relative change
-    # of the deviance is below epsilon = 1e-8 (maxit = 25). IRLS is Newton's method for
-    # the logit link and is invariant to the column standardisation used here, so the
-    # iterates (and the answer R returns) are reproduced, not just the exact MLE.
-    mu = (y + 0.5) / 2.0
-    eta = np.log(mu / (1.0 - mu))
-    dev_old = _deviance(y, eta)
-    b = np.zeros(p + 1)
-    ZTw = np.empty_like(ZT)
-    converged = False
-    it = 0
-    while it < max_iter:
-        it += 1
-        w = mu * (1.0 - mu)
-        if not np.all(w > 0):
-            break  # fitted probabilities exactly 0 or 1: separation (reported below)
-        z = eta + (y - mu) / w
-        np.multiply(ZT, w, out=ZTw)
-        H = ZTw @ ZT.T
-        rhs = ZTw @ z
-        try:
-            L = np.linalg.cholesky(H)
-            b = np.linalg.solve(L.T, np.linalg.solve(L, rhs))
-        except np.linalg.LinAlgError:
-            b = np.linalg.lstsq(H, rhs, rcond=None)[0]
-        eta = _rowwise_linear(ZT, b)
-        mu = _expit(eta)
-        dev = _deviance(y, eta)
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
-            converged = True
-            break
-        dev_old = dev
-    diverging = False
-    if converged and np.max(np.abs(eta)) > 10 and np.all(mu * (1.0 - mu) > 0):
-        # one more IRLS step: at a true optimum eta hardly moves; under (quasi-)separation
-        # the separated units' logits keep growing by about one per step
-        w = mu * (1.0 - mu)
-        ZTw = ZT * w
-        b2 = np.linalg.lstsq(ZTw @ ZT.T, ZTw @ (eta + (y - mu) / w), rcond=None)[0]
-        diverging = bool(np.max(np.abs(_rowwise_linear(ZT, b2) - eta)) > 0.25)
-    if not converged or diverging or not np.all(np.isfinite(b)) or np.max(np.abs(eta)) > _MAX_ABS_LOGIT:
-        big = names[int(np.argmax(np.abs(b[1:]))) + 1] if p else names[0]
-        raise ValueError(
-            "The propensity model cannot be estimated: the covariates predict treatment (almost) perfectly "
-            f"(separation; fitted probabilities reach 0 or 1, largest coefficient: {big!r}). Remove or merge "
-            "the covariate(s) concerned, or widen the selection."
-        )
-    coef = np.empty(p + 1)
-    coef[1:] = b[1:] / sd if p else coef[1:]
-    coef[0] = b[0] - float(np.sum(coef[1:] * mean)) if p else b[0]
-    return PropensityFit(coefficients=pd.Series(coef, index=names), logit=eta, iterations=it)
-
-
-def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
-    # -2 loglik = 2 * sum(log(1 + exp(eta)) - y * eta), computed stably
-    return float(2.0 * np.sum(np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))) - y * eta))
+    return build_design(data, covariates, missing="propagate").matrix
 
 
 # ---------------------------------------------------------------------------------------
@@ -793,15 +607,6 @@ def _weights_and_subclass(n: int, tt: np.ndarray, cc: np.ndarray) -> tuple[np.nd
 # ---------------------------------------------------------------------------------------
 
 
-def _treatment_vector(s: pd.Series, name: str) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(s):
-        return s.to_numpy(dtype=bool)
-    vals = pd.to_numeric(s, errors="coerce")
-    if vals.isna().any() or not vals.isin([0, 1]).all():
-        raise ValueError(f"Treatment column {name!r} must be 0/1 or boolean (found {sorted(pd.unique(s))[:5]}).")
-    return vals.to_numpy() == 1
-
-
 def match_nearest(
     data: pd.DataFrame,
     treatment: str,
@@ -812,6 +617,9 @@ def match_nearest(
     replace: bool = False,
     order: Order = "largest",
     exact: Sequence[str] | None = None,
+    distance: str | np.ndarray | pd.Series | Sequence[float] = "glm",
+    drop_constant: bool = False,
+    min_level_count: int | None = None,
 ) -> MatchResult:
     """Nearest-neighbour matching on the logit of the propensity score, as MatchIt does.
 
@@ -824,9 +632,10 @@ def match_nearest(
     covariates : sequence of str
         Propensity-model covariates: numeric or boolean columns as they are, categorical
         columns (object/string/category dtype) as treatment contrasts (see
-        :func:`design_matrix`). Transformations (e.g. ``log(ca19_9)``) are the caller's.
+        :func:`core.design.build_design`). Transformations (e.g. ``log(ca19_9)``) are the
+        caller's. May be empty when ``distance`` is a vector.
     caliper : float or None, default 0.2
-        Maximum logit distance in standard deviations (n - 1) of the logit over all analysed
+        Maximum distance in standard deviations (n - 1) of the distance over all analysed
         units; ``None`` for no caliper. A distance equal to the caliper is accepted.
     ratio : int, default 1
         Controls per treated unit (k:1; every treated unit gets its first control before
@@ -838,6 +647,20 @@ def match_nearest(
         Ignored with replacement, where it does not matter.
     exact : sequence of str, optional
         Columns whose values must be equal within a matched set (e.g. the centre).
+    distance : {"glm", "firth"} or array-like, default "glm"
+        As MatchIt's ``distance``: the propensity model whose linear predictor (logit) is
+        matched on, ``"glm"`` (maximum likelihood, R's ``glm``; MatchIt's ``distance = "glm",
+        link = "linear.logit"``) or ``"firth"`` (Firth's penalised likelihood, R's ``brglm2``;
+        finite under separation), or a vector of distances, one per row of ``data`` (a Series
+        is aligned on the index), used as it is: no model, no link transformation, the
+        caliper in SDs of this vector, as MatchIt does with a numeric ``distance``. NaN
+        entries are rows not analysed.
+    drop_constant : bool, default False
+        Leave out of the model covariates missing or constant in the analysed rows
+        (``dropped``); otherwise they are an error. Model distances only.
+    min_level_count : int, optional
+        Pool rare levels of categorical covariates (fewer than this many patients in either
+        arm; the rule is in :mod:`core.design`; ``pooled``). Model distances only.
 
     Returns
     -------
@@ -848,13 +671,19 @@ def match_nearest(
     ------
     ValueError
         Bad settings, no treated or no control units, a covariate that is constant, all
-        missing or collinear, or separation in the propensity model. Messages say what to
-        change.
+        missing or collinear (without ``drop_constant``), or separation in the ``"glm"``
+        model (:class:`SeparationError`). Messages say what to change.
 
     Notes
     -----
-    Rows with a missing treatment, covariate or ``exact`` value are dropped before anything
-    else (``n_dropped_missing``), as MatchIt requires complete data.
+    Rows with a missing treatment, covariate, ``exact`` value or distance are dropped before
+    anything else (``n_dropped_missing``), as MatchIt requires complete data.
+
+    Ties: distances are compared exactly, as MatchIt compares them. Units equally distant in
+    exact arithmetic but not in floating point (e.g. controls aged 17 and 37 around a treated
+    unit aged 27, otherwise alike) are told apart by rounding; the ``"glm"`` logits are R's
+    to the last bit (:func:`core.propensity.fit_propensity`), so the rounding, and the unit
+    chosen, are MatchIt's. A ``"firth"`` or given vector is what MatchIt gets as ``distance``.
 
     Examples
     --------
@@ -867,52 +696,59 @@ def match_nearest(
     {'surgery': [1, 1, 0, 0], 'subclass': [1, 2, 1, 2], 'weights': [1.0, 1.0, 1.0, 1.0]}
     >>> res.n_dropped_missing
     1
+
+    A given distance vector (here the age itself) is matched on as it is:
+
+    >>> res = match_nearest(df, C.SURGERY, [], distance=df[C.AGE], caliper=None)
+    >>> res.pairs()[["treated_id", "control_id"]].values.tolist()
+    [[0, 2], [1, 3]]
     """
-    settings = _validate(data, treatment, covariates, caliper, ratio, replace, order, exact)
-    encoded = {c: _encode(data, c) for c in settings.covariates}
-    complete = np.ones(len(data), dtype=bool)
-    for c, (values, levels) in encoded.items():
-        miss = _encoded_missing(values, levels)
-        if miss.all():
-            raise ValueError(f"Covariate {c!r} is missing for every patient in the selection; remove it.")
-        complete &= ~miss
+    user = _user_distance(data, distance)
+    settings = _validate(data, treatment, covariates, caliper, ratio, replace, order, exact,
+                         "user" if user is not None else distance, drop_constant, min_level_count)
+    eligible = np.ones(len(data), dtype=bool)
     for c in (treatment, *settings.exact):
-        complete &= data[c].notna().to_numpy()
-    n_dropped = int((~complete).sum())
-    # Complete rows are addressed by position: no copy of the caller's (possibly wide) table.
-    positions = np.flatnonzero(complete)
-    index = data.index if n_dropped == 0 else data.index[complete]
+        eligible &= data[c].notna().to_numpy()
+    if user is not None:
+        eligible &= ~np.isnan(user)
+    arm = np.zeros(len(data), dtype=bool)
+    if eligible.any():
+        arm[eligible] = _treatment_vector(data[treatment][eligible], treatment)
+    design = build_design(
+        data, settings.covariates, missing="drop", rows=eligible, arm=arm, drop_constant=settings.drop_constant,
+        min_level_count=settings.min_level_count, on_constant="raise" if user is None else "keep",
+    )
+    positions = design.rows
+    complete = np.zeros(len(data), dtype=bool)
+    complete[positions] = True
+    n_dropped = int(len(data) - positions.size)
     if positions.size == 0:
         raise ValueError("No patient has complete data for the treatment, covariates and exact columns.")
-    treat = _treatment_vector(data[treatment] if n_dropped == 0 else data[treatment][complete], treatment)
+    treat = arm[positions]
     n1 = int(treat.sum())
     n0 = int(treat.size - n1)
     if n1 == 0 or n0 == 0:
-        arm = "treated" if n1 == 0 else "control"
+        which = "treated" if n1 == 0 else "control"
         raise ValueError(
-            f"There are no {arm} patients ({treatment!r} = {0 if n1 else 1}) with complete data in the selection "
+            f"There are no {which} patients ({treatment!r} = {0 if n1 else 1}) with complete data in the selection "
             f"({n1} treated, {n0} controls); widen the selection."
         )
-    X, blocks = _design_from(encoded, None if n_dropped == 0 else complete, index)
-    for c in settings.covariates:
-        if not blocks[c] or all(np.ptp(X[k].to_numpy()) == 0 for k in blocks[c]):
-            raise ValueError(f"Covariate {c!r} takes a single value in the selection; remove it from the covariates.")
-    _check_separation(X, treat, treatment)
-    with _single_threaded_blas():
-        fit = fit_propensity(X, treat.astype(float))
-    dist = fit.logit
-    distance = pd.Series(np.nan, index=data.index, name="distance")
-    distance.iloc[np.flatnonzero(complete)] = dist
+    if user is None:
+        with single_threaded_blas():
+            fit = fit_design(design, treat, settings.distance, treatment)  # type: ignore[arg-type]
+        dist = fit.logit
+        coefficients = fit.coefficients
+        model_covariates = design.covariates
+    else:
+        dist = user[positions]
+        coefficients = pd.Series(dtype=float)
+        model_covariates = ()
+    distance_s = pd.Series(np.nan, index=data.index, name="distance")
+    distance_s.iloc[positions] = dist
 
     caliper_logit: float | None = None
     if settings.caliper is not None:
-        lo_d, hi_d = float(dist.min()), float(dist.max())
-        if lo_d != hi_d and bool(np.all((dist == lo_d) | (dist == hi_d))):
-            raise ValueError(
-                "The propensity score takes only two values, so a caliper in SD units is meaningless "
-                "(MatchIt refuses it too); set caliper=None or add a covariate."
-            )
-        caliper_logit = settings.caliper * float(np.std(dist, ddof=1))
+        caliper_logit = settings.caliper * _r_sd(dist)
 
     strata = None
     if settings.exact:
@@ -923,15 +759,18 @@ def match_nearest(
     weights, subclass, pair_sub = _weights_and_subclass(n, tt, cc)
     matched_mask = weights > 0
     common = dict(
-        distance=distance,
-        coefficients=fit.coefficients,
+        distance=distance_s,
+        coefficients=coefficients,
         n_treated=n1,
         n_control=n0,
         n_dropped_missing=n_dropped,
         caliper_logit=caliper_logit,
         settings=settings,
+        model_covariates=model_covariates,
+        dropped=design.dropped,
+        pooled=design.pooled,
     )
-    pos = np.flatnonzero(complete)
+    pos = positions
     if tt.size == 0:
         matched = data.iloc[0:0].copy()
         matched["subclass"] = pd.Series(dtype="Int64")
@@ -965,6 +804,21 @@ def match_nearest(
     )
 
 
+def _r_sd(x: np.ndarray) -> float:
+    """R's ``sd(x)`` to the last bit: two-pass mean and sum of squares accumulated sequentially in
+    long double (R's ``cov.c``), the mean rounded to double in between. (MatchIt's caliper is
+    ``caliper * sd(distance)``; a caliper off by one ulp could decide a match at its edge.)"""
+    n = x.size
+    if n < 2:
+        return math.nan
+    xl = x.astype(np.longdouble)
+    tmp = np.cumsum(xl)[-1] / n
+    if np.isfinite(tmp):
+        tmp = tmp + np.cumsum(xl - tmp)[-1] / n
+    dev = xl - np.longdouble(np.float64(tmp))
+    return float(np.sqrt(np.float64(np.cumsum(dev * dev)[-1] / (n - 1))))
+
+
 def _validate(
     data: pd.DataFrame,
     treatment: str,
@@ -974,6 +828,9 @@ def _validate(
     replace: bool,
     order: str,
     exact: Sequence[str] | None,
+    distance: object = "glm",
+    drop_constant: bool = False,
+    min_level_count: int | None = None,
 ) -> MatchSettings:
     if not isinstance(data, pd.DataFrame):
         raise ValueError("`data` must be a pandas DataFrame.")
@@ -983,8 +840,21 @@ def _validate(
         raise ValueError("`covariates` must be a list of column names, not a single string.")
     covariates = tuple(covariates)
     exact_t = () if exact is None else ((exact,) if isinstance(exact, str) else tuple(exact))
-    if len(covariates) == 0:
+    if distance != "user" and distance not in METHODS:
+        raise ValueError(f"`distance` must be one of {METHODS} or a vector of distances (got {distance!r}).")
+    if len(covariates) == 0 and distance != "user":
         raise ValueError("Give at least one covariate for the propensity model.")
+    if not isinstance(drop_constant, (bool, np.bool_)):
+        raise ValueError(f"`drop_constant` must be True or False (got {drop_constant!r}).")
+    if min_level_count is not None and (
+        isinstance(min_level_count, bool) or not isinstance(min_level_count, (int, np.integer)) or min_level_count < 1
+    ):
+        raise ValueError(f"`min_level_count` must be a whole number >= 1 or None (got {min_level_count!r}).")
+    if distance == "user" and (drop_constant or min_level_count is not None):
+        raise ValueError(
+            "`drop_constant` and `min_level_count` change a propensity model; with a given distance vector no "
+            "model is fitted: leave them at their defaults."
+        )
     if len(set(covariates)) != len(covariates):
         raise ValueError(f"Covariates are listed twice: {covariates}.")
     missing = [c for c in (treatment, *covariates, *exact_t) if c not in data.columns]
@@ -1018,27 +888,33 @@ def _validate(
         replace=bool(replace),
         order=order,  # type: ignore[arg-type]
         exact=exact_t,
+        distance=str(distance),
+        drop_constant=bool(drop_constant),
+        min_level_count=None if min_level_count is None else int(min_level_count),
     )
 
 
-def _check_separation(X: pd.DataFrame, treat: np.ndarray, treatment: str) -> None:
-    """Raise on a 0/1 design column one of whose values occurs in one arm only."""
-    n1 = int(treat.sum())
-    n0 = treat.size - n1
-    for name in X.columns:
-        col = X[name].to_numpy()
-        if not np.all((col == 0) | (col == 1)):
-            continue
-        ones_t = int(col[treat].sum())
-        ones_c = int(col[~treat].sum())
-        for value, in_t, in_c in ((1, ones_t, ones_c), (0, n1 - ones_t, n0 - ones_c)):
-            if (in_t == 0) != (in_c == 0):
-                arm = "treated" if in_c == 0 else "control"
-                raise ValueError(
-                    f"Design column {name!r} = {value} occurs only in {arm} patients ({in_t + in_c} of them, "
-                    f"{treatment!r}): the propensity model cannot be estimated (quasi-separation). Remove that "
-                    "covariate, merge rare categories, or widen the selection."
-                )
+def _user_distance(data: pd.DataFrame, distance: object) -> np.ndarray | None:
+    """A distance vector given to :func:`match_nearest` as floats aligned with ``data`` (None for a
+    model name)."""
+    if isinstance(distance, str):
+        return None
+    if isinstance(distance, pd.Series):
+        if not distance.index.equals(data.index):
+            if not distance.index.is_unique or not data.index.isin(distance.index).all():
+                raise ValueError("The `distance` Series must have a value for every index label of `data`.")
+            distance = distance.reindex(data.index)
+    try:
+        d = np.asarray(distance, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"`distance` must be 'glm', 'firth' or a vector of numbers ({exc}).") from exc
+    if d.ndim != 1 or d.shape[0] != len(data):
+        raise ValueError(
+            f"A `distance` vector needs one value per row of `data` ({len(data)}); got shape {d.shape}."
+        )
+    if np.isinf(d).any():
+        raise ValueError("The `distance` vector has infinite values.")
+    return d
 
 
 def _empty_reason(
@@ -1070,7 +946,7 @@ def _balance_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFra
     for name in covariates:
         s = data[name]
         if _is_categorical(s):
-            codes, levels = _codes(s)
+            codes, levels = factor_codes(s)
             for k, lev in enumerate(levels):
                 col = (codes == k).astype(float)
                 col[codes < 0] = np.nan
@@ -1175,9 +1051,11 @@ def balance(
 def balance_table(data: pd.DataFrame, treatment: str, covariates: Sequence[str], result: MatchResult) -> pd.DataFrame:
     """Balance before and after matching side by side (see :func:`balance`).
 
-    "Before" uses every row with complete treatment, covariate (and exact) values, as the
-    match did; "after" weights them by the matching weights (0 for unmatched rows). Both
+    "Before" uses the rows the match analysed (complete treatment, covariate, exact values
+    and distance); "after" weights them by the matching weights (0 for unmatched rows). Both
     standardise by the SD of the treated group before matching (MatchIt's ATT summary).
+    Covariates the model left out (``result.dropped``: missing or constant in these rows)
+    are not shown.
 
     Returns
     -------
@@ -1196,8 +1074,13 @@ def balance_table(data: pd.DataFrame, treatment: str, covariates: Sequence[str],
     >>> balance_table(df, C.SURGERY, [C.AGE], res)[["smd_before", "smd_after"]].round(3).to_dict("list")
     {'smd_before': [-0.106], 'smd_after': [-0.212]}
     """
-    used = [result.settings.treatment, *result.settings.covariates, *result.settings.exact]
-    ok = data[used].notna().all(axis=1)
+    if result.distance.index.equals(data.index):
+        ok = result.distance.notna().to_numpy()
+    else:
+        used = [result.settings.treatment, *result.settings.covariates, *result.settings.exact]
+        ok = data[used].notna().all(axis=1).to_numpy()
+    left_out = {d.covariate for d in result.dropped}
+    covariates = [c for c in covariates if c not in left_out]
     sub = data.loc[ok]
     w = pd.Series(0.0, index=sub.index)
     w.loc[result.matched.index] = result.matched["weights"].to_numpy()

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core.design import build_design
 from core.dictionary import C
 
 __all__ = [
@@ -732,32 +733,13 @@ class CoxResult:
 
 
 def _design(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric design matrix; categorical/text columns get treatment contrasts (first level = reference)."""
-    cols: list[np.ndarray] = []
-    names: list[str] = []
-    for cov in covariates:
-        if cov not in data.columns:
-            raise ValueError(f"covariate {cov!r} is not a column of data")
-        s = data[cov]
-        if s.isna().any():
-            raise ValueError(f"covariate {cov!r} has {int(s.isna().sum())} missing value(s); drop or impute them first")
-        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s):
-            cat = s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
-            levels = list(cat.cat.categories)
-            codes = cat.cat.codes.to_numpy()
-            used = [lv for i, lv in enumerate(levels) if (codes == i).any()]
-            if len(used) < 2:
-                raise ValueError(f"covariate {cov!r} has a single level ({used}); it cannot be estimated")
-            for i, lv in enumerate(levels[1:], start=1):
-                if (codes == i).any():
-                    cols.append((codes == i).astype(float))
-                    names.append(f"{cov}{lv}")
-        else:
-            cols.append(s.to_numpy().astype(float))
-            names.append(str(cov))
-    if not cols:
+    """Numeric design matrix (:func:`core.design.build_design`): categorical/text columns get treatment
+    contrasts with the first declared level as reference; missing values and single-valued covariates
+    are refused."""
+    if not covariates:
         raise ValueError("no covariates given")
-    return np.column_stack(cols), names
+    d = build_design(data, covariates, missing="raise", drop_unused_levels=False, on_constant="raise")
+    return d.matrix.to_numpy(dtype=float), d.names
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from core.matching import (
 )
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "matching"
+PROP = Path(__file__).resolve().parent / "fixtures" / "propensity"
 
 # Column names of the fixture files (synthetic reference data, not the study dictionary).
 TREAT = "surgery"
@@ -52,6 +53,10 @@ def r_levels(d: pd.DataFrame) -> pd.DataFrame:
 
 def _load(name: str) -> dict:
     return json.loads((FIX / name).read_text())
+
+
+def _load_prop(name: str) -> dict:
+    return json.loads((PROP / name).read_text())
 
 
 # ---------------------------------------------------------------------------------------
@@ -513,12 +518,16 @@ def test_exact_without_common_strata_gives_empty_match_with_reason():
     assert res.empty and "exact" in res.reason
 
 
-def test_two_valued_score_refuses_caliper():
-    df = pd.DataFrame({"f": [0] * 10 + [1] * 10, "t": [0] * 7 + [1] * 3 + [0] * 4 + [1] * 6})
-    with pytest.raises(ValueError, match="two values"):
-        match_nearest(df, "t", ["f"], caliper=0.2)
-    res = match_nearest(df, "t", ["f"], caliper=None)
-    assert res.n_treated_matched == 9  # all 9 treated (11 controls)
+def test_two_valued_score_with_caliper_matches_matchit_472():
+    # MatchIt 4.7.2 accepts a caliper on a two-valued score (0.2 SD = 0.129 logit): within each
+    # value the distance is 0. (This package refused it before, as MatchIt 4.5.1 did.)
+    ref = _load_prop("matchit_ties.json")["two_valued"]
+    df = pd.DataFrame({"f": ref["f"], "t": ref["t"]})
+    res = match_nearest(df, "t", ["f"], caliper=0.2)
+    np.testing.assert_array_equal(res.distance.to_numpy(), ref["distance"])
+    assert (res.matched.index + 1).tolist() == ref["matched"]["row"]
+    assert res.matched["subclass"].astype(int).tolist() == ref["matched"]["subclass"]
+    assert res.n_treated_matched == 7  # 3 of 3 with f = 0, 4 of 6 with f = 1 (4 controls)
 
 
 def test_heap_select_matches_libstdcxx_partial_sort():
@@ -530,3 +539,143 @@ def test_heap_select_matches_libstdcxx_partial_sort():
     assert len(cases) == 400
     for c in cases:
         assert _heap_select(c["dist"], c["k"]) == c["kept"], c
+
+
+# ---------------------------------------------------------------------------------------
+# distance = "glm" | "firth" | a vector (MatchIt's `distance`), ties, design repairs
+# (R: tests/r/make_propensity_fixtures.R, MatchIt 4.7.2, tests/fixtures/propensity/)
+# ---------------------------------------------------------------------------------------
+
+DEMO_COVS = ["age_at_diagnosis", "ecog_baseline", "liver_mets_n", "log_ca19_9_baseline", "chemo_regimen",
+             "objective_response", "resectability"]
+LALONDE_COVS = ["age", "educ", "race", "married", "nodegree", "re74", "re75"]
+
+
+def _read_prop(name: str) -> pd.DataFrame:
+    return pd.read_csv(PROP / name, float_precision="round_trip", keep_default_na=False, na_values=[""])
+
+
+def test_lalonde_tie_takes_the_unit_matchit_takes():
+    # treated row 71 (age 27, educ 9) is as far, in exact arithmetic, from control 577 (17, 10) as
+    # from 585 (37, 8). R's rounding makes 577 closer by 4.4e-16 and MatchIt takes it. The glm
+    # logits are R's to the last bit, so the same rounding decides here; the whole matched set
+    # is MatchIt's.
+    ref = _load_prop("matchit_ties.json")
+    lal = _read_prop("lalonde.csv")
+    res = match_nearest(lal, "treat", LALONDE_COVS, caliper=0.2, replace=True)
+    np.testing.assert_array_equal(res.distance.to_numpy(), ref["distance"])
+    assert ref["row71"]["distance_to_577"][0] < ref["row71"]["distance_to_585"][0]
+    pairs = res.pairs()
+    assert (pairs.loc[pairs["treated_id"] == 70, "control_id"] + 1).tolist() == [ref["row71"]["control"]] == [577]
+    mine = sorted(zip((pairs["treated_id"] + 1).tolist(), (pairs["control_id"] + 1).tolist(), strict=True))
+    theirs = sorted((t, c) for t, c in zip(ref["pairs"]["treated"], ref["pairs"]["control"], strict=True) if c)
+    assert mine == theirs and len(mine) == 184
+    assert (res.matched.index + 1).tolist() == ref["matched"]["row"]
+    np.testing.assert_allclose(res.matched["weights"].to_numpy(), ref["matched"]["weights"], rtol=1e-14, atol=0)
+
+
+def test_exact_tie_is_broken_by_matchits_rule():
+    # the same units on a 2^-30 grid, where 577 and 585 are exactly as far from 71: MatchIt takes
+    # 585, the one its scan reaches first (1 sort position to the left against 5 to the right)
+    ref = _load_prop("matchit_ties.json")["exact_tie"]
+    lal = _read_prop("lalonde.csv")
+    res = match_nearest(lal, "treat", [], distance=np.asarray(ref["distance"]), caliper=0.2, replace=True)
+    pairs = res.pairs()
+    assert (pairs.loc[pairs["treated_id"] == 70, "control_id"] + 1).tolist() == [ref["row71_control"]] == [585]
+
+
+def _firth_case(name: str):
+    c = _load_prop("matchit_firth.json")["cases"][name]
+    s = c["settings"] or {}  # R writes an empty list as []
+    kw = dict(caliper=s.get("caliper"), ratio=s.get("ratio", 1), replace=s.get("replace", False),
+              order=s.get("m.order", "largest"), exact=s.get("exact"))
+    if c["group"] == "example":
+        data = pd.read_csv(FIX / "matching_example.csv")
+        data[LOG_CA] = np.log(data["ca19_9"])
+        return c, data, TREAT, COVS, kw, {}
+    info = _load_prop("demo_firth.json")["subgroups"][c["group"]]
+    sub = _read_prop("demo_landmark.csv").iloc[np.asarray(info["rows"]) - 1].reset_index(drop=True)
+    data = sub.iloc[np.asarray(info["analysed"]) - 1].reset_index(drop=True)
+    return c, data, "treated", DEMO_COVS, kw, dict(drop_constant=True, min_level_count=info["min_count"])
+
+
+FIRTH_CASES = sorted(json.loads((PROP / "matchit_firth.json").read_text())["cases"])
+
+
+@pytest.mark.parametrize("case", FIRTH_CASES)
+def test_distance_vector_matches_matchit_472(case):
+    # MatchIt 4.7.2 given brglm2's Firth logits as a numeric `distance`: used as is, caliper in
+    # SDs of the vector (R's sd to the last bit)
+    c, data, treat, _, kw, _ = _firth_case(case)
+    res = match_nearest(data, treat, [], distance=np.asarray(c["distance"]), **kw)
+    assert res.settings.distance == "user" and res.coefficients.empty and res.model_covariates == ()
+    if c["caliper"] is not None:
+        assert res.caliper_logit == c["caliper"][0]
+    assert (res.matched.index + 1).tolist() == c["matched"]["row"]
+    np.testing.assert_allclose(res.matched["weights"].to_numpy(), c["matched"]["weights"], rtol=1e-14, atol=0)
+    if c["matched"]["subclass"] is None:
+        assert res.matched["subclass"].isna().all()
+    else:
+        assert res.matched["subclass"].astype(int).tolist() == c["matched"]["subclass"]
+
+
+@pytest.mark.parametrize("case", FIRTH_CASES)
+def test_firth_distance_gives_matchits_sets(case):
+    # distance="firth": our Firth logits (equal to brglm2's to ~1e-12) give MatchIt's sets
+    c, data, treat, covs, kw, repairs = _firth_case(case)
+    res = match_nearest(data, treat, covs, distance="firth", **kw, **repairs)
+    assert res.settings.distance == "firth"
+    np.testing.assert_allclose(res.distance.to_numpy(), c["distance"], rtol=0, atol=1e-9)
+    assert (res.matched.index + 1).tolist() == c["matched"]["row"]
+
+
+def test_folfirinox_subgroup_glm_fails_firth_with_repairs_answers():
+    demo = _read_prop("demo_landmark.csv")
+    sub = demo[demo["chemo_regimen"] == "FOLFIRINOX"].reset_index(drop=True)
+    with pytest.raises(ValueError, match="'chemo_regimen' takes a single value"):
+        match_nearest(sub, "treated", DEMO_COVS)
+    res = match_nearest(sub, "treated", DEMO_COVS, distance="firth", drop_constant=True, min_level_count=5)
+    assert not res.empty and res.n_treated_matched > 0
+    assert [d.covariate for d in res.dropped] == ["chemo_regimen"]
+    assert "chemo_regimen" not in res.model_covariates and "age_at_diagnosis" in res.model_covariates
+    assert res.settings.drop_constant and res.settings.min_level_count == 5
+    # the balance table leaves the dropped covariate out and uses the analysed rows
+    tab = balance_table(sub, "treated", DEMO_COVS, res)
+    assert not any(t.startswith("chemo_regimen") for t in tab.index)
+    assert "age_at_diagnosis" in tab.index
+
+
+def test_separation_error_names_covariate_level_and_arm(example):
+    from core.matching import SeparationError
+
+    d = example.copy()
+    d.loc[d.index[d[TREAT] == 1][:3], "regimen"] = "RARE"
+    with pytest.raises(SeparationError) as exc:
+        match_nearest(d, TREAT, COVS)
+    assert (exc.value.covariate, exc.value.level, exc.value.arm, exc.value.n) == ("regimen", "RARE", "treated", 3)
+    # pooling the rare level (3 treated, 0 controls) into the most common one removes the separation
+    res = match_nearest(d, TREAT, COVS, min_level_count=5)
+    assert res.pooled[0].levels == ("RARE",) and res.pooled[0].n_treated == (3,)
+
+
+def test_distance_argument_checked_and_aligned(example):
+    logit = match_nearest(example, TREAT, COVS, caliper=None).distance
+    shuffled = logit.sample(frac=1.0, random_state=1)
+    a = match_nearest(example, TREAT, COVS, caliper=None, distance=shuffled)  # a Series is aligned on the index
+    assert a.matched.index.tolist() == match_nearest(example, TREAT, COVS, caliper=None).matched.index.tolist()
+    d = logit.to_numpy().copy()
+    d[[0, 5]] = np.nan  # rows without a distance are not analysed
+    b = match_nearest(example, TREAT, [], caliper=None, distance=d)
+    assert b.n_dropped_missing == 2 and np.isnan(b.distance.iloc[0])
+    with pytest.raises(ValueError, match="one value per row"):
+        match_nearest(example, TREAT, [], distance=d[:-1])
+    with pytest.raises(ValueError, match="distance"):
+        match_nearest(example, TREAT, COVS, distance="lasso")
+    with pytest.raises(ValueError, match="at least one covariate"):
+        match_nearest(example, TREAT, [], distance="firth")
+    with pytest.raises(ValueError, match="no model is fitted"):
+        match_nearest(example, TREAT, [], distance=logit.to_numpy(), drop_constant=True)
+    with pytest.raises(ValueError, match="min_level_count"):
+        match_nearest(example, TREAT, COVS, min_level_count=0)
+    with pytest.raises(ValueError, match="every index label"):
+        match_nearest(example, TREAT, [], distance=logit.iloc[1:])
