@@ -193,62 +193,79 @@ def _augment(Xo: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return np.vstack([Xo, Xa]), np.concatenate([y, ya]), np.concatenate([w, np.full(nr, (p + 1) / nr)])
 
 
-def _multinomial_fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted multinomial logit (first class = reference) by Newton-Raphson: coefficients (p, k-1) and covariance."""
+def _softmax_rest(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of classes 1..k-1 and the log normaliser, for linear predictors ``eta`` (n, k-1)."""
+    top = np.maximum(eta.max(axis=1), 0.0)
+    e = np.exp(eta - top[:, None])
+    z = np.exp(-top) + e.sum(axis=1)
+    return e / z[:, None], top + np.log(z)
+
+
+def _multinomial_fit(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted multinomial logit (first class = reference) by Newton-Raphson: coefficients (p, k-1) and covariance.
+
+    ``start`` (e.g. the previous round's coefficients) only speeds up convergence to the same maximum.
+    """
     n, p = X.shape
     q = k - 1
-    Y = (y[:, None] == np.arange(1, k)[None, :]).astype(float)
-    B = np.zeros((p, q))
+    yi = y.astype(int)
+    Y = (yi[:, None] == np.arange(1, k)[None, :]).astype(float)
+    B = np.zeros((p, q)) if start is None or start.shape != (p, q) else start.copy()
 
-    def loglik(B: np.ndarray) -> float:
-        eta = np.column_stack([np.zeros(n), X @ B])
-        return float(np.sum(w * (eta[np.arange(n), y.astype(int)] - np.logaddexp.reduce(eta, axis=1))))
+    def loglik(B: np.ndarray) -> tuple[float, np.ndarray]:
+        eta = X @ B
+        P, lse = _softmax_rest(eta)
+        own = np.where(yi > 0, eta[np.arange(n), np.maximum(yi - 1, 0)], 0.0)
+        return float(np.sum(w * (own - lse))), P
 
-    ll = loglik(B)
-    H = np.eye(p * q)
-    for _ in range(100):
-        eta = np.column_stack([np.zeros(n), X @ B])
-        P = np.exp(eta - np.logaddexp.reduce(eta, axis=1)[:, None])[:, 1:]
-        g = (X.T @ (w[:, None] * (Y - P))).T.reshape(-1)  # class-major
+    def hessian(P: np.ndarray) -> np.ndarray:
         H = np.empty((p * q, p * q))
         for a in range(q):
-            for c in range(q):
+            for c in range(a, q):
                 wac = w * P[:, a] * ((a == c) - P[:, c])
-                H[a * p : (a + 1) * p, c * p : (c + 1) * p] = X.T @ (wac[:, None] * X)
-        step = _inv_psd(H) @ g
+                H[a * p : (a + 1) * p, c * p : (c + 1) * p] = blk = X.T @ (wac[:, None] * X)
+                H[c * p : (c + 1) * p, a * p : (a + 1) * p] = blk.T
+        return H
+
+    ll, P = loglik(B)
+    for _ in range(100):
+        g = (X.T @ (w[:, None] * (Y - P))).T.reshape(-1)  # class-major
+        step = _inv_psd(hessian(P)) @ g
         t = 1.0
         for _half in range(30):
             Bn = B + t * step.reshape(q, p).T
-            lln = loglik(Bn)
+            lln, Pn = loglik(Bn)
             if lln >= ll - 1e-10 * abs(ll):
                 break
             t /= 2
-        B, done = Bn, abs(lln - ll) < 1e-10 * (abs(ll) + 0.1)
-        ll = lln
+        done = abs(lln - ll) < 1e-10 * (abs(ll) + 0.1)
+        B, ll, P = Bn, lln, Pn
         if done:
             break
-    eta = np.column_stack([np.zeros(n), X @ B])
-    P = np.exp(eta - np.logaddexp.reduce(eta, axis=1)[:, None])[:, 1:]
-    for a in range(q):
-        for c in range(q):
-            wac = w * P[:, a] * ((a == c) - P[:, c])
-            H[a * p : (a + 1) * p, c * p : (c + 1) * p] = X.T @ (wac[:, None] * X)
-    return B, _inv_psd(H)
+    return B, _inv_psd(hessian(P))
 
 
-def _categorical(y: np.ndarray, Xo: np.ndarray, Xm: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """logreg (k = 2) / polytomous regression (k > 2): augmented fit, parameter draw, class draw."""
+def _categorical(
+    y: np.ndarray, Xo: np.ndarray, Xm: np.ndarray, k: int, rng: np.random.Generator, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """logreg (k = 2) / polytomous regression (k > 2): augmented fit, parameter draw, class draw.
+
+    Returns the imputed codes and the fitted coefficients (a warm start for the next round).
+    """
     seen = np.unique(y)
     if len(seen) == 1:  # every observed row in one class (mice: cat.has.all.obs)
-        return np.full(len(Xm), seen[0])
+        return np.full(len(Xm), seen[0]), None
     Xa, ya, wa = _augment(Xo, y, k)
-    B, V = _multinomial_fit(Xa, ya, wa, k)
+    B, V = _multinomial_fit(Xa, ya, wa, k, start)
     p, q = B.shape
     draw = B + (_chol_lower(V) @ rng.standard_normal(p * q)).reshape(q, p).T
     eta = np.column_stack([np.zeros(len(Xm)), Xm @ draw])
-    P = np.exp(eta - np.logaddexp.reduce(eta, axis=1)[:, None])
+    P = np.exp(eta - eta.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
     u = rng.random(len(Xm))
-    return np.minimum((u[:, None] > np.cumsum(P, axis=1)).sum(axis=1), k - 1).astype(float)
+    return np.minimum((u[:, None] > np.cumsum(P, axis=1)).sum(axis=1), k - 1).astype(float), B
 
 
 # ============================================================================ result and driver
@@ -395,6 +412,7 @@ def impute_chained(
             c = state[i]
             obs = c.values[~c.missing]
             c.values[c.missing] = rng.choice(obs, int(c.missing.sum()), replace=True)
+        warm: dict[int, np.ndarray | None] = {}
         for _ in range(iterations):
             for i in todo:
                 c = state[i]
@@ -404,7 +422,7 @@ def impute_chained(
                 if c.method == "pmm":
                     c.values[c.missing] = _pmm(y, Xo, Xm, donors, rng)
                 else:
-                    c.values[c.missing] = _categorical(y, Xo, Xm, max(len(c.levels), 2), rng)
+                    c.values[c.missing], warm[i] = _categorical(y, Xo, Xm, max(len(c.levels), 2), rng, warm.get(i))
         out = data.copy()
         for i in todo:
             out[state[i].name] = _decode(state[i], data[state[i].name])
