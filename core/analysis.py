@@ -6,7 +6,7 @@ and the provenance of every export; the result is frozen too.
 Examples
 --------
 >>> from core import cohort
->>> from core.spec import EVENT_WORDS, AnalysisSpec
+>>> from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
 >>> result = run(cohort.demo(), AnalysisSpec())
 >>> result.hr.method
 'Landmark at 6 months, propensity-matched'
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
+from core.design import MIN_LEVEL_COUNT, DroppedCovariate, PooledLevels, build_design
 from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label
 from core.filters import FilterResult, apply_filters
 from core.guards import ArmCounts, comparison_reason, unreliable_reason
@@ -35,7 +36,7 @@ from core.population import (
     landmark_population,
     naive_population,
 )
-from core.spec import EVENT_WORDS, AnalysisSpec
+from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
 #: Times (months) at which survival is reported.
@@ -201,19 +202,51 @@ def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weig
         return _no_estimate(method, counts, reason, biased=biased, where=where)
     try:
         table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=cluster, weights=weights).table
-    except ValueError:
-        return _no_estimate(method, counts, "the Cox model cannot be fitted on these patients", biased=biased,
-                            where=where)
+    except ValueError as exc:
+        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where)
     row = table.loc[TREATED]
     return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
                     counts.events, True, "", biased, counts, where)
 
 
+def cox_failure_reason(exc: ValueError, event_word: str) -> str:
+    """A Cox model's refusal in plain words."""
+    if "monotone" in str(exc):
+        return (f"the hazard ratio is not finite: the {event_word}s of one arm all come before those of the other, "
+                "so the data cannot say how large the difference is")
+    return "the Cox model cannot be fitted on these patients"
+
+
 def _match(pop: pd.DataFrame, spec: AnalysisSpec, names: list[str]) -> matching.MatchResult:
     return matching.match_nearest(
         pop, TREATED, names, caliper=spec.caliper, ratio=spec.ratio, replace=spec.replace, order=spec.order,
-        exact=[C.CENTRE_ID] if spec.exact_centre else None,
+        exact=[C.CENTRE_ID] if spec.exact_centre else None, distance=spec.propensity, drop_constant=True,
+        min_level_count=MIN_LEVEL_COUNT,
     )
+
+
+def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[PooledLevels, ...]) -> str:
+    """What the propensity model left out or pooled in this selection, in one plain line ('' when nothing).
+
+    Examples
+    --------
+    >>> from core.design import DroppedCovariate, PooledLevels
+    >>> model_adjustments((DroppedCovariate("chemo_regimen", "constant", "FOLFIRINOX", 47),),
+    ...                   (PooledLevels("resectability", ("locally_advanced",), "borderline", (1,), (2,), 5),))
+    'Propensity model for this selection: Regimen left out (FOLFIRINOX for all 47 patients); Resectability: locally_advanced (1 operated, 2 chemotherapy only) counted with borderline (fewer than 5 patients in an arm).'
+    """
+    parts = []
+    for d in dropped:
+        name = term_label(d.covariate)
+        if d.reason == "constant":
+            parts.append(f"{name} left out ({d.value} for all {d.n} patients)")
+        elif d.reason == "all missing":
+            parts.append(f"{name} left out (not recorded for any patient)")
+        else:
+            parts.append(f"{name} left out (one group left after pooling rare categories)")
+    for p in pooled:
+        parts.append(p.describe(term_label(p.covariate), ("operated", "chemotherapy only")).rstrip("."))
+    return ("Propensity model for this selection: " + "; ".join(parts) + ".") if parts else ""
 
 
 def is_weighted(spec: AnalysisSpec) -> bool:
@@ -373,9 +406,14 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     logrank_p = np.nan
     rmst = None
     weighted = is_weighted(spec)
+    if m is not None:
+        adjusted = model_adjustments(m.dropped, m.pooled)
+        if adjusted:
+            notes.append(adjusted)
     if matched is not None and len(matched):
         pf, names = propensity_frame(pop, spec.covariates)
-        balance = matching.balance_table(pf, TREATED, names, m)
+        left_out = {d.covariate for d in m.dropped}
+        balance = matching.balance_table(pf, TREATED, [n for n in names if n not in left_out], m)
         balance.index = [term_label(str(t)) for t in balance.index]
         for treated in (1, 0):
             part = matched[matched[TREATED] == treated]
@@ -453,11 +491,16 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
     if reason:
         return _no_estimate(label, counts, reason, where=where)
     try:
-        cp = counting_process(pf)
-        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row").table
-    except ValueError:
-        return _no_estimate(label, counts, "the time-dependent Cox model cannot be fitted on these patients",
-                            where=where)
+        # the same repairs as the propensity model: constant covariates left out, rare levels pooled
+        design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
+                              min_level_count=MIN_LEVEL_COUNT)
+        model = pd.concat([pf[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
+        cp = counting_process(model)
+        terms = ["x_" + c for c in design.names]
+        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + terms, cluster="row").table
+    except ValueError as exc:
+        return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
+                            "Cox model"), where=where)
     row = table.loc["treated"]
     if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
         return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
@@ -616,9 +659,16 @@ def matching_card(result: AnalysisResult) -> dict[str, str]:
         return {}
     s = result.spec
     cal = "none" if s.caliper is None else f"{s.caliper:g} SD of the logit = {m.caliper_logit:.4f} logit units"
+    used = [term_label(c) for c in m.model_covariates] if m.model_covariates else [label(c) for c in s.covariates]
+    r_fit = ("glm(..., family = binomial, method = 'brglmFit', type = 'AS_mean') of brglm2" if s.propensity == "firth"
+             else "glm(..., family = binomial)")
     return {
-        "Propensity model": "logistic regression (unpenalised) on " + ", ".join(label(c) for c in s.covariates),
-        "Distance": "logit of the propensity score (MatchIt: distance = 'glm', link = 'linear.logit')",
+        "Propensity model": f"{PROPENSITY_MODELS[s.propensity]} on " + ", ".join(used),
+        "Left out or pooled": model_adjustments(m.dropped, m.pooled).removeprefix(
+            "Propensity model for this selection: ") or "nothing",
+        "Pooling rule": (f"a category with fewer than {MIN_LEVEL_COUNT} patients in either arm is pooled into "
+                         "'other' (or, if still rare, counted with the most common category)"),
+        "Distance": f"logit of the propensity score, R: {r_fit}; MatchIt: distance = that logit vector",
         "Method": f"nearest neighbour 1:{s.ratio}, {'with' if s.replace else 'without'} replacement",
         "Caliper": cal,
         "Order": {"largest": "descending score", "smallest": "ascending score", "data": "data order"}[s.order],

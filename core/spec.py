@@ -141,7 +141,9 @@ class AnalysisSpec:
     covariates : tuple of str
         Propensity-model covariates (pre-surgery variables only).
     caliper : float or None
-        Caliper in SD of the logit of the propensity score; None for no caliper.
+        Caliper in SD of the logit of the propensity score; None (the default, as MatchIt's) for no
+        caliper: every operated patient keeps a match, so the estimand stays "patients like those
+        operated" in every subgroup (see ``docs/method_check.md`` for bias and coverage with and without).
     ratio : int
         Controls per operated patient.
     replace : bool
@@ -178,7 +180,7 @@ class AnalysisSpec:
     landmark_months: float = field(default=6.0, metadata=_meta("lm", "float", lo=1.0, hi=24.0, what="landmark (months)"))
     covariates: tuple[str, ...] = field(default=DEFAULT_PROPENSITY_COVARIATES, metadata=_meta("cov", "tuple", PRE_SURGERY_COVARIATES))
     propensity: PropensityModel = field(default="firth", metadata=_meta("ps", "str", tuple(PROPENSITY_MODELS)))
-    caliper: float | None = field(default=0.2, metadata=_meta("cal", "optfloat", lo=0.05, hi=1.0,
+    caliper: float | None = field(default=None, metadata=_meta("cal", "optfloat", lo=0.05, hi=1.0,
                                                               what="caliper (SD of the logit)"))
     ratio: int = field(default=1, metadata=_meta("ratio", "int", lo=1, hi=5, what="controls per operated patient"))
     replace: bool = field(default=False, metadata=_meta("repl", "bool"))

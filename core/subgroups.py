@@ -61,7 +61,7 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.analysis import Estimate, is_weighted, matched_comparison
+from core.analysis import Estimate, cox_failure_reason, is_weighted, matched_comparison
 from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
 from core.filters import apply_filters
 from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
@@ -180,8 +180,8 @@ def _estimate_row(frame: pd.DataFrame, *, weighted: bool, event_word: str = "dea
         try:
             fit = survival.cox(frame, TIME, EVENT, [TREATED], cluster=CLUSTER, weights=WEIGHT if weighted else None,
                                robust=True)
-        except ValueError:
-            reason = "the Cox model cannot be fitted in this subgroup"
+        except ValueError as exc:
+            reason = cox_failure_reason(exc, event_word)
         else:
             r = fit.table.loc[TREATED]
             row.update(hr=float(r["hr"]), lower=float(r["lower"]), upper=float(r["upper"]), p=float(r["p"]))

@@ -91,6 +91,8 @@ def _hand_landmark(data: pd.DataFrame, landmark: float) -> pd.DataFrame:
 
 
 _HAND_COVS = ["age", "ecog", "mets", "logca", "regimen", "objresp", "resect"]
+#: The dashboard's default match: Firth's model, constant covariates left out, rare levels pooled, no caliper.
+_DEFAULT_MATCH = {"caliper": None, "distance": "firth", "drop_constant": True, "min_level_count": 5}
 
 
 def _lifelines_hr(matched: pd.DataFrame, *, weights: bool = False, cluster: str = "subclass"):
@@ -112,7 +114,7 @@ def test_matched_hr_equals_an_independent_recomputation(demo, landmark):
     spec = AnalysisSpec(landmark_months=landmark)
     result = run(demo, spec)
     pop = _hand_landmark(demo.data, landmark)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     # the same patients are matched
     assert sorted(m.matched.index) == sorted(result.match.matched.index)
     beta, se = _lifelines_hr(m.matched)
@@ -128,7 +130,7 @@ def test_matched_hr_on_a_generated_cohort_equals_an_independent_recomputation():
     c = _load_generated(80, 80, 5)
     result = run(c, AnalysisSpec())
     pop = _hand_landmark(c.data, 6.0)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     beta, se = _lifelines_hr(m.matched)
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     se_core = (math.log(result.hr.upper) - math.log(result.hr.lower)) / (2 * 1.959964)
@@ -139,7 +141,7 @@ def test_matched_hr_on_a_generated_cohort_equals_an_independent_recomputation():
 def test_weighted_matched_hr_with_replacement_equals_lifelines(demo):
     result = run(demo, AnalysisSpec(ratio=2, replace=True))
     pop = _hand_landmark(demo.data, 6.0)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2, ratio=2, replace=True)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH, ratio=2, replace=True)
     beta, se = _lifelines_hr(m.matched, weights=True, cluster="pid")
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     se_core = (math.log(result.hr.upper) - math.log(result.hr.lower)) / (2 * 1.959964)
@@ -258,7 +260,7 @@ def test_empty_filter_result(demo):
     assert km_table(r).empty and matched_cohort(r).empty and pair_table(r).empty
 
 
-@pytest.mark.parametrize("changes", [{"ratio": 2}, {"replace": True}])
+@pytest.mark.parametrize("changes", [{"ratio": 2, "replace": True}, {"replace": True}])
 def test_weighted_matching_gives_weighted_curves_and_a_warning(demo, changes):
     r = run(demo, AnalysisSpec(**changes))
     assert math.isnan(r.logrank_p) and r.rmst is None
@@ -387,7 +389,10 @@ def test_pair_table(demo, demo_result):
     assert (ids.loc[pt["surgery_patient"], C.TREATMENT_GROUP] == Arm.SURGERY).all()
     assert set(pt["chemotherapy_patient"]).isdisjoint(pt["surgery_patient"])
     np.testing.assert_allclose(pt["difference"], (pt["surgery_logit"] - pt["chemotherapy_logit"]).abs())
-    assert (pt["difference"] <= demo_result.match.caliper_logit + 1e-12).all()
+    assert demo_result.match.caliper_logit is None  # no caliper by default
+    capped = run(demo, AnalysisSpec(caliper=0.2))
+    pt2 = pair_table(capped)
+    assert (pt2["difference"] <= capped.match.caliper_logit + 1e-12).all()
     assert pt["round"].eq(1).all() and pt["pair"].tolist() == sorted(pt["pair"])
 
 
@@ -401,7 +406,8 @@ def test_propensity_scores(demo_result):
     assert set(ps.loc[ps["matched"], C.PATIENT_ID]) == matched_ids
 
 
-def test_matching_card_caliper_in_logit_units(demo_result):
+def test_matching_card_caliper_in_logit_units(demo):
+    demo_result = run(demo, AnalysisSpec(caliper=0.2))
     card = matching_card(demo_result)
     d = demo_result.match.distance.dropna().to_numpy()
     sd = float(np.sqrt(((d - d.mean()) ** 2).sum() / (len(d) - 1)))
@@ -412,8 +418,10 @@ def test_matching_card_caliper_in_logit_units(demo_result):
     m = demo_result.match
     assert card["Surgery: matched / unmatched"] == f"{m.n_treated_matched} / {m.n_treated - m.n_treated_matched}"
     assert card["Chemotherapy: matched / unmatched"] == f"{m.n_control_matched} / {m.n_control - m.n_control_matched}"
-    assert card["Propensity model"].startswith("logistic regression (unpenalised) on Age (years)")
+    assert card["Propensity model"].startswith("Firth-penalised logistic regression on Age (years)")
     assert len(DEFAULT_PROPENSITY_COVARIATES) == card["Propensity model"].count(",") + 1
+    assert card["Left out or pooled"].startswith("Regimen: GEM (")
+    assert "brglmFit" in card["Distance"]
 
 
 def test_matching_card_without_caliper(demo):
@@ -433,7 +441,7 @@ def test_naive_matched_hr_equals_an_independent_recomputation(demo):
     result = run(demo, AnalysisSpec(method="naive"))
     pop = _hand_naive(demo.data)
     assert len(pop) == len(demo.data)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     beta, _ = _lifelines_hr(m.matched)
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     assert result.hr.biased
@@ -446,6 +454,13 @@ def test_time_dependent_hr_equals_lifelines_time_varying_cox(demo):
     pop = _hand_naive(demo.data)
     rec = demo.data.loc[pop.index, C.RECIST].astype(object)
     pop["prog"] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
+    # the pooling rule: gemcitabine alone has fewer than 5 patients in an arm (operated or not during follow-up),
+    # so does the pooled 'other' level; it is counted with the most common regimen, FOLFIRINOX
+    operated = pop["Z"] == 1
+    gem = pop["regimen"] == Regimen.GEM
+    assert min((gem & operated).sum(), (gem & ~operated).sum()) < 5
+    assert pop["regimen"].value_counts().idxmax() == Regimen.FOLFIRINOX
+    pop["regimen"] = pop["regimen"].replace({Regimen.GEM: Regimen.FOLFIRINOX})
     dummies = pd.get_dummies(pop[["regimen", "resect"]], drop_first=True, dtype=float)
     X = pd.concat([pop[["age", "ecog", "mets", "logca", "objresp", "prog"]], dummies], axis=1)
     keep = X.notna().all(axis=1) & (pop["T"] > 0)
@@ -477,7 +492,7 @@ _CHANGES = {
     "resectability_levels": (Resectability.RESECTABLE,), "centres": ("C02", "C04"), "age_min": 60, "age_max": 70,
     "ca19_9_max": 500.0, "year_min": 2019, "year_max": 2021, "endpoint": "efs", "origin": "diagnosis",
     "method": "naive", "landmark_months": 9.0, "covariates": (C.AGE, C.ECOG, C.CHEMO_REGIMEN),
-    "propensity": "glm", "caliper": None, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
+    "propensity": "glm", "caliper": 0.2, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
     "min_at_risk": 10,
 }
 
@@ -519,3 +534,45 @@ def test_event_free_survival_is_a_different_endpoint_from_the_same_time_zero(dem
     assert efs.hr.estimated and efs.hr.hr != os_.hr.hr
     assert efs.curves[0].km["survival"].iloc[-1] <= 1
     assert "alive without progression or recurrence" in efs.population_description
+
+
+# -- a propensity model that works at n = 90 ---------------------------------------------------------
+
+def test_a_covariate_the_user_filtered_on_is_left_out_and_said_so_in_one_line(demo):
+    r = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,)))
+    assert r.match is not None and [d.covariate for d in r.match.dropped] == [C.CHEMO_REGIMEN]
+    n = r.match.n_treated + r.match.n_control  # complete cases of the landmark population
+    lines = [x for x in r.notes if x.startswith("Propensity model for this selection")]
+    assert lines == [f"Propensity model for this selection: Regimen left out (FOLFIRINOX for all {n} patients)."]
+
+
+def test_rare_levels_are_pooled_by_the_stated_rule_and_said_so(demo):
+    from core.design import MIN_LEVEL_COUNT
+
+    r = run(demo, AnalysisSpec())
+    # gemcitabine alone: fewer than 5 patients in an arm of the landmark population
+    pop = r.population
+    gem = pop[pop[C.CHEMO_REGIMEN] == Regimen.GEM]
+    assert min((gem["treated"] == 1).sum(), (gem["treated"] == 0).sum()) < MIN_LEVEL_COUNT
+    pooled = {p.covariate: p for p in r.match.pooled}
+    assert Regimen.GEM in pooled[C.CHEMO_REGIMEN].levels
+    assert any("Regimen: GEM (" in x and f"(fewer than {MIN_LEVEL_COUNT} patients in an arm)" in x for x in r.notes)
+
+
+def test_no_message_names_a_design_column_or_a_raw_variable(demo):
+    from core import methodcheck
+
+    for _title, _option, changes in methodcheck.single_filter_choices(demo.data):
+        r = run(demo, AnalysisSpec().replace_(**changes))
+        assert len(r.warnings) <= 1
+        for text in (*r.warnings, *r.notes, r.hr.reason):
+            for raw in ("chemo_regimen", "ecog_baseline", "liver_mets_n", "log_ca19_9", "objective_response",
+                        "Design column", "design column", "separation", "'treated'"):
+                assert raw not in text, (changes, text)
+
+
+def test_firth_and_glm_give_different_scores_and_glm_can_separate(demo):
+    firth = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,), propensity="firth"))
+    glm = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,), propensity="glm"))
+    assert firth.hr.estimated
+    assert not firth.match.distance.equals(glm.match.distance if glm.match is not None else firth.match.distance * 0)

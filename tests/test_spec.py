@@ -178,7 +178,7 @@ _EVERY_FIELD = {
     "landmark_months": (4.5, "lm", "4.5"),
     "covariates": ((C.AGE, C.ECOG), "cov", "age_at_diagnosis,ecog_baseline"),
     "propensity": ("glm", "ps", "glm"),
-    "caliper": (None, "cal", "none"),
+    "caliper": (0.25, "cal", "0.25"),
     "ratio": (3, "ratio", "3"),
     "replace": (True, "repl", "1"),
     "exact_centre": (True, "exc", "1"),
@@ -378,7 +378,7 @@ def test_centre_names_with_commas_and_percent_signs_round_trip(centres):
         ({"lm": "30"}, "Link setting lm=30 ignored: landmark (months) must be between 1 and 24 (got 30); the default 6 "
                        "is used."),
         ({"cal": "3"}, "Link setting cal=3 ignored: caliper (SD of the logit) must be between 0.05 and 1 (got 3); "
-                       "the default 0.2 is used."),
+                       "the default none is used."),
         ({"camax": "-1"}, "Link setting camax=-1 ignored: CA19-9 upper limit (U/mL) must be between 0 and 1e+07 "
                           "(got -1); the default none is used."),
         ({"ep": "rfs"}, "Link setting ep=rfs ignored: recurrence-free survival exists only after surgery"),
