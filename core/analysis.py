@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.design import MIN_LEVEL_COUNT, DroppedCovariate, PooledLevels, build_design
-from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label
+from core.design import MIN_LEVEL_COUNT, POOLED_LEVEL, DroppedCovariate, PooledLevels, build_design
+from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label, value_label
 from core.filters import FilterResult, apply_filters
 from core.guards import ArmCounts, comparison_reason, unreliable_reason
 from core.population import (
@@ -233,7 +233,7 @@ def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[Poole
     >>> from core.design import DroppedCovariate, PooledLevels
     >>> model_adjustments((DroppedCovariate("chemo_regimen", "constant", "FOLFIRINOX", 47),),
     ...                   (PooledLevels("resectability", ("locally_advanced",), "borderline", (1,), (2,), 5),))
-    'Propensity model for this selection: Regimen left out (FOLFIRINOX for all 47 patients); Resectability: locally_advanced (1 operated, 2 chemotherapy only) counted with borderline (fewer than 5 patients in an arm).'
+    'Propensity model for this selection: Regimen left out (FOLFIRINOX for all 47 patients); Resectability: Locally advanced (1 operated, 2 chemotherapy-only) counted with Borderline resectable (fewer than 5 patients in an arm).'
     """
     parts = []
     for d in dropped:
@@ -245,7 +245,11 @@ def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[Poole
         else:
             parts.append(f"{name} left out (one group left after pooling rare categories)")
     for p in pooled:
-        parts.append(p.describe(term_label(p.covariate), ("operated", "chemotherapy only")).rstrip("."))
+        levels = ", ".join(f"{value_label(p.covariate, lev)} ({t} operated, {c} chemotherapy-only)"
+                           for lev, t, c in zip(p.levels, p.n_treated, p.n_control, strict=True))
+        into = (f"pooled as '{p.into}'" if str(p.into).startswith(POOLED_LEVEL)
+                else f"counted with {value_label(p.covariate, p.into)}")
+        parts.append(f"{term_label(p.covariate)}: {levels} {into} (fewer than {p.min_count} patients in an arm)")
     return ("Propensity model for this selection: " + "; ".join(parts) + ".") if parts else ""
 
 

@@ -662,7 +662,8 @@ _COUNT_OF = re.compile(r"^(\d+)/(\d+) \((.*)\)$")
 _COUNT_PAIR = re.compile(r"^(\d+) / (\d+)$")
 #: Counts inside free text: "only 7 surgery patients (fewer than 10)" (reliability notes), "(n=8)".
 _TEXT_COUNTS = re.compile(r"(?<=\bonly )(\d+)(?= )|(?<=\(n=)(\d+)(?=\))"
-                          r"|(?<!at least )\b(\d+)(?= (?:operated|chemotherapy-only|patients?|deaths?|events?)\b)")
+                          r"|(?<!at least )(?<!fewer than )\b(\d+)"
+                          r"(?= (?:operated|chemotherapy-only|patients?|deaths?|events?)\b)")
 
 
 def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:

@@ -420,7 +420,7 @@ def test_matching_card_caliper_in_logit_units(demo):
     assert card["Chemotherapy: matched / unmatched"] == f"{m.n_control_matched} / {m.n_control - m.n_control_matched}"
     assert card["Propensity model"].startswith("Firth-penalised logistic regression on Age (years)")
     assert len(DEFAULT_PROPENSITY_COVARIATES) == card["Propensity model"].count(",") + 1
-    assert card["Left out or pooled"].startswith("Regimen: GEM (")
+    assert card["Left out or pooled"].startswith("Regimen: Gemcitabine alone (")
     assert "brglmFit" in card["Distance"]
 
 
@@ -556,7 +556,8 @@ def test_rare_levels_are_pooled_by_the_stated_rule_and_said_so(demo):
     assert min((gem["treated"] == 1).sum(), (gem["treated"] == 0).sum()) < MIN_LEVEL_COUNT
     pooled = {p.covariate: p for p in r.match.pooled}
     assert Regimen.GEM in pooled[C.CHEMO_REGIMEN].levels
-    assert any("Regimen: GEM (" in x and f"(fewer than {MIN_LEVEL_COUNT} patients in an arm)" in x for x in r.notes)
+    assert any("Regimen: Gemcitabine alone (" in x and f"(fewer than {MIN_LEVEL_COUNT} patients in an arm)" in x
+               for x in r.notes)
 
 
 def test_no_message_names_a_design_column_or_a_raw_variable(demo):

@@ -12,7 +12,7 @@ large = layout.presentation()
 
 layout.header("Matching", spec, subtitle="Propensity-score model, overlap and balance of the matched comparison")
 layout.warnings([downloads.text(w) for w in res.warnings])
-layout.notes(res.notes)
+layout.notes([downloads.text(n) for n in res.notes])
 
 card = analysis.matching_card(res)
 if not card:

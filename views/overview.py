@@ -58,7 +58,7 @@ if state.is_demo() and res.hr is not None and res.hr.estimated:
         st.page_link("views/method_check.py", label="How far? Method check", icon=":material/verified:")
 
 layout.warnings([downloads.text(w) for w in res.warnings])
-layout.notes(res.notes)
+layout.notes([downloads.text(n) for n in res.notes])
 
 left, right = st.columns([3, 2])
 with left:

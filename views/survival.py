@@ -12,7 +12,7 @@ large = layout.presentation()
 
 layout.header("Survival", spec, subtitle="Kaplan-Meier estimates in the propensity-matched sample")
 layout.warnings([downloads.text(w) for w in res.warnings])
-layout.notes(res.notes)
+layout.notes([downloads.text(n) for n in res.notes])
 
 plot_col, stats_col = st.columns([3, 2])
 with plot_col:
