@@ -1,12 +1,15 @@
 """The study analysis as one pure function: ``run(cohort, spec) -> AnalysisResult``.
 
 The same frozen :class:`~core.spec.AnalysisSpec` is the dashboard's URL state, the cache key
-and the provenance of every export; the result is frozen too.
+and the provenance of every export; the result is frozen too. Every estimator of
+:data:`core.estimators.ESTIMATORS` runs on the filtered cohort; ``result.comparisons`` holds
+their :class:`~core.estimators.AdjustedComparison` answers and the chosen one
+(``spec.method``) provides the headline, the curves and the balance.
 
 Examples
 --------
 >>> from core import cohort
->>> from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
+>>> from core.spec import AnalysisSpec
 >>> result = run(cohort.demo(), AnalysisSpec())
 >>> result.hr.method
 'Landmark at 6 months, propensity-matched'
@@ -22,64 +25,39 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.design import MIN_LEVEL_COUNT, POOLED_LEVEL, DroppedCovariate, PooledLevels, build_design
-from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label, value_label
-from core.filters import FilterResult, apply_filters
-from core.guards import ArmCounts, comparison_reason, unreliable_reason
-from core.population import (
-    EVENT,
-    SURGERY_TIME,
-    TIME,
-    TREATED,
-    Population,
-    counting_process,
-    landmark_population,
-    naive_population,
+from core.covariates import (  # noqa: F401 (re-exported: the covariate helpers used to live here)
+    LOG_CA19_9,
+    LOG_CA19_9_RESTAGING,
+    OBJECTIVE_RESPONSE,
+    PROGRESSIVE,
+    model_adjustments,
+    propensity_frame,
+    term_label,
 )
-from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
+from core.design import MIN_LEVEL_COUNT
+from core.dictionary import PRE_SURGERY_COVARIATES, Arm, C, label
+from core.estimators import (  # noqa: F401 (re-exported)
+    ESTIMATORS,
+    AdjustedComparison,
+    Context,
+    Estimate,
+    arm_counts,
+    cluster_column,
+    cox_failure_reason,
+    is_weighted,
+    matched_comparison,
+)
+from core.filters import FilterResult, apply_filters
+from core.guards import ArmCounts, unreliable_reason
+from core.population import EVENT, SURGERY_TIME, TIME, TREATED
+from core.spec import PROPENSITY_MODELS, AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
 #: Times (months) at which survival is reported.
 REPORT_TIMES = (12.0, 24.0, 36.0)
 #: RMST horizon (months), shortened to the shorter follow-up of the two arms.
 RMST_TAU = 36.0
-#: Name of the log-transformed CA19-9 covariate used in propensity models.
-LOG_CA19_9 = "log_ca19_9_baseline"
-LOG_CA19_9_RESTAGING = "log_ca19_9_restaging"
-#: RECIST response enters models as objective response (CR or PR = 1; SD, PD or not evaluable = 0):
-#: no operated patient progressed, so the PD level alone would separate the arms perfectly.
-OBJECTIVE_RESPONSE = "objective_response"
-PROGRESSIVE = "progressive_or_not_evaluable"
-
 ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A hazard ratio with its confidence interval and the facts needed to judge it.
-
-    ``hr``, ``lower``, ``upper`` and ``p`` are NaN when there is no estimate: an arm below the
-    small-numbers rule (:func:`core.guards.comparison_reason`) or a model that cannot be fitted;
-    ``reason`` then says why in plain words, with the counts per arm (``counts``).
-    """
-
-    method: str
-    hr: float
-    lower: float
-    upper: float
-    p: float
-    n: int
-    events: int
-    reliable: bool = True
-    reason: str = ""
-    biased: bool = False
-    counts: ArmCounts | None = None
-    counted_in: str = ""  # where ``counts`` were counted, e.g. "the matched sample"
-
-    @property
-    def estimated(self) -> bool:
-        """Whether there is a hazard ratio (a finite number) to show."""
-        return bool(np.isfinite(self.hr))
 
 
 @dataclass(frozen=True)
@@ -119,46 +97,13 @@ class AnalysisResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     time_label: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    comparisons: tuple[AdjustedComparison, ...] = field(default_factory=tuple)
+    arm_labels: dict[str, str] = field(default_factory=dict)
 
-
-def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
-    """Covariates ready for the propensity model: CA19-9 on the log scale, booleans as 0/1.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Population rows.
-    covariates : tuple of str
-        Dictionary column names (pre-surgery variables).
-
-    Returns
-    -------
-    (pandas.DataFrame, list of str)
-        ``data`` with model columns added, and the model column names in order.
-    """
-    out = data.copy(deep=False)  # new and converted columns only: the caller's frame is never modified
-    names: list[str] = []
-    for cov in covariates:
-        if cov == C.CA19_9_BASELINE:
-            out[LOG_CA19_9] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
-            names.append(LOG_CA19_9)
-        elif cov == C.RECIST:
-            rec = out[cov].astype("object")
-            out[OBJECTIVE_RESPONSE] = np.where(rec.isna(), np.nan, rec.isin([Recist.CR, Recist.PR]).astype(float))
-            names.append(OBJECTIVE_RESPONSE)
-        elif cov == C.CA19_9_RESTAGING:
-            out[LOG_CA19_9_RESTAGING] = np.log1p(pd.to_numeric(out[cov], errors="coerce").astype(float))
-            names.append(LOG_CA19_9_RESTAGING)
-        else:
-            kind = COLUMNS_BY_NAME[cov].kind if cov in COLUMNS_BY_NAME else "number"
-            if kind == "boolean":
-                out[cov] = out[cov].astype("Float64").astype(float)
-            elif kind in ("integer", "number"):
-                out[cov] = pd.to_numeric(out[cov], errors="coerce").astype(float)
-            else:
-                out[cov] = out[cov].astype("object").where(out[cov].notna(), None)
-            names.append(cov)
-    return out, names
+    @property
+    def chosen(self) -> AdjustedComparison | None:
+        """The comparison of ``spec.method`` (the headline)."""
+        return next((c for c in self.comparisons if c.key == self.spec.method), None)
 
 
 def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmCurve:
@@ -173,163 +118,6 @@ def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmC
     at = survival.survival_at(t, e, list(REPORT_TIMES), weights=weights)
     reason = unreliable_reason(n, events)
     return ArmCurve(arm, n, events, km, float(med[0]), float(med[1]), float(med[2]), at, not reason, reason)
-
-
-def arm_counts(frame: pd.DataFrame, *, event_word: str = "death") -> ArmCounts:
-    """Patients and events per arm of a frame with ``treated`` and ``event`` columns (one row per patient).
-
-    Examples
-    --------
-    >>> arm_counts(pd.DataFrame({"treated": [1, 1, 0], "event": [1, 0, 1]})).in_words()
-    '2 operated (1 death) and 1 chemotherapy-only patients (1 death)'
-    """
-    treated = frame[TREATED].to_numpy(float) == 1
-    event = frame[EVENT].to_numpy(float) == 1
-    return ArmCounts(int(treated.sum()), int((~treated).sum()), int((event & treated).sum()),
-                     int((event & ~treated).sum()), event_word)
-
-
-def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = False, where: str = "") -> Estimate:
-    return Estimate(method, np.nan, np.nan, np.nan, np.nan, counts.n, counts.events, False, reason, biased, counts,
-                    where)
-
-
-def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
-                  counts: ArmCounts, biased: bool = False) -> Estimate:
-    where = "the matched sample"
-    reason = comparison_reason(counts)
-    if reason:
-        return _no_estimate(method, counts, reason, biased=biased, where=where)
-    try:
-        table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=cluster, weights=weights).table
-    except ValueError as exc:
-        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where)
-    row = table.loc[TREATED]
-    return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
-                    counts.events, True, "", biased, counts, where)
-
-
-def cox_failure_reason(exc: ValueError, event_word: str) -> str:
-    """A Cox model's refusal in plain words."""
-    if "monotone" in str(exc):
-        return (f"the hazard ratio is not finite: the {event_word}s of one arm all come before those of the other, "
-                "so the data cannot say how large the difference is")
-    return "the Cox model cannot be fitted on these patients"
-
-
-def _match(pop: pd.DataFrame, spec: AnalysisSpec, names: list[str]) -> matching.MatchResult:
-    return matching.match_nearest(
-        pop, TREATED, names, caliper=spec.caliper, ratio=spec.ratio, replace=spec.replace, order=spec.order,
-        exact=[C.CENTRE_ID] if spec.exact_centre else None, distance=spec.propensity, drop_constant=True,
-        min_level_count=MIN_LEVEL_COUNT,
-    )
-
-
-def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[PooledLevels, ...]) -> str:
-    """What the propensity model left out or pooled in this selection, in one plain line ('' when nothing).
-
-    Examples
-    --------
-    >>> from core.design import DroppedCovariate, PooledLevels
-    >>> model_adjustments((DroppedCovariate("chemo_regimen", "constant", "FOLFIRINOX", 47),),
-    ...                   (PooledLevels("resectability", ("locally_advanced",), "borderline", (1,), (2,), 5),))
-    'Propensity model for this selection: Regimen left out (FOLFIRINOX for all 47 patients); Resectability: Locally advanced (1 operated, 2 chemotherapy-only) counted with Borderline resectable (fewer than 5 patients in an arm).'
-    """
-    parts = []
-    for d in dropped:
-        name = term_label(d.covariate)
-        if d.reason == "constant":
-            parts.append(f"{name} left out ({d.value} for all {d.n} patients)")
-        elif d.reason == "all missing":
-            parts.append(f"{name} left out (not recorded for any patient)")
-        else:
-            parts.append(f"{name} left out (one group left after pooling rare categories)")
-    for p in pooled:
-        levels = ", ".join(f"{value_label(p.covariate, lev)} ({t} operated, {c} chemotherapy-only)"
-                           for lev, t, c in zip(p.levels, p.n_treated, p.n_control, strict=True))
-        into = (f"pooled as '{p.into}'" if str(p.into).startswith(POOLED_LEVEL)
-                else f"counted with {value_label(p.covariate, p.into)}")
-        parts.append(f"{term_label(p.covariate)}: {levels} {into} (fewer than {p.min_count} patients in an arm)")
-    return ("Propensity model for this selection: " + "; ".join(parts) + ".") if parts else ""
-
-
-def is_weighted(spec: AnalysisSpec) -> bool:
-    """Whether the matched sample carries weights other than 1 (k:1 matching or replacement).
-
-    Examples
-    --------
-    >>> is_weighted(AnalysisSpec()), is_weighted(AnalysisSpec(ratio=2))
-    (False, True)
-    """
-    return spec.replace or spec.ratio > 1
-
-
-def cluster_column(spec: AnalysisSpec) -> str:
-    """What the robust variance is clustered on: the matched set, or the patient with replacement."""
-    return C.PATIENT_ID if spec.replace else "subclass"
-
-
-@dataclass(frozen=True)
-class MatchedComparison:
-    """One propensity-matched comparison of a population: the match, the matched sample and its estimate.
-
-    Attributes
-    ----------
-    match : MatchResult or None
-        None when no match could be made (``estimate.reason`` says why).
-    sample : pandas.DataFrame or None
-        Matched patients with ``time``, ``event``, ``treated``, ``subclass``, ``weights``; None without a match.
-    estimate : Estimate
-        Matched hazard ratio (or why there is none).
-    """
-
-    match: matching.MatchResult | None
-    sample: pd.DataFrame | None
-    estimate: Estimate
-
-
-def matched_comparison(population: Population, spec: AnalysisSpec, label: str, *,
-                       biased: bool = False) -> MatchedComparison:
-    """Match ``population`` as ``spec`` says and estimate the hazard ratio in the matched sample.
-
-    The one place where the propensity model, the match, the weights and the clustering of the
-    robust variance are decided; the main view and the subgroups both use it.
-
-    Examples
-    --------
-    >>> from core import cohort
-    >>> from core.population import landmark_population
-    >>> pop = landmark_population(cohort.demo().data, origin="chemo_start", landmark=6.0)
-    >>> mc = matched_comparison(pop, AnalysisSpec(), "landmark")
-    >>> mc.estimate.estimated, mc.estimate.counts.n_surgery == mc.match.n_treated_matched
-    (True, True)
-    """
-    return MatchedComparison(*_matched_comparison(population, spec, label, biased=biased))
-
-
-def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
-    event_word = EVENT_WORDS[spec.endpoint]
-    before = arm_counts(population.data, event_word=event_word)
-    where = population.counted_in
-    if before.n_surgery == 0 or before.n_chemotherapy == 0:
-        return None, None, _no_estimate(label, before, comparison_reason(before), biased=biased, where=where)
-    pop, names = propensity_frame(population.data, spec.covariates)
-    try:
-        m = _match(pop, spec, names)
-    except ValueError:
-        return None, None, _no_estimate(
-            label, before, comparison_reason(before)
-            or "the propensity model cannot be fitted for these patients; choose fewer covariates", biased=biased,
-            where=where)
-    matched = m.matched
-    if len(matched) == 0 or matched[TREATED].nunique() < 2:
-        reason = ("no operated patient has a chemotherapy-only patient close enough in propensity score "
-                  "(within the caliper); widen or remove the caliper")
-        return m, None, _no_estimate(label, before, reason, biased=biased, where=where)
-    est = _cox_estimate(matched, method=label, cluster=cluster_column(spec),
-                        weights="weights" if is_weighted(spec) else None,
-                        counts=arm_counts(matched, event_word=event_word), biased=biased)
-    return m, matched, est
 
 
 #: Columns every analysis population carries (besides the propensity covariates): identifiers,
@@ -372,35 +160,21 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
         per arm); ``notes`` explains the design choices behind the numbers.
     """
     filtered = apply_filters(cohort.data, spec)
-    notes: list[str] = []
     flow_rows = [(s.description, s.n_surgery, s.n_chemotherapy) for s in filtered.steps]
-    data = filtered.select(analysis_columns(spec))
+    ctx = Context(filtered.select(analysis_columns(spec)), spec)
+    comparisons = {key: estimator(ctx) for key, estimator in ESTIMATORS.items()}
+    chosen = comparisons[spec.method]
+    drawn = comparisons[chosen.curves_from] if chosen.curves_from else chosen  # whose sample draws the curves
+    hr = chosen.estimate
+    notes = [n for n in (*chosen.notes, *(drawn.notes if drawn is not chosen else ())) if n]
+    if chosen.biased:
+        notes.insert(0, "The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
+                        "and favours surgery: use it only to show the bias.")
 
-    naive = naive_population(data, origin=spec.origin, endpoint=spec.endpoint)
-    landmark = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months, endpoint=spec.endpoint)
-
-    # -- the three immortal-time methods side by side ---------------------------------------
-    lm_label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
-    naive_label = "Naive, propensity-matched (biased)"
-    naive_m, naive_matched, naive_est = _matched_comparison(naive, spec, naive_label, biased=True)
-    lm_m, lm_matched, lm_est = _matched_comparison(landmark, spec, lm_label)
-    td_est = _time_dependent(naive.data, spec)
-
-    chosen = {"landmark": (landmark, lm_m, lm_matched, lm_est),
-              "naive": (naive, naive_m, naive_matched, naive_est),
-              "time_dependent": (landmark, lm_m, lm_matched, td_est)}[spec.method]
-    population, m, matched, hr = chosen
-    if spec.method == "time_dependent":
-        notes.append("Curves show the landmark-matched comparison; the hazard ratio comes from the "
-                     "time-dependent Cox model on all filtered patients.")
-    if spec.method == "naive":
-        notes.append("The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
-                     "and favours surgery: use it only to show the bias.")
-
+    population, m, matched = drawn.population, drawn.match, drawn.sample
     pop = population.data
-    n_s = int((pop[TREATED] == 1).sum())
-    n_c = int((pop[TREATED] == 0).sum())
-    flow_rows.append((population.step or population.description, n_s, n_c))
+    flow_rows.append((population.step or population.description, int((pop[TREATED] == 1).sum()),
+                      int((pop[TREATED] == 0).sum())))
     if m is not None:
         flow_rows.append(("Propensity-matched", int(m.n_treated_matched), int(m.n_control_matched)))
 
@@ -409,32 +183,28 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     risk = pd.DataFrame()
     logrank_p = np.nan
     rmst = None
-    weighted = is_weighted(spec)
-    if m is not None:
-        adjusted = model_adjustments(m.dropped, m.pooled)
-        if adjusted:
-            notes.append(adjusted)
     if matched is not None and len(matched):
-        pf, names = propensity_frame(pop, spec.covariates)
-        left_out = {d.covariate for d in m.dropped}
-        balance = matching.balance_table(pf, TREATED, [n for n in names if n not in left_out], m)
-        balance.index = [term_label(str(t)) for t in balance.index]
+        if m is not None:
+            pf, names = propensity_frame(pop, spec.covariates)
+            left_out = {d.covariate for d in m.dropped}
+            balance = matching.balance_table(pf, TREATED, [n for n in names if n not in left_out], m)
+            balance.index = [term_label(str(t)) for t in balance.index]
         for treated in (1, 0):
             part = matched[matched[TREATED] == treated]
-            w = part["weights"].to_numpy(float) if weighted else None
+            w = part[drawn.weights].to_numpy(float) if drawn.weights else None
             curves.append(_arm_curve(part, ARM_OF_TREATED[treated], w))
         risk = _risk_table(matched, spec.min_at_risk)
-        if weighted:
+        if drawn.weights:
             notes.append("With k:1 matching or replacement the curves are weighted; log-rank test and RMST "
                          "are not shown (they would ignore the weights).")
-        elif hr is not None and hr.estimated:
+        elif hr.estimated:
             try:
                 logrank_p = float(survival.logrank(matched[TIME], matched[EVENT], matched[TREATED]).p)
             except ValueError:
                 pass
             rmst = _rmst(matched)
 
-    warnings = [] if hr is None or hr.estimated else [_no_hr_line(hr)]
+    warnings = [] if hr.estimated else [_no_hr_line(hr)]
     time_label = ("Months since the landmark" if spec.method != "naive"
                   else f"Months since {'chemotherapy start' if spec.origin == 'chemo_start' else 'diagnosis'}")
     return AnalysisResult(
@@ -442,8 +212,9 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
         flow=pd.DataFrame(flow_rows, columns=["step", Arm.SURGERY, Arm.CHEMOTHERAPY]),
         population=pop, population_description=population.description, match=m, balance=balance,
         curves=tuple(curves), risk_table=risk, hr=hr, logrank_p=logrank_p, rmst=rmst,
-        methods=methods_frame((naive_est, lm_est, td_est)), warnings=tuple(warnings), time_label=time_label,
-        notes=tuple(notes),
+        methods=methods_frame(tuple(c.estimate for c in comparisons.values())), warnings=tuple(warnings),
+        time_label=time_label, notes=tuple(notes), comparisons=tuple(comparisons.values()),
+        arm_labels=dict(drawn.arm_labels),
     )
 
 
@@ -472,45 +243,6 @@ def methods_frame(estimates: tuple[Estimate, ...]) -> pd.DataFrame:
                      "events_surgery": c.events_surgery, "events_chemotherapy": c.events_chemotherapy,
                      "note": "biased by immortal time" if e.biased and e.estimated else (e.reason or "")})
     return pd.DataFrame(rows)
-
-
-def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
-    label = "Time-dependent Cox, adjusted for the propensity covariates and restaging response"
-    pf, names = propensity_frame(pop, spec.covariates)
-    if OBJECTIVE_RESPONSE in names:
-        # In the outcome model progression (PD, or not evaluable: died before restaging) is its own
-        # level; it cannot enter the propensity model (no progressing patient is operated).
-        rec = pf[C.RECIST].astype("object")
-        pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
-        names = names + [PROGRESSIVE]
-    pf = pf.dropna(subset=names)
-    # Arms of a time-dependent comparison: patients operated during follow-up contribute their
-    # events after surgery to the surgery arm; never-operated patients are the chemotherapy arm.
-    operated = pf[SURGERY_TIME].notna().to_numpy() & (pf[SURGERY_TIME].to_numpy(float) < pf[TIME].to_numpy(float))
-    event = pf[EVENT].to_numpy(float) == 1
-    counts = ArmCounts(int(operated.sum()), int((~operated).sum()), int((operated & event).sum()),
-                       int((~operated & event).sum()), EVENT_WORDS[spec.endpoint])
-    where = "the filtered patients with complete covariates"
-    reason = comparison_reason(counts)
-    if reason:
-        return _no_estimate(label, counts, reason, where=where)
-    try:
-        # the same repairs as the propensity model: constant covariates left out, rare levels pooled
-        design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
-                              min_level_count=MIN_LEVEL_COUNT)
-        model = pd.concat([pf[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
-        cp = counting_process(model)
-        terms = ["x_" + c for c in design.names]
-        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + terms, cluster="row").table
-    except ValueError as exc:
-        return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
-                            "Cox model"), where=where)
-    row = table.loc["treated"]
-    if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
-        return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
-                            where=where)
-    return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
-                    counts.events, True, "", False, counts, where)
 
 
 def risk_times(max_time: float) -> list[float]:
@@ -543,32 +275,6 @@ def _rmst(matched: pd.DataFrame) -> survival.RmstDifference | None:
         return survival.rmst_difference(matched[TIME], matched[EVENT], matched[TREATED], tau)
     except ValueError:
         return None
-
-
-_MODEL_LABELS = {
-    LOG_CA19_9: "CA19-9 baseline (log)",
-    LOG_CA19_9_RESTAGING: "CA19-9 restaging (log)",
-    OBJECTIVE_RESPONSE: "Objective response (CR/PR)",
-    PROGRESSIVE: "Progression at restaging (PD/NE)",
-}
-
-
-def term_label(term: str) -> str:
-    """Readable label of a model or balance term (``chemo_regimenGEM`` -> ``Regimen: GEM``).
-
-    Examples
-    --------
-    >>> term_label("chemo_regimenGEM"), term_label("log_ca19_9_baseline"), term_label("age_at_diagnosis")
-    ('Regimen: GEM', 'CA19-9 baseline (log)', 'Age (years)')
-    """
-    if term in _MODEL_LABELS:
-        return _MODEL_LABELS[term]
-    if term in COLUMNS_BY_NAME:
-        return label(term)
-    for name in sorted(COLUMNS_BY_NAME, key=len, reverse=True):
-        if term.startswith(name) and len(term) > len(name):
-            return f"{label(name)}: {term[len(name):]}"
-    return term
 
 
 def km_table(result: AnalysisResult) -> pd.DataFrame:

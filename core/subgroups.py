@@ -61,11 +61,11 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.analysis import Estimate, cox_failure_reason, is_weighted, matched_comparison
 from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
+from core.estimators import ESTIMATORS, Context, Estimate, cox_failure_reason, is_weighted
 from core.filters import apply_filters
 from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
-from core.population import EVENT, TIME, TREATED, landmark_population, naive_population
+from core.population import EVENT, TIME, TREATED
 from core.spec import EVENT_WORDS, AnalysisSpec
 
 #: Column of the analysis frames holding the subgroup level.
@@ -352,21 +352,16 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     dims = DIMENSIONS if dimensions is None else tuple(_dimension(d) for d in dimensions)
     notes = [EXPLORATORY]
     empty = SubgroupResult(pd.DataFrame(columns=TABLE_COLUMNS), None, pd.DataFrame(columns=INTERACTION_COLUMNS), ())
-    data = apply_filters(cohort.data, spec).data
-    if spec.method == "naive":
-        population = naive_population(data, origin=spec.origin, endpoint=spec.endpoint)
-        label = "Naive, propensity-matched (biased)"
+    ctx = Context(apply_filters(cohort.data, spec).data, spec)
+    chosen = ESTIMATORS[spec.method](ctx)
+    if chosen.curves_from:  # an estimator without a sample of its own: subgroups of the sample the curves show
+        notes.append(f"Subgroups use the sample the curves show ({ESTIMATORS[chosen.curves_from](ctx).label}); the "
+                     "main view's hazard ratio comes from another model.")
+        chosen = ESTIMATORS[chosen.curves_from](ctx)
+    if chosen.biased:
         notes.append("Naive population: the time before surgery counts as surgery time (immortal time), so every "
                      "hazard ratio here favours surgery.")
-    else:
-        population = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months,
-                                         endpoint=spec.endpoint)
-        label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
-        if spec.method == "time_dependent":
-            notes.append("Subgroups use the landmark-matched sample (as the curves); the main view's hazard ratio "
-                         "comes from the time-dependent Cox model.")
-    mc = matched_comparison(population, spec, label, biased=spec.method == "naive")
-    m, matched, overall = mc.match, mc.sample, mc.estimate
+    m, matched, overall = chosen.match, chosen.sample, chosen.estimate
     if matched is None:
         notes.append(f"No matched comparison: {overall.reason}.")
         return SubgroupResult(empty.table, overall, empty.interactions, tuple(notes))

@@ -1,0 +1,361 @@
+"""Estimators of the surgery-vs-chemotherapy comparison, all returning one shape: :class:`AdjustedComparison`.
+
+An estimator answers one question (its *estimand*, stated in words on screen) on one population,
+from one time zero. Each returns an :class:`AdjustedComparison`: who is compared, the analysed
+sample with its weights and cluster column (when there is one), the hazard ratio (or why there is
+none), the diagnostics of its adjustment (e.g. the match) and the notes a page shows.
+
+:data:`ESTIMATORS` lists them in the order the dashboard shows them; :func:`core.analysis.run`
+runs every one, pages, exports, the report and the method check read only this shape. Adding an
+estimator means writing its function, registering it here and naming it in
+:data:`core.spec.METHODS`.
+
+Examples
+--------
+>>> from core import cohort
+>>> from core.spec import AnalysisSpec
+>>> ctx = Context(cohort.demo().data, AnalysisSpec())
+>>> [ESTIMATORS[k](ctx).key for k in ESTIMATORS]
+['naive', 'landmark', 'time_dependent']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from core import matching, survival
+from core.covariates import OBJECTIVE_RESPONSE, PROGRESSIVE, model_adjustments, propensity_frame
+from core.design import MIN_LEVEL_COUNT, build_design
+from core.dictionary import C, Recist
+from core.guards import ArmCounts, comparison_reason
+from core.population import (
+    EVENT,
+    SURGERY_TIME,
+    TIME,
+    TREATED,
+    Population,
+    counting_process,
+    landmark_population,
+    naive_population,
+)
+from core.spec import EVENT_WORDS, ORIGINS, AnalysisSpec
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A hazard ratio with its confidence interval and the facts needed to judge it.
+
+    ``hr``, ``lower``, ``upper`` and ``p`` are NaN when there is no estimate: an arm below the
+    small-numbers rule (:func:`core.guards.comparison_reason`) or a model that cannot be fitted;
+    ``reason`` then says why in plain words, with the counts per arm (``counts``).
+    """
+
+    method: str
+    hr: float
+    lower: float
+    upper: float
+    p: float
+    n: int
+    events: int
+    reliable: bool = True
+    reason: str = ""
+    biased: bool = False
+    counts: ArmCounts | None = None
+    counted_in: str = ""  # where ``counts`` were counted, e.g. "the matched sample"
+
+    @property
+    def estimated(self) -> bool:
+        """Whether there is a hazard ratio (a finite number) to show."""
+        return bool(np.isfinite(self.hr))
+
+
+
+
+
+def arm_counts(frame: pd.DataFrame, *, event_word: str = "death") -> ArmCounts:
+    """Patients and events per arm of a frame with ``treated`` and ``event`` columns (one row per patient).
+
+    Examples
+    --------
+    >>> arm_counts(pd.DataFrame({"treated": [1, 1, 0], "event": [1, 0, 1]})).in_words()
+    '2 operated (1 death) and 1 chemotherapy-only patients (1 death)'
+    """
+    treated = frame[TREATED].to_numpy(float) == 1
+    event = frame[EVENT].to_numpy(float) == 1
+    return ArmCounts(int(treated.sum()), int((~treated).sum()), int((event & treated).sum()),
+                     int((event & ~treated).sum()), event_word)
+
+
+def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = False, where: str = "") -> Estimate:
+    return Estimate(method, np.nan, np.nan, np.nan, np.nan, counts.n, counts.events, False, reason, biased, counts,
+                    where)
+
+
+def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
+                  counts: ArmCounts, biased: bool = False) -> Estimate:
+    where = "the matched sample"
+    reason = comparison_reason(counts)
+    if reason:
+        return _no_estimate(method, counts, reason, biased=biased, where=where)
+    try:
+        table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=cluster, weights=weights).table
+    except ValueError as exc:
+        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where)
+    row = table.loc[TREATED]
+    return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
+                    counts.events, True, "", biased, counts, where)
+
+
+def cox_failure_reason(exc: ValueError, event_word: str) -> str:
+    """A Cox model's refusal in plain words."""
+    if "monotone" in str(exc):
+        return (f"the hazard ratio is not finite: the {event_word}s of one arm all come before those of the other, "
+                "so the data cannot say how large the difference is")
+    return "the Cox model cannot be fitted on these patients"
+
+
+def _match(pop: pd.DataFrame, spec: AnalysisSpec, names: list[str]) -> matching.MatchResult:
+    return matching.match_nearest(
+        pop, TREATED, names, caliper=spec.caliper, ratio=spec.ratio, replace=spec.replace, order=spec.order,
+        exact=[C.CENTRE_ID] if spec.exact_centre else None, distance=spec.propensity, drop_constant=True,
+        min_level_count=MIN_LEVEL_COUNT,
+    )
+
+
+
+
+
+def is_weighted(spec: AnalysisSpec) -> bool:
+    """Whether the matched sample carries weights other than 1 (k:1 matching or replacement).
+
+    Examples
+    --------
+    >>> is_weighted(AnalysisSpec()), is_weighted(AnalysisSpec(ratio=2))
+    (False, True)
+    """
+    return spec.replace or spec.ratio > 1
+
+
+def cluster_column(spec: AnalysisSpec) -> str:
+    """What the robust variance is clustered on: the matched set, or the patient with replacement."""
+    return C.PATIENT_ID if spec.replace else "subclass"
+
+
+def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, label: str, estimand: str,
+                       arm_labels: dict[str, str] | None = None, biased: bool = False) -> AdjustedComparison:
+    """Match ``population`` as ``spec`` says and estimate the hazard ratio in the matched sample.
+
+    The one place where the propensity model, the match, the weights and the clustering of the
+    robust variance are decided; the landmark and naive estimators and the subgroups use it.
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> from core.population import landmark_population
+    >>> pop = landmark_population(cohort.demo().data, origin="chemo_start", landmark=6.0)
+    >>> mc = matched_comparison(pop, AnalysisSpec(), key="landmark", label="landmark", estimand="...")
+    >>> mc.estimate.estimated, mc.estimate.counts.n_surgery == mc.match.n_treated_matched
+    (True, True)
+    >>> mc.weights, mc.cluster
+    (None, 'subclass')
+    """
+    m, sample, est = _matched_comparison(population, spec, label, biased=biased)
+    return AdjustedComparison(
+        key=key, label=label, estimand=estimand, estimate=est, population=population, sample=sample,
+        weights="weights" if is_weighted(spec) else None, cluster=cluster_column(spec), match=m,
+        arm_labels=arm_labels or {}, biased=biased,
+        notes=(model_adjustments(m.dropped, m.pooled),) if m is not None else (),
+    )
+
+
+def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
+    event_word = EVENT_WORDS[spec.endpoint]
+    before = arm_counts(population.data, event_word=event_word)
+    where = population.counted_in
+    if before.n_surgery == 0 or before.n_chemotherapy == 0:
+        return None, None, _no_estimate(label, before, comparison_reason(before), biased=biased, where=where)
+    pop, names = propensity_frame(population.data, spec.covariates)
+    try:
+        m = _match(pop, spec, names)
+    except ValueError:
+        return None, None, _no_estimate(
+            label, before, comparison_reason(before)
+            or "the propensity model cannot be fitted for these patients; choose fewer covariates", biased=biased,
+            where=where)
+    matched = m.matched
+    if len(matched) == 0 or matched[TREATED].nunique() < 2:
+        reason = ("no operated patient has a chemotherapy-only patient close enough in propensity score "
+                  "(within the caliper); widen or remove the caliper")
+        return m, None, _no_estimate(label, before, reason, biased=biased, where=where)
+    est = _cox_estimate(matched, method=label, cluster=cluster_column(spec),
+                        weights="weights" if is_weighted(spec) else None,
+                        counts=arm_counts(matched, event_word=event_word), biased=biased)
+    return m, matched, est
+
+
+
+
+
+@dataclass(frozen=True)
+class AdjustedComparison:
+    """One estimator's answer: who is compared, from when, how, and the hazard ratio.
+
+    Attributes
+    ----------
+    key : str
+        The estimator (a key of :data:`ESTIMATORS` and of :data:`core.spec.METHODS`).
+    label : str
+        Short name of the method, as tables show it.
+    estimand : str
+        The question answered, in words a surgeon understands.
+    estimate : Estimate
+        The hazard ratio of surgery vs chemotherapy alone, or why there is none.
+    population : Population or None
+        The patients compared and their time zero.
+    sample : pandas.DataFrame or None
+        The analysed rows (``time``, ``event``, ``treated`` plus the weight and cluster columns),
+        from which curves are drawn; None when the estimator has no sample of its own.
+    weights, cluster : str or None
+        Columns of ``sample`` with the case weights (None: unweighted) and the cluster of the
+        robust variance.
+    match : MatchResult or None
+        Diagnostics of a matching adjustment.
+    arm_labels : dict of str to str
+        How the two arms are named for this estimand (e.g. "Operated by 6 months").
+    curves_from : str or None
+        Key of the comparison whose sample draws the curves when this one has none.
+    biased : bool
+        Shown only to show a bias (the naive comparison).
+    notes : tuple of str
+        What a page says under the numbers (model adjustments, design remarks).
+    """
+
+    key: str
+    label: str
+    estimand: str
+    estimate: Estimate
+    population: Population | None = None
+    sample: pd.DataFrame | None = None
+    weights: str | None = None
+    cluster: str | None = None
+    match: matching.MatchResult | None = None
+    arm_labels: dict[str, str] = field(default_factory=dict)
+    curves_from: str | None = None
+    biased: bool = False
+    notes: tuple[str, ...] = ()
+
+
+class Context:
+    """What every estimator of one view shares: the filtered rows, the spec and the populations (built once)."""
+
+    def __init__(self, data: pd.DataFrame, spec: AnalysisSpec) -> None:
+        self.data = data
+        self.spec = spec
+
+    @cached_property
+    def naive(self) -> Population:
+        return naive_population(self.data, origin=self.spec.origin, endpoint=self.spec.endpoint)
+
+    @cached_property
+    def landmark(self) -> Population:
+        s = self.spec
+        return landmark_population(self.data, origin=s.origin, landmark=s.landmark_months, endpoint=s.endpoint)
+
+
+def _origin(spec: AnalysisSpec) -> str:
+    return ORIGINS[spec.origin]
+
+
+def naive(ctx: Context) -> AdjustedComparison:
+    """Everyone from time zero, by the arm they ended up in, matched (biased by immortal time)."""
+    s = ctx.spec
+    return matched_comparison(
+        ctx.naive, s, key="naive", label="Naive, propensity-matched (biased)", biased=True,
+        estimand=(f"Operated vs never-operated patients, each followed from {_origin(s)}, matched on the propensity "
+                  "score. The months an operated patient had to survive before the operation count as surgery "
+                  "time, so this favours surgery (immortal-time bias): shown only to show the bias."),
+        arm_labels={"surgery": "Operated (ever)", "chemotherapy": "Never operated"},
+    )
+
+
+def landmark(ctx: Context) -> AdjustedComparison:
+    """Patients alive at the landmark, by surgery before it, matched."""
+    s = ctx.spec
+    lm = f"{s.landmark_months:g}"
+    alive = "alive" if s.endpoint == "os" else "alive without progression or recurrence"
+    return matched_comparison(
+        ctx.landmark, s, key="landmark", label=f"Landmark at {lm} months, propensity-matched",
+        estimand=(f"Patients {alive} {lm} months after {_origin(s)}: those operated by then vs those not operated by "
+                  "then (some of whom are operated later), matched on the propensity score, followed from the "
+                  "landmark. The effect in patients like those operated."),
+        arm_labels={"surgery": f"Operated by {lm} months", "chemotherapy": f"Not operated by {lm} months"},
+    )
+
+
+def time_dependent(ctx: Context) -> AdjustedComparison:
+    """Every patient from time zero, surgery as a time-dependent covariate (curves: the landmark match)."""
+    s = ctx.spec
+    label = "Time-dependent Cox, adjusted for the propensity covariates and restaging response"
+    est = _time_dependent_estimate(ctx.naive.data, s, label)
+    return AdjustedComparison(
+        key="time_dependent", label=label, estimate=est, population=ctx.naive, curves_from="landmark",
+        estimand=(f"All patients from {_origin(s)}: each patient's months count as chemotherapy-only until the "
+                  "operation and as operated from the day of surgery on; the hazard ratio is adjusted for the "
+                  "propensity covariates and the restaging response."),
+        notes=("Curves show the landmark-matched comparison; the hazard ratio comes from the time-dependent Cox "
+               "model on all filtered patients.",),
+    )
+
+
+#: The estimators in the order the dashboard shows them (keys = :data:`core.spec.METHODS`).
+ESTIMATORS: dict[str, Callable[[Context], AdjustedComparison]] = {
+    "naive": naive,
+    "landmark": landmark,
+    "time_dependent": time_dependent,
+}
+
+
+
+def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) -> Estimate:
+    pf, names = propensity_frame(pop, spec.covariates)
+    if OBJECTIVE_RESPONSE in names:
+        # In the outcome model progression (PD, or not evaluable: died before restaging) is its own
+        # level; it cannot enter the propensity model (no progressing patient is operated).
+        rec = pf[C.RECIST].astype("object")
+        pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
+        names = names + [PROGRESSIVE]
+    pf = pf.dropna(subset=names)
+    # Arms of a time-dependent comparison: patients operated during follow-up contribute their
+    # events after surgery to the surgery arm; never-operated patients are the chemotherapy arm.
+    operated = pf[SURGERY_TIME].notna().to_numpy() & (pf[SURGERY_TIME].to_numpy(float) < pf[TIME].to_numpy(float))
+    event = pf[EVENT].to_numpy(float) == 1
+    counts = ArmCounts(int(operated.sum()), int((~operated).sum()), int((operated & event).sum()),
+                       int((~operated & event).sum()), EVENT_WORDS[spec.endpoint])
+    where = "the filtered patients with complete covariates"
+    reason = comparison_reason(counts)
+    if reason:
+        return _no_estimate(label, counts, reason, where=where)
+    try:
+        # the same repairs as the propensity model: constant covariates left out, rare levels pooled
+        design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
+                              min_level_count=MIN_LEVEL_COUNT)
+        model = pd.concat([pf[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
+        cp = counting_process(model)
+        terms = ["x_" + c for c in design.names]
+        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + terms, cluster="row").table
+    except ValueError as exc:
+        return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
+                            "Cox model"), where=where)
+    row = table.loc["treated"]
+    if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
+        return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
+                            where=where)
+    return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
+                    counts.events, True, "", False, counts, where)
+
+
