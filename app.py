@@ -47,8 +47,8 @@ with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.wait
     navigation = st.navigation(PAGES)
     auth.resume_wanted_view(PAGES)  # after login: the page and view of the link the user opened
     layout.apply_style()
+    spec = controls.render(state.active_cohort().data)  # the study's filters first, seen without scrolling
     sidebar.render()
-    spec = controls.render(state.active_cohort().data)
     downloads.suppression_controls()
     downloads.report_buttons(spec)
     navigation.run()

@@ -6,7 +6,7 @@ and the provenance of every export; the result is frozen too.
 Examples
 --------
 >>> from core import cohort
->>> from core.spec import AnalysisSpec
+>>> from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
 >>> result = run(cohort.demo(), AnalysisSpec())
 >>> result.hr.method
 'Landmark at 6 months, propensity-matched'
@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label
+from core.design import MIN_LEVEL_COUNT, POOLED_LEVEL, DroppedCovariate, PooledLevels, build_design
+from core.dictionary import COLUMNS_BY_NAME, PRE_SURGERY_COVARIATES, Arm, C, Recist, label, value_label
 from core.filters import FilterResult, apply_filters
-from core.guards import unreliable_reason
+from core.guards import ArmCounts, comparison_reason, unreliable_reason
 from core.population import (
     EVENT,
     SURGERY_TIME,
@@ -35,7 +36,7 @@ from core.population import (
     landmark_population,
     naive_population,
 )
-from core.spec import AnalysisSpec
+from core.spec import EVENT_WORDS, PROPENSITY_MODELS, AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
 #: Times (months) at which survival is reported.
@@ -55,7 +56,12 @@ ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
 
 @dataclass(frozen=True)
 class Estimate:
-    """A hazard ratio with its confidence interval and the facts needed to judge it."""
+    """A hazard ratio with its confidence interval and the facts needed to judge it.
+
+    ``hr``, ``lower``, ``upper`` and ``p`` are NaN when there is no estimate: an arm below the
+    small-numbers rule (:func:`core.guards.comparison_reason`) or a model that cannot be fitted;
+    ``reason`` then says why in plain words, with the counts per arm (``counts``).
+    """
 
     method: str
     hr: float
@@ -67,6 +73,13 @@ class Estimate:
     reliable: bool = True
     reason: str = ""
     biased: bool = False
+    counts: ArmCounts | None = None
+    counted_in: str = ""  # where ``counts`` were counted, e.g. "the matched sample"
+
+    @property
+    def estimated(self) -> bool:
+        """Whether there is a hazard ratio (a finite number) to show."""
+        return bool(np.isfinite(self.hr))
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class AnalysisResult:
     methods: pd.DataFrame
     warnings: tuple[str, ...] = field(default_factory=tuple)
     time_label: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def propensity_frame(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
@@ -161,42 +175,160 @@ def _arm_curve(part: pd.DataFrame, arm: str, weights: np.ndarray | None) -> ArmC
     return ArmCurve(arm, n, events, km, float(med[0]), float(med[1]), float(med[2]), at, not reason, reason)
 
 
+def arm_counts(frame: pd.DataFrame, *, event_word: str = "death") -> ArmCounts:
+    """Patients and events per arm of a frame with ``treated`` and ``event`` columns (one row per patient).
+
+    Examples
+    --------
+    >>> arm_counts(pd.DataFrame({"treated": [1, 1, 0], "event": [1, 0, 1]})).in_words()
+    '2 operated (1 death) and 1 chemotherapy-only patients (1 death)'
+    """
+    treated = frame[TREATED].to_numpy(float) == 1
+    event = frame[EVENT].to_numpy(float) == 1
+    return ArmCounts(int(treated.sum()), int((~treated).sum()), int((event & treated).sum()),
+                     int((event & ~treated).sum()), event_word)
+
+
+def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = False, where: str = "") -> Estimate:
+    return Estimate(method, np.nan, np.nan, np.nan, np.nan, counts.n, counts.events, False, reason, biased, counts,
+                    where)
+
+
 def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
-                  covariates: list[str] | None = None, biased: bool = False) -> Estimate:
-    n = len(frame)
-    events = int(frame[EVENT].sum())
-    cols = [TREATED] + list(covariates or [])
+                  counts: ArmCounts, biased: bool = False) -> Estimate:
+    where = "the matched sample"
+    reason = comparison_reason(counts)
+    if reason:
+        return _no_estimate(method, counts, reason, biased=biased, where=where)
     try:
-        table = survival.cox(frame, TIME, EVENT, cols, cluster=cluster, weights=weights).table
+        table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=cluster, weights=weights).table
     except ValueError as exc:
-        return Estimate(method, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc), biased)
+        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where)
     row = table.loc[TREATED]
-    reason = unreliable_reason(n, events)
-    return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
-                    not reason, reason, biased)
+    return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
+                    counts.events, True, "", biased, counts, where)
+
+
+def cox_failure_reason(exc: ValueError, event_word: str) -> str:
+    """A Cox model's refusal in plain words."""
+    if "monotone" in str(exc):
+        return (f"the hazard ratio is not finite: the {event_word}s of one arm all come before those of the other, "
+                "so the data cannot say how large the difference is")
+    return "the Cox model cannot be fitted on these patients"
 
 
 def _match(pop: pd.DataFrame, spec: AnalysisSpec, names: list[str]) -> matching.MatchResult:
     return matching.match_nearest(
         pop, TREATED, names, caliper=spec.caliper, ratio=spec.ratio, replace=spec.replace, order=spec.order,
-        exact=[C.CENTRE_ID] if spec.exact_centre else None,
+        exact=[C.CENTRE_ID] if spec.exact_centre else None, distance=spec.propensity, drop_constant=True,
+        min_level_count=MIN_LEVEL_COUNT,
     )
 
 
+def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[PooledLevels, ...]) -> str:
+    """What the propensity model left out or pooled in this selection, in one plain line ('' when nothing).
+
+    Examples
+    --------
+    >>> from core.design import DroppedCovariate, PooledLevels
+    >>> model_adjustments((DroppedCovariate("chemo_regimen", "constant", "FOLFIRINOX", 47),),
+    ...                   (PooledLevels("resectability", ("locally_advanced",), "borderline", (1,), (2,), 5),))
+    'Propensity model for this selection: Regimen left out (FOLFIRINOX for all 47 patients); Resectability: Locally advanced (1 operated, 2 chemotherapy-only) counted with Borderline resectable (fewer than 5 patients in an arm).'
+    """
+    parts = []
+    for d in dropped:
+        name = term_label(d.covariate)
+        if d.reason == "constant":
+            parts.append(f"{name} left out ({d.value} for all {d.n} patients)")
+        elif d.reason == "all missing":
+            parts.append(f"{name} left out (not recorded for any patient)")
+        else:
+            parts.append(f"{name} left out (one group left after pooling rare categories)")
+    for p in pooled:
+        levels = ", ".join(f"{value_label(p.covariate, lev)} ({t} operated, {c} chemotherapy-only)"
+                           for lev, t, c in zip(p.levels, p.n_treated, p.n_control, strict=True))
+        into = (f"pooled as '{p.into}'" if str(p.into).startswith(POOLED_LEVEL)
+                else f"counted with {value_label(p.covariate, p.into)}")
+        parts.append(f"{term_label(p.covariate)}: {levels} {into} (fewer than {p.min_count} patients in an arm)")
+    return ("Propensity model for this selection: " + "; ".join(parts) + ".") if parts else ""
+
+
+def is_weighted(spec: AnalysisSpec) -> bool:
+    """Whether the matched sample carries weights other than 1 (k:1 matching or replacement).
+
+    Examples
+    --------
+    >>> is_weighted(AnalysisSpec()), is_weighted(AnalysisSpec(ratio=2))
+    (False, True)
+    """
+    return spec.replace or spec.ratio > 1
+
+
+def cluster_column(spec: AnalysisSpec) -> str:
+    """What the robust variance is clustered on: the matched set, or the patient with replacement."""
+    return C.PATIENT_ID if spec.replace else "subclass"
+
+
+@dataclass(frozen=True)
+class MatchedComparison:
+    """One propensity-matched comparison of a population: the match, the matched sample and its estimate.
+
+    Attributes
+    ----------
+    match : MatchResult or None
+        None when no match could be made (``estimate.reason`` says why).
+    sample : pandas.DataFrame or None
+        Matched patients with ``time``, ``event``, ``treated``, ``subclass``, ``weights``; None without a match.
+    estimate : Estimate
+        Matched hazard ratio (or why there is none).
+    """
+
+    match: matching.MatchResult | None
+    sample: pd.DataFrame | None
+    estimate: Estimate
+
+
+def matched_comparison(population: Population, spec: AnalysisSpec, label: str, *,
+                       biased: bool = False) -> MatchedComparison:
+    """Match ``population`` as ``spec`` says and estimate the hazard ratio in the matched sample.
+
+    The one place where the propensity model, the match, the weights and the clustering of the
+    robust variance are decided; the main view and the subgroups both use it.
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> from core.population import landmark_population
+    >>> pop = landmark_population(cohort.demo().data, origin="chemo_start", landmark=6.0)
+    >>> mc = matched_comparison(pop, AnalysisSpec(), "landmark")
+    >>> mc.estimate.estimated, mc.estimate.counts.n_surgery == mc.match.n_treated_matched
+    (True, True)
+    """
+    return MatchedComparison(*_matched_comparison(population, spec, label, biased=biased))
+
+
 def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
+    event_word = EVENT_WORDS[spec.endpoint]
+    before = arm_counts(population.data, event_word=event_word)
+    where = population.counted_in
+    if before.n_surgery == 0 or before.n_chemotherapy == 0:
+        return None, None, _no_estimate(label, before, comparison_reason(before), biased=biased, where=where)
     pop, names = propensity_frame(population.data, spec.covariates)
     try:
         m = _match(pop, spec, names)
-    except ValueError as exc:
-        return None, None, Estimate(label, np.nan, np.nan, np.nan, np.nan, len(pop), int(pop[EVENT].sum()), False,
-                                    str(exc), biased)
+    except ValueError:
+        return None, None, _no_estimate(
+            label, before, comparison_reason(before)
+            or "the propensity model cannot be fitted for these patients; choose fewer covariates", biased=biased,
+            where=where)
     matched = m.matched
     if len(matched) == 0 or matched[TREATED].nunique() < 2:
-        reason = getattr(m, "reason", "") or "no matched pairs"
-        return m, None, Estimate(label, np.nan, np.nan, np.nan, np.nan, 0, 0, False, reason, biased)
-    weighted = spec.replace or spec.ratio > 1
-    cluster = C.PATIENT_ID if spec.replace else "subclass"
-    est = _cox_estimate(matched, method=label, cluster=cluster, weights="weights" if weighted else None, biased=biased)
+        reason = ("no operated patient has a chemotherapy-only patient close enough in propensity score "
+                  "(within the caliper); widen or remove the caliper")
+        return m, None, _no_estimate(label, before, reason, biased=biased, where=where)
+    est = _cox_estimate(matched, method=label, cluster=cluster_column(spec),
+                        weights="weights" if is_weighted(spec) else None,
+                        counts=arm_counts(matched, event_word=event_word), biased=biased)
     return m, matched, est
 
 
@@ -205,6 +337,7 @@ def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, 
 #: cohort (``result.filtered.data``), so a population never copies the whole table.
 POPULATION_COLUMNS: tuple[str, ...] = (
     C.PATIENT_ID, C.CENTRE_ID, C.TREATMENT_GROUP, C.OS_FROM_CHEMO, C.OS_FROM_DIAGNOSIS, C.OS_EVENT,
+    C.EFS_FROM_CHEMO, C.EFS_FROM_DIAGNOSIS, C.EFS_EVENT,
     C.TIME_TO_SURGERY, C.TIME_DIAGNOSIS_TO_SURGERY, C.RECIST, C.METS_GROUP, C.CHEMO_REGIMEN,
     C.PANCREATIC_PROCEDURE, C.RESECTABILITY,
 )
@@ -235,14 +368,16 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     Returns
     -------
     AnalysisResult
+        ``warnings`` holds at most one plain line (why there is no hazard ratio, with the counts
+        per arm); ``notes`` explains the design choices behind the numbers.
     """
     filtered = apply_filters(cohort.data, spec)
-    warnings: list[str] = []
+    notes: list[str] = []
     flow_rows = [(s.description, s.n_surgery, s.n_chemotherapy) for s in filtered.steps]
     data = filtered.select(analysis_columns(spec))
 
-    naive = naive_population(data, origin=spec.origin)
-    landmark = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months)
+    naive = naive_population(data, origin=spec.origin, endpoint=spec.endpoint)
+    landmark = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months, endpoint=spec.endpoint)
 
     # -- the three immortal-time methods side by side ---------------------------------------
     lm_label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
@@ -256,11 +391,11 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
               "time_dependent": (landmark, lm_m, lm_matched, td_est)}[spec.method]
     population, m, matched, hr = chosen
     if spec.method == "time_dependent":
-        warnings.append("Curves show the landmark-matched comparison; the hazard ratio comes from the "
-                        "time-dependent Cox model on all filtered patients.")
+        notes.append("Curves show the landmark-matched comparison; the hazard ratio comes from the "
+                     "time-dependent Cox model on all filtered patients.")
     if spec.method == "naive":
-        warnings.append("The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
-                        "and favours surgery: use it only to show the bias.")
+        notes.append("The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
+                     "and favours surgery: use it only to show the bias.")
 
     pop = population.data
     n_s = int((pop[TREATED] == 1).sum())
@@ -274,48 +409,69 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     risk = pd.DataFrame()
     logrank_p = np.nan
     rmst = None
+    weighted = is_weighted(spec)
+    if m is not None:
+        adjusted = model_adjustments(m.dropped, m.pooled)
+        if adjusted:
+            notes.append(adjusted)
     if matched is not None and len(matched):
         pf, names = propensity_frame(pop, spec.covariates)
-        balance = matching.balance_table(pf, TREATED, names, m)
+        left_out = {d.covariate for d in m.dropped}
+        balance = matching.balance_table(pf, TREATED, [n for n in names if n not in left_out], m)
         balance.index = [term_label(str(t)) for t in balance.index]
-        weighted = spec.replace or spec.ratio > 1
         for treated in (1, 0):
             part = matched[matched[TREATED] == treated]
             w = part["weights"].to_numpy(float) if weighted else None
             curves.append(_arm_curve(part, ARM_OF_TREATED[treated], w))
         risk = _risk_table(matched, spec.min_at_risk)
-        if not weighted:
+        if weighted:
+            notes.append("With k:1 matching or replacement the curves are weighted; log-rank test and RMST "
+                         "are not shown (they would ignore the weights).")
+        elif hr is not None and hr.estimated:
             try:
                 logrank_p = float(survival.logrank(matched[TIME], matched[EVENT], matched[TREATED]).p)
-            except ValueError as exc:
-                warnings.append(f"Log-rank test not computed: {exc}")
+            except ValueError:
+                pass
             rmst = _rmst(matched)
-        else:
-            warnings.append("With k:1 matching or replacement the curves are weighted; log-rank test and RMST "
-                            "are not shown (they would ignore the weights).")
-    else:
-        warnings.append(f"No matched comparison: {hr.reason}" if hr is not None else "No matched comparison.")
 
-    for c in curves:
-        if not c.reliable:
-            warnings.append(f"{c.arm.capitalize()} arm: {c.reason}; its estimates are unreliable.")
-    if hr is not None and not hr.reliable and hr.reason:
-        warnings.append(f"Hazard ratio unreliable: {hr.reason}.")
-
-    methods = pd.DataFrame([
-        {"method": e.method, "HR": e.hr, "lower": e.lower, "upper": e.upper, "p": e.p, "patients": e.n,
-         "events": e.events, "note": "biased by immortal time" if e.biased else (e.reason or "")}
-        for e in (naive_est, lm_est, td_est)
-    ])
+    warnings = [] if hr is None or hr.estimated else [_no_hr_line(hr)]
     time_label = ("Months since the landmark" if spec.method != "naive"
                   else f"Months since {'chemotherapy start' if spec.origin == 'chemo_start' else 'diagnosis'}")
     return AnalysisResult(
         spec=spec, cohort_sha256=cohort.sha256, filtered=filtered,
         flow=pd.DataFrame(flow_rows, columns=["step", Arm.SURGERY, Arm.CHEMOTHERAPY]),
         population=pop, population_description=population.description, match=m, balance=balance,
-        curves=tuple(curves), risk_table=risk, hr=hr, logrank_p=logrank_p, rmst=rmst, methods=methods,
-        warnings=tuple(warnings), time_label=time_label,
+        curves=tuple(curves), risk_table=risk, hr=hr, logrank_p=logrank_p, rmst=rmst,
+        methods=methods_frame((naive_est, lm_est, td_est)), warnings=tuple(warnings), time_label=time_label,
+        notes=tuple(notes),
     )
+
+
+def _no_hr_line(hr: Estimate) -> str:
+    """The one plain line a page shows when there is no hazard ratio."""
+    if hr.counts is None:
+        return f"No hazard ratio: {hr.reason}."
+    where = hr.counted_in or "this selection"
+    return f"No hazard ratio: {hr.reason}. In {where}: {hr.counts.in_words()}."
+
+
+def methods_frame(estimates: tuple[Estimate, ...]) -> pd.DataFrame:
+    """The immortal-time methods side by side, with patients and events per arm.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method: ``method``, ``HR``, ``lower``, ``upper``, ``p``, ``patients``,
+        ``events``, the four per-arm counts and ``note`` (biased, or why there is no estimate).
+    """
+    rows = []
+    for e in estimates:
+        c = e.counts or ArmCounts(0, 0, 0, 0)
+        rows.append({"method": e.method, "HR": e.hr, "lower": e.lower, "upper": e.upper, "p": e.p, "patients": e.n,
+                     "events": e.events, "patients_surgery": c.n_surgery, "patients_chemotherapy": c.n_chemotherapy,
+                     "events_surgery": c.events_surgery, "events_chemotherapy": c.events_chemotherapy,
+                     "note": "biased by immortal time" if e.biased and e.estimated else (e.reason or "")})
+    return pd.DataFrame(rows)
 
 
 def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
@@ -328,16 +484,33 @@ def _time_dependent(pop: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
         pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
         names = names + [PROGRESSIVE]
     pf = pf.dropna(subset=names)
-    n, events = len(pf), int(pf[EVENT].sum())
+    # Arms of a time-dependent comparison: patients operated during follow-up contribute their
+    # events after surgery to the surgery arm; never-operated patients are the chemotherapy arm.
+    operated = pf[SURGERY_TIME].notna().to_numpy() & (pf[SURGERY_TIME].to_numpy(float) < pf[TIME].to_numpy(float))
+    event = pf[EVENT].to_numpy(float) == 1
+    counts = ArmCounts(int(operated.sum()), int((~operated).sum()), int((operated & event).sum()),
+                       int((~operated & event).sum()), EVENT_WORDS[spec.endpoint])
+    where = "the filtered patients with complete covariates"
+    reason = comparison_reason(counts)
+    if reason:
+        return _no_estimate(label, counts, reason, where=where)
     try:
-        cp = counting_process(pf)
-        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + names, cluster="row").table
+        # the same repairs as the propensity model: constant covariates left out, rare levels pooled
+        design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
+                              min_level_count=MIN_LEVEL_COUNT)
+        model = pd.concat([pf[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
+        cp = counting_process(model)
+        terms = ["x_" + c for c in design.names]
+        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + terms, cluster="row").table
     except ValueError as exc:
-        return Estimate(label, np.nan, np.nan, np.nan, np.nan, n, events, False, str(exc))
+        return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
+                            "Cox model"), where=where)
     row = table.loc["treated"]
-    reason = unreliable_reason(n, events)
-    return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), n, events,
-                    not reason, reason)
+    if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
+        return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
+                            where=where)
+    return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
+                    counts.events, True, "", False, counts, where)
 
 
 def risk_times(max_time: float) -> list[float]:
@@ -490,9 +663,16 @@ def matching_card(result: AnalysisResult) -> dict[str, str]:
         return {}
     s = result.spec
     cal = "none" if s.caliper is None else f"{s.caliper:g} SD of the logit = {m.caliper_logit:.4f} logit units"
+    used = [term_label(c) for c in m.model_covariates] if m.model_covariates else [label(c) for c in s.covariates]
+    r_fit = ("glm(..., family = binomial, method = 'brglmFit', type = 'AS_mean') of brglm2" if s.propensity == "firth"
+             else "glm(..., family = binomial)")
     return {
-        "Propensity model": "logistic regression (unpenalised) on " + ", ".join(label(c) for c in s.covariates),
-        "Distance": "logit of the propensity score (MatchIt: distance = 'glm', link = 'linear.logit')",
+        "Propensity model": f"{PROPENSITY_MODELS[s.propensity]} on " + ", ".join(used),
+        "Left out or pooled": model_adjustments(m.dropped, m.pooled).removeprefix(
+            "Propensity model for this selection: ") or "nothing",
+        "Pooling rule": (f"a category with fewer than {MIN_LEVEL_COUNT} patients in either arm is pooled into "
+                         "'other' (or, if still rare, counted with the most common category)"),
+        "Distance": f"logit of the propensity score, R: {r_fit}; MatchIt: distance = that logit vector",
         "Method": f"nearest neighbour 1:{s.ratio}, {'with' if s.replace else 'without'} replacement",
         "Caliper": cal,
         "Order": {"largest": "descending score", "smallest": "ascending score", "data": "data order"}[s.order],

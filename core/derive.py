@@ -161,6 +161,10 @@ def derive(data: pd.DataFrame) -> pd.DataFrame:
     pfs = months(chemo_start, stop)
     out[C.PFS_MONTHS] = pfs.where(chemo)
     out[C.PFS_EVENT] = _int(event, chemo & pfs.notna().to_numpy(), idx)
+    # EFS: the same first event from the same time zero in both arms (the between-arm alternative to RFS).
+    out[C.EFS_FROM_DIAGNOSIS] = months(diag, stop)
+    out[C.EFS_FROM_CHEMO] = months(chemo_start, stop)
+    out[C.EFS_EVENT] = _int(event, known_vital & stop.notna().to_numpy(), idx)
 
     out[C.METS_GROUP] = mets_group(col(C.LIVER_METS_N))
 

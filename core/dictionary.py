@@ -96,6 +96,9 @@ class C:
     RFS_EVENT = "rfs_event"
     PFS_MONTHS = "pfs_months"
     PFS_EVENT = "pfs_event"
+    EFS_FROM_DIAGNOSIS = "efs_months_from_diagnosis"
+    EFS_FROM_CHEMO = "efs_months_from_chemo_start"
+    EFS_EVENT = "efs_event"
     METS_GROUP = "mets_group"
     MAJOR_HEPATECTOMY = "major_hepatectomy"
     MAJOR_MORBIDITY = "major_morbidity"
@@ -386,6 +389,9 @@ DERIVED: tuple[Column, ...] = (
     _col(C.RFS_EVENT, "integer", "conditional", "1 if recurrence or death, else 0", condition="surgery group", applies_to="surgery", **_D),
     _col(C.PFS_MONTHS, "number", "conditional", "Progression-free survival from chemotherapy start (chemotherapy group)", unit="months", condition="chemotherapy group", **_D),
     _col(C.PFS_EVENT, "integer", "conditional", "1 if progression or death, else 0 (chemotherapy group)", condition="chemotherapy group", **_D),
+    _col(C.EFS_FROM_DIAGNOSIS, "number", "required", "Event-free survival from diagnosis: progression, recurrence or death, censored at last imaging (both arms)", unit="months", **_D),
+    _col(C.EFS_FROM_CHEMO, "number", "required", "Event-free survival from chemotherapy start: progression, recurrence or death, censored at last imaging (both arms)", unit="months", **_D),
+    _col(C.EFS_EVENT, "integer", "required", "1 if progression, recurrence or death, else 0", minimum=0, maximum=1, **_D),
     _col(C.METS_GROUP, "category", "required", "Number of liver metastases grouped", categories=MetsGroup.ALL, **_D),
     _col(C.MAJOR_HEPATECTOMY, "boolean", "conditional", "Three or more Couinaud segments removed", condition="surgery group", applies_to="surgery", **_D),
     _col(C.MAJOR_MORBIDITY, "boolean", "conditional", "Clavien-Dindo IIIa or worse", condition="surgery group", applies_to="surgery", **_D),
@@ -450,6 +456,68 @@ LABELS: dict[str, str] = {
     C.PHLF: "PHLF grade",
     C.MARGIN: "Resection margin",
 }
+
+
+#: Category values in words (short forms keep their meaning on hover: see :func:`value_help`).
+#: "PD" is both pancreaticoduodenectomy and progressive disease: the column decides which.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    C.PANCREATIC_PROCEDURE: {
+        Pancreatic.PD: "Pancreaticoduodenectomy (Whipple)", Pancreatic.PPPD: "Pylorus-preserving pancreaticoduodenectomy",
+        Pancreatic.DP: "Distal pancreatectomy", Pancreatic.TP: "Total pancreatectomy",
+    },
+    C.RECIST: {
+        Recist.CR: "Complete response", Recist.PR: "Partial response", Recist.SD: "Stable disease",
+        Recist.PD: "Progressive disease", Recist.NE: "Not evaluable",
+    },
+    C.CHEMO_REGIMEN: {
+        Regimen.FOLFIRINOX: "FOLFIRINOX", Regimen.MFOLFIRINOX: "Modified FOLFIRINOX",
+        Regimen.GEM_NABPAC: "Gemcitabine + nab-paclitaxel", Regimen.GEM: "Gemcitabine alone",
+        Regimen.NALIRIFOX: "NALIRIFOX", Regimen.GEMCAP: "Gemcitabine + capecitabine", Regimen.OTHER: "Other regimen",
+    },
+    C.RESECTABILITY: {
+        Resectability.RESECTABLE: "Resectable", Resectability.BORDERLINE: "Borderline resectable",
+        Resectability.LOCALLY_ADVANCED: "Locally advanced",
+    },
+    C.LIVER_PROCEDURE: {
+        LiverProcedure.WEDGE: "Wedge resection", LiverProcedure.SEGMENTECTOMY: "Segmentectomy",
+        LiverProcedure.BISEGMENTECTOMY: "Bisegmentectomy", LiverProcedure.SECTIONECTOMY: "Sectionectomy",
+        LiverProcedure.HEMIHEPATECTOMY: "Hemihepatectomy", LiverProcedure.EXTENDED: "Extended hepatectomy",
+    },
+    C.LIVER_TIMING: {Timing.SIMULTANEOUS: "Simultaneous", Timing.STAGED: "Staged"},
+    C.METS_GROUP: {MetsGroup.ONE: "1 metastasis", MetsGroup.TWO_THREE: "2-3 metastases",
+                   MetsGroup.MORE: "More than 3 metastases"},
+    C.CHEMO_SETTING: {
+        Setting.NEOADJUVANT: "Neoadjuvant", Setting.PERIOPERATIVE: "Perioperative",
+        Setting.ADJUVANT_ONLY: "Adjuvant only", Setting.PALLIATIVE: "Palliative",
+    },
+    C.TUMOUR_LOCATION: {Location.HEAD: "Head", Location.BODY_TAIL: "Body/tail"},
+    C.SEX: {Sex.FEMALE: "Female", Sex.MALE: "Male"},
+    C.TREATMENT_GROUP: {Arm.SURGERY: "Surgery", Arm.CHEMOTHERAPY: "Chemotherapy alone"},
+}
+
+
+def value_label(column: str, value: object) -> str:
+    """A category value in words (the value itself when it has no label).
+
+    Examples
+    --------
+    >>> value_label("pancreatic_procedure", "PD"), value_label("recist_response", "PD")
+    ('Pancreaticoduodenectomy (Whipple)', 'Progressive disease')
+    >>> value_label("centre_id", "C03")
+    'C03'
+    """
+    return VALUE_LABELS.get(column, {}).get(str(value), str(value))
+
+
+def value_help(column: str) -> str:
+    """The short codes of a column with their meaning, for a hover text ('' when it has none).
+
+    Examples
+    --------
+    >>> value_help("recist_response").split("; ")[0]
+    'CR = Complete response'
+    """
+    return "; ".join(f"{code} = {words}" for code, words in VALUE_LABELS.get(column, {}).items() if code != words)
 
 
 def label(name: str) -> str:

@@ -661,7 +661,9 @@ _COUNT_PERCENT = re.compile(r"^(\d+) \((\d+(?:\.\d+)?)%\)$")
 _COUNT_OF = re.compile(r"^(\d+)/(\d+) \((.*)\)$")
 _COUNT_PAIR = re.compile(r"^(\d+) / (\d+)$")
 #: Counts inside free text: "only 7 surgery patients (fewer than 10)" (reliability notes), "(n=8)".
-_TEXT_COUNTS = re.compile(r"(?<=\bonly )(\d+)(?= )|(?<=\(n=)(\d+)(?=\))")
+_TEXT_COUNTS = re.compile(r"(?<=\bonly )(\d+)(?= )|(?<=\(n=)(\d+)(?=\))"
+                          r"|(?<!at least )(?<!fewer than )\b(\d+)"
+                          r"(?= (?:operated|chemotherapy-only|patients?|deaths?|events?)\b)")
 
 
 def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
@@ -692,9 +694,11 @@ def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:
     >>> t = pd.DataFrame({"a": ["3 (6.7%)", "20 (44.4%)", "2/45 (4.4%)", "12 / 4"]})
     >>> suppress_text_counts(t)["a"].tolist()
     ['<11', '20 (44.4%)', '<11/45', '12 / <11']
-    >>> notes = pd.DataFrame({"a": ["only 7 surgery patients (fewer than 10)", "17 [12, 18] (n=5)"]})
-    >>> suppress_text_counts(notes)["a"].tolist()
-    ['only <11 surgery patients (fewer than 10)', '17 [12, 18] (n=<11)']
+    >>> notes = pd.DataFrame({"a": ["only 7 surgery patients (fewer than 10)", "17 [12, 18] (n=5)",
+    ...                             "3 operated (2 deaths) and 14 chemotherapy-only patients (at least 5 patients)"]})
+    >>> suppress_text_counts(notes)["a"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['only <11 surgery patients (fewer than 10)', '17 [12, 18] (n=<11)',
+     '<11 operated (<11 deaths) and 14 chemotherapy-only patients (at least 5 patients)']
     """
     if k < 2:
         raise ValueError("k must be at least 2")

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.dictionary import Arm, C
+from core.spec import ENDPOINT_NAMES
 
 #: Okabe-Ito colours: one per arm, the same on every page and in every export.
 ARM_COLOURS: dict[str, str] = {Arm.SURGERY: "#0072B2", Arm.CHEMOTHERAPY: "#E69F00"}
@@ -205,8 +206,9 @@ def km_figure(
             add(2, x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
                 text=[str(v) for v in risk_table.loc[key].tolist()], textfont={"color": colour, "size": 18 if large else 13},
                 showlegend=False, hoverinfo="skip")
-        axes["yaxis2"] = {"autorange": "reversed", "showgrid": False, "zeroline": False, "title": {"text": "At risk"},
-                          "tickfont": {"size": 16 if large else 12}}
+        # categories top-down, with half a row of room above the first (its numbers are never clipped)
+        axes["yaxis2"] = {"range": [len(keys) - 0.5, -0.6], "showgrid": False, "zeroline": False,
+                          "title": {"text": "At risk"}, "tickfont": {"size": 16 if large else 12}}
         axes["xaxis2"] = {"showgrid": False, "zeroline": False, "showticklabels": True, "tickvals": ticks,
                           "title": {"text": x_title}}
         axes["xaxis"] = {"tickvals": ticks}
@@ -466,5 +468,5 @@ def matched_km_figure(result, *, risk_table: pd.DataFrame | None = None, **kwarg
     return km_figure(
         {c.arm: c.km for c in result.curves}, result.risk_table if risk_table is None else risk_table,
         medians={c.arm: c.median for c in result.curves}, min_at_risk=result.spec.min_at_risk,
-        x_title=result.time_label, **kwargs,
+        x_title=result.time_label, **{"y_title": ENDPOINT_NAMES[result.spec.endpoint], **kwargs},
     )

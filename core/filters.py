@@ -23,7 +23,18 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core.dictionary import Arm, C
+from core.dictionary import (
+    Arm,
+    C,
+    LiverProcedure,
+    MetsGroup,
+    Pancreatic,
+    Recist,
+    Regimen,
+    Resectability,
+    Setting,
+    Timing,
+)
 from core.spec import AnalysisSpec
 
 
@@ -142,3 +153,82 @@ def apply_filters(data: pd.DataFrame, spec: AnalysisSpec) -> FilterResult:
     if spec.year_min is not None or spec.year_max is not None:
         step("Year of diagnosis", _between(data, C.DIAGNOSIS_YEAR, spec.year_min, spec.year_max))
     return FilterResult(source=data, mask=keep, steps=tuple(steps))
+
+
+#: Category filters of the spec: field -> (column, options, applies to the surgery arm only).
+CATEGORY_FILTERS: dict[str, tuple[str, tuple[str, ...], bool]] = {
+    "pancreatic_procedures": (C.PANCREATIC_PROCEDURE, Pancreatic.ALL, True),
+    "liver_procedures": (C.LIVER_PROCEDURE, LiverProcedure.ALL, True),
+    "liver_timings": (C.LIVER_TIMING, Timing.ALL, True),
+    "mets_groups": (C.METS_GROUP, MetsGroup.ALL, False),
+    "regimens": (C.CHEMO_REGIMEN, Regimen.ALL, False),
+    "chemo_settings": (C.CHEMO_SETTING, Setting.ALL, False),
+    "recist": (C.RECIST, Recist.ALL, False),
+    "resectability_levels": (C.RESECTABILITY, Resectability.ALL, False),
+    "centres": (C.CENTRE_ID, (), False),
+}
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    """Patients per arm who have one option of a filter, with every *other* filter applied."""
+
+    n_surgery: int
+    n_chemotherapy: int
+    surgery_only: bool = False
+
+    def short(self) -> str:
+        """``"S 31 · C 22"`` (operated and chemotherapy-only patients); ``"S 12"`` for a surgery-arm filter."""
+        return f"S {self.n_surgery}" if self.surgery_only else f"S {self.n_surgery} · C {self.n_chemotherapy}"
+
+
+def option_counts(data: pd.DataFrame, spec: AnalysisSpec) -> dict[str, dict[str, OptionCount]]:
+    """For each category filter, the patients per arm of each option in the current population.
+
+    "Current population": the cohort with every filter of ``spec`` applied except the one whose
+    options are counted (the usual facet count: choosing the option gives exactly that many).
+    Options absent from the data are included with zero counts, so a page can mark or drop them.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        ``Cohort.data``.
+    spec : AnalysisSpec
+        The current filters.
+
+    Returns
+    -------
+    dict
+        ``{field: {option: OptionCount}}`` for the fields of :data:`CATEGORY_FILTERS`, plus
+        ``"hepatectomy"`` (minor / major).
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> counts = option_counts(cohort.demo().data, AnalysisSpec(resectability_levels=("resectable",)))
+    >>> counts["regimens"]["FOLFIRINOX"].short()
+    'S 19 · C 14'
+    >>> counts["resectability_levels"]["borderline"].short()   # not narrowed by its own filter
+    'S 16 · C 19'
+    """
+    surgery = (data[C.TREATMENT_GROUP] == Arm.SURGERY).to_numpy(dtype=bool)
+    out: dict[str, dict[str, OptionCount]] = {}
+    fields_ = {**{name: (col, opts, so) for name, (col, opts, so) in CATEGORY_FILTERS.items()},
+               "hepatectomy": (None, ("minor", "major"), True)}
+    for name, (column, options, surgery_only) in fields_.items():
+        others = spec.replace_(**{name: "any" if name == "hepatectomy" else ()})
+        keep = apply_filters(data, others).mask
+        if column is None:
+            major = _segments_major(data)
+            values = np.where(np.isnan(pd.to_numeric(data[C.LIVER_SEGMENTS_N], errors="coerce").to_numpy(float)),
+                              None, np.where(major, "major", "minor"))
+        else:
+            values = data[column].astype("object").to_numpy()
+        if not options:  # centres: the values present in the data
+            options = tuple(sorted({str(v) for v in values if v is not None and v == v}))
+        counts = {}
+        for opt in options:
+            has = (values == opt) & keep
+            counts[opt] = OptionCount(int((has & surgery).sum()), int((has & ~surgery).sum()), surgery_only)
+        out[name] = counts
+    return out

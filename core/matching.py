@@ -970,6 +970,13 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
     return float(np.sum(w * (x - m) ** 2)) / denom if denom > 0 else math.nan
 
 
+def _ratio(a: float, b: float) -> float:
+    """``a / b`` as R computes it: Inf for a positive number over 0, NaN for 0 / 0 (tiny matched subgroups)."""
+    if b == 0:
+        return math.inf if a > 0 else math.nan
+    return a / b
+
+
 def balance(
     data: pd.DataFrame,
     treatment: str,
@@ -1041,7 +1048,7 @@ def balance(
             vt = _wvar(xt, np.ones(xt.size), binary)
             vc = _wvar(xc, np.ones(xc.size), binary)
             smd = diff / math.sqrt((vt + vc) / 2) if (vt + vc) > 0 else math.nan
-        vr = math.nan if binary else _wvar(xt, wt, False) / _wvar(xc, wc, False)
+        vr = math.nan if binary else _ratio(_wvar(xt, wt, False), _wvar(xc, wc, False))
         rows.append((name, mt, mc, smd, vr))
     return (
         pd.DataFrame(rows, columns=["term", "mean_treated", "mean_control", "smd", "var_ratio"])

@@ -39,6 +39,12 @@ TREATED = "treated"
 SURGERY_TIME = "surgery_time"
 
 _OS_TIME = {"chemo_start": C.OS_FROM_CHEMO, "diagnosis": C.OS_FROM_DIAGNOSIS}
+#: Time and event columns of each between-arm endpoint, by time origin.
+ENDPOINT_TIME = {
+    "os": _OS_TIME,
+    "efs": {"chemo_start": C.EFS_FROM_CHEMO, "diagnosis": C.EFS_FROM_DIAGNOSIS},
+}
+ENDPOINT_EVENT = {"os": C.OS_EVENT, "efs": C.EFS_EVENT}
 _SURGERY_TIME = {"chemo_start": C.TIME_TO_SURGERY, "diagnosis": C.TIME_DIAGNOSIS_TO_SURGERY}
 
 
@@ -61,20 +67,23 @@ class Population:
     description: str
     excluded: dict[str, int]
     step: str = ""
+    counted_in: str = ""  # the population in a few words, for "In <counted_in>: 3 operated ..."
 
 
-def _base(data: pd.DataFrame, origin: str) -> pd.DataFrame:
+def _base(data: pd.DataFrame, origin: str, endpoint: str = "os") -> pd.DataFrame:
     if origin not in _OS_TIME:
         raise ValueError(f"origin must be one of {', '.join(_OS_TIME)}, not {origin!r}")
+    if endpoint not in ENDPOINT_TIME:
+        raise ValueError(f"endpoint must be one of {', '.join(ENDPOINT_TIME)}, not {endpoint!r}")
     out = data.copy(deep=False)  # only new columns are added: the caller's frame is never modified
-    out[TIME] = pd.to_numeric(out[_OS_TIME[origin]], errors="coerce").astype(float)
-    out[EVENT] = pd.to_numeric(out[C.OS_EVENT], errors="coerce").astype(float)
+    out[TIME] = pd.to_numeric(out[ENDPOINT_TIME[endpoint][origin]], errors="coerce").astype(float)
+    out[EVENT] = pd.to_numeric(out[ENDPOINT_EVENT[endpoint]], errors="coerce").astype(float)
     out[SURGERY_TIME] = pd.to_numeric(out[_SURGERY_TIME[origin]], errors="coerce").astype(float)
     out.loc[out[C.TREATMENT_GROUP] != Arm.SURGERY, SURGERY_TIME] = np.nan
     return out
 
 
-def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
+def naive_population(data: pd.DataFrame, *, origin: str, endpoint: str = "os") -> Population:
     """Everyone from the origin, classified by the arm they ended up in (biased).
 
     Parameters
@@ -83,8 +92,10 @@ def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
         Filtered cohort (``Cohort.data`` rows).
     origin : {"chemo_start", "diagnosis"}
         Time origin.
+    endpoint : {"os", "efs"}
+        Overall or event-free survival.
     """
-    out = _base(data, origin)
+    out = _base(data, origin, endpoint)
     out[TREATED] = (out[C.TREATMENT_GROUP] == Arm.SURGERY).astype(float)
     keep = out[TIME].notna() & out[EVENT].notna()
     return Population(
@@ -92,11 +103,12 @@ def naive_population(data: pd.DataFrame, *, origin: str) -> Population:
         description=f"All patients from {origin.replace('_', ' ')}, by arm (ignores immortal time: biased)",
         excluded={"no survival time": int((~keep).sum())},
         step="With a survival time (naive)",
+        counted_in="the filtered patients",
     )
 
 
-def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> Population:
-    """Patients alive and followed at ``landmark`` months, classified by surgery before it.
+def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float, endpoint: str = "os") -> Population:
+    """Patients alive (event-free, for EFS) and followed at ``landmark`` months, classified by surgery before it.
 
     The clock restarts at the landmark: ``time`` is months after L.
 
@@ -108,27 +120,32 @@ def landmark_population(data: pd.DataFrame, *, origin: str, landmark: float) -> 
         Time origin.
     landmark : float
         L in months after the origin.
+    endpoint : {"os", "efs"}
+        Overall or event-free survival.
     """
     if not landmark > 0:
         raise ValueError("the landmark must be a positive number of months")
-    out = _base(data, origin)
+    out = _base(data, origin, endpoint)
     alive = out[TIME] > landmark
     operated_by_l = out[SURGERY_TIME] <= landmark
     out[TREATED] = operated_by_l.astype(float)
     out[TIME] = out[TIME] - landmark
     keep = alive & out[EVENT].notna()
     later = keep & (out[C.TREATMENT_GROUP] == Arm.SURGERY) & ~operated_by_l
+    alive_words = "alive" if endpoint == "os" else "alive without progression or recurrence"
     return Population(
         data=out if keep.all() else out.loc[keep],
         description=(
-            f"Patients alive and followed {landmark:g} months after {origin.replace('_', ' ')}, by surgery before "
-            f"then; clock restarted at the landmark"
+            f"Patients {alive_words} and followed {landmark:g} months after {origin.replace('_', ' ')}, by surgery "
+            f"before then; clock restarted at the landmark"
         ),
         excluded={
-            "died or censored before the landmark": int((~alive).sum()),
+            ("died or censored before the landmark" if endpoint == "os"
+             else "had an event or were censored before the landmark"): int((~alive).sum()),
             "operated after the landmark (counted as not operated)": int(later.sum()),
         },
-        step=f"Alive at the {landmark:g}-month landmark",
+        step=f"{alive_words.capitalize()} at the {landmark:g}-month landmark",
+        counted_in=f"the patients {alive_words} at the {landmark:g}-month landmark",
     )
 
 

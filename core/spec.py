@@ -39,13 +39,30 @@ from core.dictionary import (
     label,
 )
 
-Endpoint = Literal["os", "rfs"]
+Endpoint = Literal["os", "efs"]
 Origin = Literal["chemo_start", "diagnosis"]
 Method = Literal["landmark", "time_dependent", "naive"]
 Hepatectomy = Literal["any", "minor", "major"]
 Order = Literal["largest", "smallest", "data"]
+PropensityModel = Literal["firth", "glm"]
 
-ENDPOINTS: dict[str, str] = {"os": "Overall survival", "rfs": "Recurrence-free survival (surgery group only)"}
+ENDPOINTS: dict[str, str] = {
+    "os": "Overall survival",
+    "efs": "Event-free survival (progression, recurrence or death)",
+}
+#: What each between-arm endpoint counts, in words a surgeon reads on screen.
+ENDPOINT_EVENTS: dict[str, str] = {
+    "os": "death from any cause",
+    "efs": "progression (chemotherapy arm), recurrence after resection (surgery arm) or death, whichever comes first",
+}
+#: Short names of the endpoints (axis titles, table headers) and the word for one event.
+ENDPOINT_NAMES: dict[str, str] = {"os": "Overall survival", "efs": "Event-free survival"}
+ENDPOINT_ABBREVIATIONS: dict[str, str] = {"os": "OS", "efs": "EFS"}
+EVENT_WORDS: dict[str, str] = {"os": "death", "efs": "event"}
+PROPENSITY_MODELS: dict[str, str] = {
+    "firth": "Firth-penalised logistic regression",
+    "glm": "logistic regression (unpenalised, MatchIt's default)",
+}
 ORIGINS: dict[str, str] = {"chemo_start": "chemotherapy start", "diagnosis": "diagnosis"}
 METHODS: dict[str, str] = {
     "landmark": "Landmark analysis",
@@ -60,10 +77,28 @@ class _Field:
     key: str  # short URL key
     kind: str  # "tuple", "float", "int", "bool", "str", "optfloat", "optint"
     choices: tuple[str, ...] | None = None
+    lo: float | None = None  # allowed range of a number (inclusive), shared with the widget
+    hi: float | None = None
+    what: str = ""  # the setting in words, for messages
 
 
-def _meta(key: str, kind: str, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
-    return {"url": _Field(key, kind, choices)}
+def _meta(key: str, kind: str, choices: tuple[str, ...] | None = None, *, lo: float | None = None,
+          hi: float | None = None, what: str = "") -> dict[str, Any]:
+    return {"url": _Field(key, kind, choices, lo, hi, what)}
+
+
+def field_range(name: str) -> tuple[float, float]:
+    """The allowed range of a numeric setting or filter (the widget offers exactly this range).
+
+    Examples
+    --------
+    >>> field_range("landmark_months")
+    (1.0, 24.0)
+    """
+    meta: _Field = _FIELDS[name].metadata["url"]
+    if meta.lo is None or meta.hi is None:
+        raise KeyError(f"{name} has no numeric range")
+    return meta.lo, meta.hi
 
 
 @dataclass(frozen=True)
@@ -106,7 +141,9 @@ class AnalysisSpec:
     covariates : tuple of str
         Propensity-model covariates (pre-surgery variables only).
     caliper : float or None
-        Caliper in SD of the logit of the propensity score; None for no caliper.
+        Caliper in SD of the logit of the propensity score; None (the default, as MatchIt's) for no
+        caliper: every operated patient keeps a match, so the estimand stays "patients like those
+        operated" in every subgroup (see ``docs/method_check.md`` for bias and coverage with and without).
     ratio : int
         Controls per operated patient.
     replace : bool
@@ -124,29 +161,32 @@ class AnalysisSpec:
     liver_procedures: tuple[str, ...] = field(default=(), metadata=_meta("lp", "tuple", LiverProcedure.ALL))
     liver_timings: tuple[str, ...] = field(default=(), metadata=_meta("lt", "tuple", Timing.ALL))
     mets_groups: tuple[str, ...] = field(default=(), metadata=_meta("mg", "tuple", MetsGroup.ALL))
-    mets_min: int | None = field(default=None, metadata=_meta("mmin", "optint"))
-    mets_max: int | None = field(default=None, metadata=_meta("mmax", "optint"))
+    mets_min: int | None = field(default=None, metadata=_meta("mmin", "optint", lo=1, hi=50, what="fewest liver metastases"))
+    mets_max: int | None = field(default=None, metadata=_meta("mmax", "optint", lo=1, hi=50, what="most liver metastases"))
     regimens: tuple[str, ...] = field(default=(), metadata=_meta("reg", "tuple", Regimen.ALL))
     chemo_settings: tuple[str, ...] = field(default=(), metadata=_meta("cs", "tuple", Setting.ALL))
     recist: tuple[str, ...] = field(default=(), metadata=_meta("rec", "tuple", Recist.ALL))
     resectability_levels: tuple[str, ...] = field(default=(), metadata=_meta("res", "tuple", Resectability.ALL))
     centres: tuple[str, ...] = field(default=(), metadata=_meta("ctr", "tuple"))
-    age_min: int | None = field(default=None, metadata=_meta("amin", "optint"))
-    age_max: int | None = field(default=None, metadata=_meta("amax", "optint"))
-    ca19_9_max: float | None = field(default=None, metadata=_meta("camax", "optfloat"))
-    year_min: int | None = field(default=None, metadata=_meta("ymin", "optint"))
-    year_max: int | None = field(default=None, metadata=_meta("ymax", "optint"))
+    age_min: int | None = field(default=None, metadata=_meta("amin", "optint", lo=18, hi=100, what="youngest age"))
+    age_max: int | None = field(default=None, metadata=_meta("amax", "optint", lo=18, hi=100, what="oldest age"))
+    ca19_9_max: float | None = field(default=None, metadata=_meta("camax", "optfloat", lo=0.0, hi=1e7,
+                                                                  what="CA19-9 upper limit (U/mL)"))
+    year_min: int | None = field(default=None, metadata=_meta("ymin", "optint", lo=1900, hi=2100, what="first year"))
+    year_max: int | None = field(default=None, metadata=_meta("ymax", "optint", lo=1900, hi=2100, what="last year"))
     endpoint: Endpoint = field(default="os", metadata=_meta("ep", "str", tuple(ENDPOINTS)))
     origin: Origin = field(default="chemo_start", metadata=_meta("org", "str", tuple(ORIGINS)))
     method: Method = field(default="landmark", metadata=_meta("meth", "str", tuple(METHODS)))
-    landmark_months: float = field(default=6.0, metadata=_meta("lm", "float"))
+    landmark_months: float = field(default=6.0, metadata=_meta("lm", "float", lo=1.0, hi=24.0, what="landmark (months)"))
     covariates: tuple[str, ...] = field(default=DEFAULT_PROPENSITY_COVARIATES, metadata=_meta("cov", "tuple", PRE_SURGERY_COVARIATES))
-    caliper: float | None = field(default=0.2, metadata=_meta("cal", "optfloat"))
-    ratio: int = field(default=1, metadata=_meta("ratio", "int"))
+    propensity: PropensityModel = field(default="firth", metadata=_meta("ps", "str", tuple(PROPENSITY_MODELS)))
+    caliper: float | None = field(default=None, metadata=_meta("cal", "optfloat", lo=0.05, hi=1.0,
+                                                              what="caliper (SD of the logit)"))
+    ratio: int = field(default=1, metadata=_meta("ratio", "int", lo=1, hi=5, what="controls per operated patient"))
     replace: bool = field(default=False, metadata=_meta("repl", "bool"))
     exact_centre: bool = field(default=False, metadata=_meta("exc", "bool"))
     order: Order = field(default="largest", metadata=_meta("ord", "str", ("largest", "smallest", "data")))
-    min_at_risk: int = field(default=3, metadata=_meta("mar", "int"))
+    min_at_risk: int = field(default=3, metadata=_meta("mar", "int", lo=1, hi=50, what="minimum number at risk"))
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -175,16 +215,11 @@ class AnalysisSpec:
                         out.append(f"{f.name}: unknown value(s) {', '.join(map(str, bad))}")
             elif meta.kind == "str" and meta.choices is not None and value not in meta.choices:
                 out.append(f"{f.name} must be one of {', '.join(meta.choices)}")
-        if not self.covariates and self.endpoint == "os":
+            if meta.lo is not None and value is not None and not isinstance(value, bool):
+                if not (meta.lo <= value <= meta.hi):
+                    out.append(f"{meta.what or f.name} must be between {meta.lo:g} and {meta.hi:g} (got {value:g})")
+        if not self.covariates:
             out.append("choose at least one propensity covariate")
-        if self.caliper is not None and not (0 < self.caliper <= 5):
-            out.append("caliper must be between 0 and 5 SD (or none)")
-        if not (1 <= self.ratio <= 5):
-            out.append("ratio must be 1 to 5 controls per operated patient")
-        if not (0 < self.landmark_months <= 36):
-            out.append("landmark must be between 0 and 36 months")
-        if not (1 <= self.min_at_risk <= 50):
-            out.append("minimum number at risk must be 1 to 50")
         for lo, hi, what in (
             (self.mets_min, self.mets_max, "number of metastases"),
             (self.age_min, self.age_max, "age"),
@@ -233,6 +268,7 @@ class AnalysisSpec:
 
         Unknown keys are ignored. Invalid values are ignored (the default is kept) unless
         ``strict`` is true, in which case a ``ValueError`` says which parameter is wrong.
+        :meth:`parse_query` also says, in words, what was ignored.
 
         Examples
         --------
@@ -241,48 +277,69 @@ class AnalysisSpec:
         >>> AnalysisSpec.from_query({"ratio": "many"}).ratio
         1
         """
+        return cls.parse_query(query, strict=strict)[0]
+
+    @classmethod
+    def parse_query(cls, query: Mapping[str, str | list[str]], *,
+                    strict: bool = False) -> tuple[AnalysisSpec, tuple[str, ...]]:
+        """Rebuild a spec from query parameters and say which parameters were ignored, and why.
+
+        Returns
+        -------
+        (AnalysisSpec, tuple of str)
+            The spec, and one plain sentence per ignored parameter (empty when all were used).
+
+        Examples
+        --------
+        >>> spec, notices = AnalysisSpec.parse_query({"lm": "30", "ratio": "2"})
+        >>> spec.landmark_months, spec.ratio
+        (6.0, 2)
+        >>> notices
+        ('Link setting lm=30 ignored: landmark (months) must be between 1 and 24 (got 30); the default 6 is used.',)
+        """
         by_key = {f.metadata["url"].key: f for f in fields(cls)}
+        default = cls()
         values: dict[str, Any] = {}
         keys: dict[str, str] = {}
+        texts: dict[str, str] = {}
+        notices: list[str] = []
+
+        def ignore(name: str, key: str, text: str, why: str) -> None:
+            if strict:
+                raise ValueError(f"URL parameter {key!r}: {why}")
+            shown = _encode(getattr(default, name), by_key[key].metadata["url"].kind) or "none"
+            notices.append(f"Link setting {key}={text} ignored: {why}; the default {shown} is used.")
+
         for key, raw in query.items():
             f = by_key.get(key)
             if f is None:
                 continue
-            text = raw[-1] if isinstance(raw, list) else raw
-            try:
-                values[f.name] = _decode(str(text), f.metadata["url"].kind)
-            except (ValueError, TypeError) as exc:
-                if strict:
-                    raise ValueError(f"URL parameter {key!r}: {exc}") from None
+            text = str(raw[-1] if isinstance(raw, list) else raw)
+            if key == "ep" and text == "rfs":
+                ignore(f.name, key, text, "recurrence-free survival exists only after surgery, so it is shown on "
+                       "the Surgical outcomes page, not compared between arms")
                 continue
-            keys[f.name] = key
-        try:
-            return cls(**values)
-        except (ValueError, TypeError):
-            pass
-        # Some value is wrong on its own, or values clash (e.g. min > max). Values are checked
-        # together first, so that settings valid only in combination (no covariates with the
-        # RFS endpoint) survive.
-        for name, value in list(values.items()):
             try:
-                dataclasses.replace(cls(), **{name: value})
+                value = _decode(text, f.metadata["url"].kind)
+                dataclasses.replace(default, **{f.name: value})
             except (ValueError, TypeError) as exc:
-                if strict:
-                    raise ValueError(f"URL parameter {keys[name]!r}: {exc}") from None
-                del values[name]
+                ignore(f.name, key, text, str(exc).removeprefix("Invalid analysis settings: "))
+                continue
+            values[f.name], keys[f.name], texts[f.name] = value, key, text
         try:
-            return cls(**values)
-        except ValueError:
+            return cls(**values), tuple(notices)
+        except ValueError as exc:
             if strict:
                 raise
-            # Individually valid values that clash: fall back field by field.
-            spec = cls()
-            for name, value in values.items():
-                try:
-                    spec = dataclasses.replace(spec, **{name: value})
-                except ValueError:
-                    continue
-            return spec
+            clash = str(exc).removeprefix("Invalid analysis settings: ")
+        # Individually valid values that clash (e.g. minimum above maximum): fall back field by field.
+        spec = default
+        for name, value in values.items():
+            try:
+                spec = dataclasses.replace(spec, **{name: value})
+            except ValueError:
+                notices.append(f"Link setting {keys[name]}={texts[name]} ignored: {clash}.")
+        return spec, tuple(notices)
 
     @classmethod
     def from_query_string(cls, text: str, *, strict: bool = False) -> AnalysisSpec:
@@ -346,9 +403,9 @@ class AnalysisSpec:
         if self.method == "landmark":
             method += f" at {self.landmark_months:g} months"
         return [
-            f"Endpoint: {ENDPOINTS[self.endpoint]} from {ORIGINS[self.origin] if self.endpoint == 'os' else 'surgery'}",
+            f"Endpoint: {ENDPOINTS[self.endpoint]} from {ORIGINS[self.origin]}",
             f"Immortal time: {method}",
-            "Propensity covariates: " + ", ".join(label(c) for c in self.covariates),
+            f"Propensity model: {PROPENSITY_MODELS[self.propensity]} on " + ", ".join(label(c) for c in self.covariates),
             f"Matching: 1:{self.ratio} nearest neighbour {'with' if self.replace else 'without'} replacement, "
             f"{cal}, order {self.order}" + (", exact on centre" if self.exact_centre else ""),
             f"Curves stop below {self.min_at_risk} patients at risk",
@@ -359,6 +416,14 @@ class AnalysisSpec:
         filters = self.filters_in_words() or ["No filters (whole cohort)"]
         return "\n".join(["Filters:"] + [f"- {f}" for f in filters] + ["Settings:"] + [f"- {s}" for s in self.settings_in_words()])
 
+
+_FIELDS = {f.name: f for f in fields(AnalysisSpec)}
+
+#: Spec fields that do not change the numbers of :func:`core.analysis.run`, only how they are drawn,
+#: with what they change instead (a test checks both halves).
+DISPLAY_ONLY: dict[str, str] = {
+    "min_at_risk": "where the Kaplan-Meier curves stop in the figures (the estimates use every patient)",
+}
 
 _FILTER_LABELS = {
     "mets_groups": "Metastasis group",

@@ -24,13 +24,12 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
    own procedure is ignored.
 4. **Estimate per subgroup**: Cox model ``Surv(time, event) ~ treated`` within the subgroup,
    Efron ties, robust variance clustered as in the main analysis.
-5. **Small numbers** (domain.md §5.5): a subgroup with fewer than
-   :data:`core.guards.MIN_PATIENTS` patients in either arm or fewer than
-   :data:`core.guards.MIN_EVENTS` events in total gets **no estimate**: HR, limits and p are
-   NaN, ``reliable`` is False and ``reason`` says why (patient and event counts stay visible).
-   A subgroup without events in one arm or without one of the arms has no estimate either.
-   The *Overall* row follows the same rule (per arm), so it can be stricter than the main
-   view, whose rule counts patients and events over both arms.
+5. **Small numbers**: the one rule of every between-arm comparison
+   (:func:`core.guards.comparison_reason`): a subgroup with fewer than
+   :data:`core.guards.MIN_PATIENTS_PER_ARM` patients or :data:`core.guards.MIN_EVENTS_PER_ARM`
+   events in either arm gets **no estimate**: HR, limits and p are NaN, ``reliable`` is False
+   and ``reason`` says why (patient and event counts stay visible). The *Overall* row follows
+   the same rule as the main view's headline.
 6. **Interaction test** (exploratory, labelled so): Cox model on the matched sample with
    ``treated * subgroup`` terms, robust variance clustered as above, Wald chi-square of the
    interaction terms ``b' V^-1 b`` with ``V`` the robust covariance (R: ``coxph(Surv(time,
@@ -44,7 +43,7 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
 Examples
 --------
 >>> from core import cohort
->>> from core.spec import AnalysisSpec
+>>> from core.spec import EVENT_WORDS, AnalysisSpec
 >>> res = subgroup_table(cohort.demo(), AnalysisSpec())
 >>> res.table.loc[0, "dimension"]
 'Overall'
@@ -62,12 +61,12 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.analysis import Estimate, _matched_comparison
+from core.analysis import Estimate, cox_failure_reason, is_weighted, matched_comparison
 from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
 from core.filters import apply_filters
-from core.guards import MIN_EVENTS, MIN_PATIENTS
+from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
 from core.population import EVENT, TIME, TREATED, landmark_population, naive_population
-from core.spec import AnalysisSpec
+from core.spec import EVENT_WORDS, AnalysisSpec
 
 #: Column of the analysis frames holding the subgroup level.
 GROUP = "subgroup"
@@ -164,22 +163,7 @@ class SubgroupResult:
 
 
 # ============================================================================ estimation helpers
-def _reason(n_s: int, n_c: int, e_s: int, e_c: int) -> str:
-    reasons = []
-    for n, arm in ((n_s, "surgery"), (n_c, "chemotherapy")):
-        if n == 0:
-            reasons.append(f"no {arm} patients")
-        elif n < MIN_PATIENTS:
-            reasons.append(f"only {n} {arm} patients (fewer than {MIN_PATIENTS})")
-    if e_s + e_c < MIN_EVENTS:
-        reasons.append(f"only {e_s + e_c} events (fewer than {MIN_EVENTS})")
-    for n, e, arm in ((n_s, e_s, "surgery"), (n_c, e_c, "chemotherapy")):
-        if n > 0 and e == 0:
-            reasons.append(f"no events in the {arm} arm")
-    return "; ".join(reasons)
-
-
-def _estimate_row(frame: pd.DataFrame, *, weighted: bool) -> dict[str, object]:
+def _estimate_row(frame: pd.DataFrame, *, weighted: bool, event_word: str = "death") -> dict[str, object]:
     """Counts and the within-subgroup matched HR of one subgroup frame (see module notes)."""
     treated = frame[TREATED].to_numpy(float) == 1
     event = frame[EVENT].to_numpy(float) == 1
@@ -191,13 +175,13 @@ def _estimate_row(frame: pd.DataFrame, *, weighted: bool) -> dict[str, object]:
     row: dict[str, object] = {"n_surgery": n_s, "n_chemotherapy": n_c, "events_surgery": e_s,
                               "events_chemotherapy": e_c, "hr": np.nan, "lower": np.nan, "upper": np.nan,
                               "p": np.nan}
-    reason = _reason(n_s, n_c, e_s, e_c)
+    reason = comparison_reason(ArmCounts(n_s, n_c, e_s, e_c, event_word))
     if not reason:
         try:
             fit = survival.cox(frame, TIME, EVENT, [TREATED], cluster=CLUSTER, weights=WEIGHT if weighted else None,
                                robust=True)
         except ValueError as exc:
-            reason = f"no estimate: {exc}"
+            reason = cox_failure_reason(exc, event_word)
         else:
             r = fit.table.loc[TREATED]
             row.update(hr=float(r["hr"]), lower=float(r["lower"]), upper=float(r["upper"]), p=float(r["p"]))
@@ -368,29 +352,27 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     dims = DIMENSIONS if dimensions is None else tuple(_dimension(d) for d in dimensions)
     notes = [EXPLORATORY]
     empty = SubgroupResult(pd.DataFrame(columns=TABLE_COLUMNS), None, pd.DataFrame(columns=INTERACTION_COLUMNS), ())
-    if spec.endpoint != "os":
-        notes.append("Recurrence-free survival exists only after surgery: there is no between-arm subgroup "
-                     "comparison for it (domain.md §5.2).")
-        return SubgroupResult(empty.table, None, empty.interactions, tuple(notes))
-
     data = apply_filters(cohort.data, spec).data
     if spec.method == "naive":
-        population = naive_population(data, origin=spec.origin)
+        population = naive_population(data, origin=spec.origin, endpoint=spec.endpoint)
         label = "Naive, propensity-matched (biased)"
         notes.append("Naive population: the time before surgery counts as surgery time (immortal time), so every "
                      "hazard ratio here favours surgery.")
     else:
-        population = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months)
+        population = landmark_population(data, origin=spec.origin, landmark=spec.landmark_months,
+                                         endpoint=spec.endpoint)
         label = f"Landmark at {spec.landmark_months:g} months, propensity-matched"
         if spec.method == "time_dependent":
             notes.append("Subgroups use the landmark-matched sample (as the curves); the main view's hazard ratio "
                          "comes from the time-dependent Cox model.")
-    m, matched, overall = _matched_comparison(population, spec, label, biased=spec.method == "naive")
+    mc = matched_comparison(population, spec, label, biased=spec.method == "naive")
+    m, matched, overall = mc.match, mc.sample, mc.estimate
     if matched is None:
-        notes.append(f"No matched comparison: {overall.reason}")
+        notes.append(f"No matched comparison: {overall.reason}.")
         return SubgroupResult(empty.table, overall, empty.interactions, tuple(notes))
 
-    weighted = spec.replace or spec.ratio > 1
+    weighted = is_weighted(spec)
+    event_word = EVENT_WORDS[spec.endpoint]
     frame = _analysis_frame(matched, replace=spec.replace)
     notes.append(
         "Matched once in the whole filtered population; each subgroup is part of that matched sample (no "
@@ -398,11 +380,10 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
         + ("patient (matching with replacement)" if spec.replace else "matched set") + ".")
     notes.append("Pancreatic procedure: a matched set belongs to the subgroup of its operated patient; its controls "
                  "(who had no operation, or one after the landmark) follow it.")
-    notes.append(f"No estimate (HR shown as empty) when an arm has fewer than {MIN_PATIENTS} patients or there are "
-                 f"fewer than {MIN_EVENTS} events.")
+    notes.append(COMPARISON_RULE)
 
     rows = [{"dimension": "Overall", "subgroup": "All matched patients", "label": "All matched patients",
-             **_estimate_row(frame, weighted=weighted)}]
+             **_estimate_row(frame, weighted=weighted, event_word=event_word)}]
     tests = []
     for dim in dims:
         if dim.assign == TREATED_UNIT:
@@ -416,7 +397,8 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
         framed = framed.loc[~missing]
         present = [lv for lv in dim.levels if (framed[GROUP] == lv).any()]
         dim_rows = [{"dimension": dim.label, "subgroup": lv, "label": f"{dim.label}: {lv}",
-                     **_estimate_row(framed.loc[framed[GROUP] == lv], weighted=weighted)} for lv in present]
+                     **_estimate_row(framed.loc[framed[GROUP] == lv], weighted=weighted, event_word=event_word)}
+                    for lv in present]
         rows.extend(dim_rows)
         tests.append(_interaction_row(dim, framed, dim_rows, weighted=weighted))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)

@@ -10,12 +10,13 @@ import pandas as pd
 from core.analysis import AnalysisResult
 from core.figures import ARM_LABELS
 from core.format import fmt_ci, fmt_num, fmt_p, fmt_p_eq, fmt_pct
+from core.spec import EVENT_WORDS
 
 _YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"))
 
 
 def estimates_table(result: AnalysisResult) -> pd.DataFrame:
-    """Per arm: patients, deaths, median OS with CI and 1/2/3-year survival, one column per arm.
+    """Per arm: patients, events (deaths for OS), median with CI and 1/2/3-year survival, one column per arm.
 
     Examples
     --------
@@ -25,12 +26,13 @@ def estimates_table(result: AnalysisResult) -> pd.DataFrame:
     >>> list(t.columns), t.index[0]
     (['Surgery', 'Chemotherapy'], 'Patients')
     """
+    events = EVENT_WORDS[result.spec.endpoint].capitalize() + "s"
     cols = {}
     for c in result.curves:
         at = c.at_times.set_index("time") if len(c.at_times) else pd.DataFrame(columns=["n_risk", "survival"])
         values = {
             "Patients": str(c.n),
-            "Deaths": str(c.events),
+            events: str(c.events),
             "Median, months (95% CI)": fmt_ci(c.median, c.median_lower, c.median_upper, 1),
         }
         for t, name in _YEARS:
@@ -53,15 +55,16 @@ def methods_table(result: AnalysisResult) -> pd.DataFrame:
     >>> from core import analysis, cohort
     >>> from core.spec import AnalysisSpec
     >>> list(methods_table(analysis.run(cohort.demo(), AnalysisSpec())).columns)
-    ['Method', 'HR (95% CI)', 'p', 'Patients', 'Events', 'Note']
+    ['Method', 'HR (95% CI)', 'p', 'Patients (S / C)', 'Deaths (S / C)', 'Note']
     """
     m = result.methods
+    events = EVENT_WORDS[result.spec.endpoint].capitalize() + "s"
     return pd.DataFrame({
         "Method": m["method"],
         "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(m["HR"], m["lower"], m["upper"], strict=True)],
         "p": [fmt_p(p) for p in m["p"]],
-        "Patients": m["patients"].astype(int),
-        "Events": m["events"].astype(int),
+        "Patients (S / C)": [f"{s} / {c}" for s, c in zip(m["patients_surgery"], m["patients_chemotherapy"], strict=True)],
+        f"{events} (S / C)": [f"{s} / {c}" for s, c in zip(m["events_surgery"], m["events_chemotherapy"], strict=True)],
         "Note": m["note"],
     })
 
@@ -77,13 +80,10 @@ def headline(result: AnalysisResult) -> str:
     True
     """
     hr = result.hr
-    if hr is None or hr.hr != hr.hr:
+    if hr is None or not hr.estimated:
         return "No hazard ratio: " + (hr.reason if hr is not None else "no comparison was possible") + "."
-    text = (f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), "
+    return (f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), "
             f"p {fmt_p_eq(hr.p)}; {hr.method}.")
-    if not hr.reliable:
-        text += f" Unreliable: {hr.reason}."
-    return text
 
 
 def _subgroup_counts(sub, k: int | None) -> pd.DataFrame:
@@ -112,7 +112,7 @@ def subgroup_forest_frame(sub, *, k: int | None = None) -> pd.DataFrame:
     return frame
 
 
-def subgroup_display(sub, *, k: int | None = None) -> pd.DataFrame:
+def subgroup_display(sub, *, k: int | None = None, endpoint: str = "os") -> pd.DataFrame:
     """Subgroup table formatted for display: patients and events per arm, HR (CI), p, or why not.
 
     With a small-cell threshold ``k`` the counts are suppressed as by
@@ -120,11 +120,13 @@ def subgroup_display(sub, *, k: int | None = None) -> pd.DataFrame:
     :func:`core.export.suppress_text_counts` too, for the counts quoted in the notes).
     """
     t = _subgroup_counts(sub, k)
+    events = EVENT_WORDS[endpoint] + "s"
     return pd.DataFrame({
         "Subgroup": t["label"],
-        "Surgery (patients / deaths)": [f"{n} / {e}" for n, e in zip(t["n_surgery"], t["events_surgery"], strict=True)],
-        "Chemotherapy (patients / deaths)": [f"{n} / {e}" for n, e in zip(t["n_chemotherapy"], t["events_chemotherapy"],
-                                                                          strict=True)],
+        f"Surgery (patients / {events})": [f"{n} / {e}" for n, e in zip(t["n_surgery"], t["events_surgery"],
+                                                                         strict=True)],
+        f"Chemotherapy (patients / {events})": [f"{n} / {e}" for n, e in zip(t["n_chemotherapy"],
+                                                                             t["events_chemotherapy"], strict=True)],
         "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(t["hr"], t["lower"], t["upper"], strict=True)],
         "p (exploratory)": [fmt_p(p) for p in t["p"]],
         "Note": t["reason"],

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from core import analysis, cohort, matching, synthetic
+from core import analysis, cohort, guards, matching, synthetic
 from core.analysis import (
     LOG_CA19_9,
     LOG_CA19_9_RESTAGING,
@@ -27,7 +27,19 @@ from core.analysis import (
     run,
     term_label,
 )
-from core.dictionary import DEFAULT_PROPENSITY_COVARIATES, PRE_SURGERY_COVARIATES, Arm, C, Recist, Regimen
+from core.dictionary import (
+    DEFAULT_PROPENSITY_COVARIATES,
+    PRE_SURGERY_COVARIATES,
+    Arm,
+    C,
+    LiverProcedure,
+    Pancreatic,
+    Recist,
+    Regimen,
+    Resectability,
+    Setting,
+    Timing,
+)
 from core.spec import AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
@@ -79,6 +91,8 @@ def _hand_landmark(data: pd.DataFrame, landmark: float) -> pd.DataFrame:
 
 
 _HAND_COVS = ["age", "ecog", "mets", "logca", "regimen", "objresp", "resect"]
+#: The dashboard's default match: Firth's model, constant covariates left out, rare levels pooled, no caliper.
+_DEFAULT_MATCH = {"caliper": None, "distance": "firth", "drop_constant": True, "min_level_count": 5}
 
 
 def _lifelines_hr(matched: pd.DataFrame, *, weights: bool = False, cluster: str = "subclass"):
@@ -100,7 +114,7 @@ def test_matched_hr_equals_an_independent_recomputation(demo, landmark):
     spec = AnalysisSpec(landmark_months=landmark)
     result = run(demo, spec)
     pop = _hand_landmark(demo.data, landmark)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     # the same patients are matched
     assert sorted(m.matched.index) == sorted(result.match.matched.index)
     beta, se = _lifelines_hr(m.matched)
@@ -116,7 +130,7 @@ def test_matched_hr_on_a_generated_cohort_equals_an_independent_recomputation():
     c = _load_generated(80, 80, 5)
     result = run(c, AnalysisSpec())
     pop = _hand_landmark(c.data, 6.0)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     beta, se = _lifelines_hr(m.matched)
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     se_core = (math.log(result.hr.upper) - math.log(result.hr.lower)) / (2 * 1.959964)
@@ -127,7 +141,7 @@ def test_matched_hr_on_a_generated_cohort_equals_an_independent_recomputation():
 def test_weighted_matched_hr_with_replacement_equals_lifelines(demo):
     result = run(demo, AnalysisSpec(ratio=2, replace=True))
     pop = _hand_landmark(demo.data, 6.0)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2, ratio=2, replace=True)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH, ratio=2, replace=True)
     beta, se = _lifelines_hr(m.matched, weights=True, cluster="pid")
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     se_core = (math.log(result.hr.upper) - math.log(result.hr.lower)) / (2 * 1.959964)
@@ -156,7 +170,13 @@ def test_result_structure_on_the_demo_cohort(demo, demo_result):
         assert c.n == len(part) and c.events == int(part["event"].sum())
         assert c.at_times["time"].tolist() == list(analysis.REPORT_TIMES)
     assert r.methods["method"].tolist()[0].startswith("Naive")
-    assert r.methods.columns.tolist() == ["method", "HR", "lower", "upper", "p", "patients", "events", "note"]
+    assert r.methods.columns.tolist() == ["method", "HR", "lower", "upper", "p", "patients", "events",
+                                          "patients_surgery", "patients_chemotherapy", "events_surgery",
+                                          "events_chemotherapy", "note"]
+    for _, row in r.methods.iterrows():
+        assert row["patients"] == row["patients_surgery"] + row["patients_chemotherapy"]
+        assert row["events"] == row["events_surgery"] + row["events_chemotherapy"]
+    assert r.warnings == ()  # the default view has a hazard ratio: nothing to warn about
     assert r.methods.loc[0, "note"] == "biased by immortal time"
     assert r.hr.method == "Landmark at 6 months, propensity-matched" and not r.hr.biased
     assert r.hr.lower < r.hr.hr < r.hr.upper
@@ -180,8 +200,8 @@ def test_method_choice_switches_the_headline_estimate(demo, demo_result):
     td = run(demo, AnalysisSpec(method="time_dependent"))
     assert naive.hr.biased and naive.hr.hr == demo_result.methods.loc[0, "HR"]
     assert td.hr.method.startswith("Time-dependent") and td.hr.hr == demo_result.methods.loc[2, "HR"]
-    assert any("immortal time" in w for w in naive.warnings)
-    assert any("time-dependent Cox" in w for w in td.warnings)
+    assert any("immortal time" in w for w in naive.notes)
+    assert any("time-dependent Cox" in w for w in td.notes)
     assert naive.time_label == "Months since chemotherapy start"
 
 
@@ -195,19 +215,30 @@ def test_naive_hr_is_below_the_landmark_hr_on_a_large_cohort(large):
 
 # -- guards ----------------------------------------------------------------------------------------
 
-def test_tiny_subgroup_is_flagged_not_raised(demo):
+def test_tiny_subgroup_gets_no_hr_and_one_line_with_the_counts_per_arm(demo):
     r = run(demo, AnalysisSpec(centres=("C01",)))
-    assert r.hr is not None and r.hr.reliable is False
-    assert r.hr.reason
-    assert any("unreliable" in w.lower() or "No matched comparison" in w for w in r.warnings)
+    assert r.hr is not None and r.hr.reliable is False and not r.hr.estimated
+    assert math.isnan(r.hr.p)
+    assert len(r.warnings) == 1 and r.warnings[0].startswith("No hazard ratio: ")
+    c = r.hr.counts
+    assert f"{c.n_surgery} operated" in r.warnings[0] and f"{c.n_chemotherapy} chemotherapy-only" in r.warnings[0]
 
 
-def test_separation_in_the_propensity_model_gives_a_reason_not_an_exception(demo):
-    # at a 4-month landmark no operated patient had gemcitabine alone
-    r = run(demo, AnalysisSpec(landmark_months=4.0))
+@pytest.mark.parametrize("method", ["landmark", "naive", "time_dependent"])
+def test_two_operated_patients_never_give_a_hazard_ratio(demo, method):
+    # the first release showed "HR 5.04 (1.24-20.55), p = 0.024" from 2 operated patients (major hepatectomy)
+    r = run(demo, AnalysisSpec(hepatectomy="major", method=method))
+    assert r.hr.counts.n_surgery < guards.MIN_PATIENTS_PER_ARM
+    assert not r.hr.estimated and math.isnan(r.hr.p) and not r.hr.reliable
+    assert r.hr.reason and r.warnings and "operated" in r.warnings[0]
+
+
+def test_too_few_operated_at_the_landmark_says_so_rather_than_blaming_the_model(demo):
+    # at a 4-month landmark only 4 patients had been operated
+    r = run(demo, AnalysisSpec(landmark_months=4.0, propensity="glm"))
     assert math.isnan(r.hr.hr) and not r.hr.reliable
-    assert "quasi-separation" in r.hr.reason
-    assert r.match is None and r.curves == ()
+    assert r.hr.reason.startswith("only 4 operated patients")
+    assert "propensity" not in r.warnings[0] and "design" not in r.warnings[0]
 
 
 def test_no_operated_patient_left_gives_no_hr_and_a_plain_reason(demo):
@@ -216,7 +247,11 @@ def test_no_operated_patient_left_gives_no_hr_and_a_plain_reason(demo):
     assert math.isnan(r.hr.hr) and not r.hr.reliable
     assert r.hr.reason and "Traceback" not in r.hr.reason
     assert r.curves == () and r.balance is None and math.isnan(r.logrank_p)
-    assert any(w.startswith("No matched comparison") for w in r.warnings)
+    assert r.warnings == ("No hazard ratio: no operated patients (at least 5 patients and 3 deaths in each arm are "
+                          "needed). In the patients alive at the 6-month landmark: 0 operated (0 deaths) and "
+                          f"{r.hr.counts.n_chemotherapy} chemotherapy-only patients "
+                          f"({r.hr.counts.events_chemotherapy} deaths).",)
+    assert 0 < r.hr.counts.n_chemotherapy <= r.filtered.n_chemotherapy
 
 
 def test_empty_filter_result(demo):
@@ -225,11 +260,11 @@ def test_empty_filter_result(demo):
     assert km_table(r).empty and matched_cohort(r).empty and pair_table(r).empty
 
 
-@pytest.mark.parametrize("changes", [{"ratio": 2}, {"replace": True}])
+@pytest.mark.parametrize("changes", [{"ratio": 2, "replace": True}, {"replace": True}])
 def test_weighted_matching_gives_weighted_curves_and_a_warning(demo, changes):
     r = run(demo, AnalysisSpec(**changes))
     assert math.isnan(r.logrank_p) and r.rmst is None
-    assert any("log-rank" in w.lower() and "RMST" in w for w in r.warnings)
+    assert any("log-rank" in w.lower() and "RMST" in w for w in r.notes)
     # the control curve is a weighted KM: its first step equals the weighted share of deaths at that time
     ctrl = r.match.matched[r.match.matched["treated"] == 0]
     km = next(c.km for c in r.curves if c.arm == Arm.CHEMOTHERAPY)
@@ -354,7 +389,10 @@ def test_pair_table(demo, demo_result):
     assert (ids.loc[pt["surgery_patient"], C.TREATMENT_GROUP] == Arm.SURGERY).all()
     assert set(pt["chemotherapy_patient"]).isdisjoint(pt["surgery_patient"])
     np.testing.assert_allclose(pt["difference"], (pt["surgery_logit"] - pt["chemotherapy_logit"]).abs())
-    assert (pt["difference"] <= demo_result.match.caliper_logit + 1e-12).all()
+    assert demo_result.match.caliper_logit is None  # no caliper by default
+    capped = run(demo, AnalysisSpec(caliper=0.2))
+    pt2 = pair_table(capped)
+    assert (pt2["difference"] <= capped.match.caliper_logit + 1e-12).all()
     assert pt["round"].eq(1).all() and pt["pair"].tolist() == sorted(pt["pair"])
 
 
@@ -368,7 +406,8 @@ def test_propensity_scores(demo_result):
     assert set(ps.loc[ps["matched"], C.PATIENT_ID]) == matched_ids
 
 
-def test_matching_card_caliper_in_logit_units(demo_result):
+def test_matching_card_caliper_in_logit_units(demo):
+    demo_result = run(demo, AnalysisSpec(caliper=0.2))
     card = matching_card(demo_result)
     d = demo_result.match.distance.dropna().to_numpy()
     sd = float(np.sqrt(((d - d.mean()) ** 2).sum() / (len(d) - 1)))
@@ -379,8 +418,10 @@ def test_matching_card_caliper_in_logit_units(demo_result):
     m = demo_result.match
     assert card["Surgery: matched / unmatched"] == f"{m.n_treated_matched} / {m.n_treated - m.n_treated_matched}"
     assert card["Chemotherapy: matched / unmatched"] == f"{m.n_control_matched} / {m.n_control - m.n_control_matched}"
-    assert card["Propensity model"].startswith("logistic regression (unpenalised) on Age (years)")
+    assert card["Propensity model"].startswith("Firth-penalised logistic regression on Age (years)")
     assert len(DEFAULT_PROPENSITY_COVARIATES) == card["Propensity model"].count(",") + 1
+    assert card["Left out or pooled"].startswith("Regimen: Gemcitabine alone (")
+    assert "brglmFit" in card["Distance"]
 
 
 def test_matching_card_without_caliper(demo):
@@ -400,7 +441,7 @@ def test_naive_matched_hr_equals_an_independent_recomputation(demo):
     result = run(demo, AnalysisSpec(method="naive"))
     pop = _hand_naive(demo.data)
     assert len(pop) == len(demo.data)
-    m = matching.match_nearest(pop, "Z", _HAND_COVS, caliper=0.2)
+    m = matching.match_nearest(pop, "Z", _HAND_COVS, **_DEFAULT_MATCH)
     beta, _ = _lifelines_hr(m.matched)
     assert math.log(result.hr.hr) == pytest.approx(beta, abs=1e-5)
     assert result.hr.biased
@@ -413,6 +454,13 @@ def test_time_dependent_hr_equals_lifelines_time_varying_cox(demo):
     pop = _hand_naive(demo.data)
     rec = demo.data.loc[pop.index, C.RECIST].astype(object)
     pop["prog"] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
+    # the pooling rule: gemcitabine alone has fewer than 5 patients in an arm (operated or not during follow-up),
+    # so does the pooled 'other' level; it is counted with the most common regimen, FOLFIRINOX
+    operated = pop["Z"] == 1
+    gem = pop["regimen"] == Regimen.GEM
+    assert min((gem & operated).sum(), (gem & ~operated).sum()) < 5
+    assert pop["regimen"].value_counts().idxmax() == Regimen.FOLFIRINOX
+    pop["regimen"] = pop["regimen"].replace({Regimen.GEM: Regimen.FOLFIRINOX})
     dummies = pd.get_dummies(pop[["regimen", "resect"]], drop_first=True, dtype=float)
     X = pd.concat([pop[["age", "ecog", "mets", "logca", "objresp", "prog"]], dummies], axis=1)
     keep = X.notna().all(axis=1) & (pop["T"] > 0)
@@ -432,3 +480,100 @@ def test_time_dependent_hr_equals_lifelines_time_varying_cox(demo):
             fit_options={"precision": 1e-12, "r_precision": 1e-12, "max_steps": 100})
     assert math.log(result.hr.hr) == pytest.approx(float(ctv.params_["surg"]), abs=1e-5)
     assert result.hr.n == int(keep.sum())
+
+
+# -- every spec field changes what it says it changes ------------------------------------------------
+
+#: One non-default value per spec field that matters on the demo cohort.
+_CHANGES = {
+    "pancreatic_procedures": (Pancreatic.PPPD,), "hepatectomy": "minor", "liver_procedures": (LiverProcedure.WEDGE,),
+    "liver_timings": (Timing.STAGED,), "mets_groups": ("2-3",), "mets_min": 2, "mets_max": 3,
+    "regimens": (Regimen.FOLFIRINOX,), "chemo_settings": (Setting.PERIOPERATIVE,), "recist": (Recist.PR,),
+    "resectability_levels": (Resectability.RESECTABLE,), "centres": ("C02", "C04"), "age_min": 60, "age_max": 70,
+    "ca19_9_max": 500.0, "year_min": 2019, "year_max": 2021, "endpoint": "efs", "origin": "diagnosis",
+    "method": "naive", "landmark_months": 9.0, "covariates": (C.AGE, C.ECOG, C.CHEMO_REGIMEN),
+    "propensity": "glm", "caliper": 0.2, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
+    "min_at_risk": 10,
+}
+
+
+def _fingerprint(r) -> tuple:
+    curves = tuple(c.km[["time", "survival"]].round(12).to_records(index=False).tobytes() for c in r.curves)
+    return (repr(r.hr), r.methods.round(12).to_json(), r.flow.to_json(), curves, r.population_description,
+            None if r.balance is None else r.balance.round(12).to_json(), r.notes, r.time_label)
+
+
+def test_every_spec_field_changes_the_result_or_is_documented_as_display_only(demo, demo_result):
+    import dataclasses
+
+    from core import figures
+    from core.spec import DISPLAY_ONLY
+
+    assert set(_CHANGES) == {f.name for f in dataclasses.fields(AnalysisSpec)}
+    base = _fingerprint(demo_result)
+    base_fig = figures.matched_km_figure(demo_result).to_json()
+    for name, value in _CHANGES.items():
+        r = run(demo, AnalysisSpec().replace_(**{name: value}))
+        if name in DISPLAY_ONLY:
+            assert _fingerprint(r) == base, name
+            assert figures.matched_km_figure(r).to_json() != base_fig, name
+        else:
+            assert _fingerprint(r) != base, f"{name}={value!r} changes nothing"
+
+
+def test_event_free_survival_is_a_different_endpoint_from_the_same_time_zero(demo):
+    os_, efs = run(demo, AnalysisSpec()), run(demo, AnalysisSpec(endpoint="efs"))
+    d = demo.data
+    # EFS ends at the first of progression/recurrence and death, so it is never longer than OS
+    assert (d[C.EFS_FROM_CHEMO] <= d[C.OS_FROM_CHEMO] + 1e-9).all()
+    assert (d[C.EFS_FROM_CHEMO] < d[C.OS_FROM_CHEMO] - 1e-9).sum() > 20
+    # every death is an EFS event; progressions and recurrences add events
+    assert (d[C.EFS_EVENT] >= d[C.OS_EVENT]).all() and d[C.EFS_EVENT].sum() > d[C.OS_EVENT].sum()
+    # the EFS landmark population is patients alive AND event-free at L: no more than the OS one
+    assert len(efs.population) < len(os_.population)
+    assert efs.hr.estimated and efs.hr.hr != os_.hr.hr
+    assert efs.curves[0].km["survival"].iloc[-1] <= 1
+    assert "alive without progression or recurrence" in efs.population_description
+
+
+# -- a propensity model that works at n = 90 ---------------------------------------------------------
+
+def test_a_covariate_the_user_filtered_on_is_left_out_and_said_so_in_one_line(demo):
+    r = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,)))
+    assert r.match is not None and [d.covariate for d in r.match.dropped] == [C.CHEMO_REGIMEN]
+    n = r.match.n_treated + r.match.n_control  # complete cases of the landmark population
+    lines = [x for x in r.notes if x.startswith("Propensity model for this selection")]
+    assert lines == [f"Propensity model for this selection: Regimen left out (FOLFIRINOX for all {n} patients)."]
+
+
+def test_rare_levels_are_pooled_by_the_stated_rule_and_said_so(demo):
+    from core.design import MIN_LEVEL_COUNT
+
+    r = run(demo, AnalysisSpec())
+    # gemcitabine alone: fewer than 5 patients in an arm of the landmark population
+    pop = r.population
+    gem = pop[pop[C.CHEMO_REGIMEN] == Regimen.GEM]
+    assert min((gem["treated"] == 1).sum(), (gem["treated"] == 0).sum()) < MIN_LEVEL_COUNT
+    pooled = {p.covariate: p for p in r.match.pooled}
+    assert Regimen.GEM in pooled[C.CHEMO_REGIMEN].levels
+    assert any("Regimen: Gemcitabine alone (" in x and f"(fewer than {MIN_LEVEL_COUNT} patients in an arm)" in x
+               for x in r.notes)
+
+
+def test_no_message_names_a_design_column_or_a_raw_variable(demo):
+    from core import methodcheck
+
+    for _title, _option, changes in methodcheck.single_filter_choices(demo.data):
+        r = run(demo, AnalysisSpec().replace_(**changes))
+        assert len(r.warnings) <= 1
+        for text in (*r.warnings, *r.notes, r.hr.reason):
+            for raw in ("chemo_regimen", "ecog_baseline", "liver_mets_n", "log_ca19_9", "objective_response",
+                        "Design column", "design column", "separation", "'treated'"):
+                assert raw not in text, (changes, text)
+
+
+def test_firth_and_glm_give_different_scores_and_glm_can_separate(demo):
+    firth = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,), propensity="firth"))
+    glm = run(demo, AnalysisSpec(regimens=(Regimen.FOLFIRINOX,), propensity="glm"))
+    assert firth.hr.estimated
+    assert not firth.match.distance.equals(glm.match.distance if glm.match is not None else firth.match.distance * 0)

@@ -69,9 +69,12 @@ def _widgets(at: AppTest):
 
 #: Raw values for widgets that show formatted labels (AppTest sets raw values).
 RAW = {
-    "f_hepatectomy": "major", "f_endpoint": "rfs", "f_origin": "diagnosis", "f_method": "naive",
+    "f_hepatectomy": "major", "f_endpoint": "efs", "f_propensity": "glm", "f_origin": "diagnosis", "f_method": "naive",
     "f_covariates": ["age_at_diagnosis", "ecog_baseline"], "f_ratio": 2, "f_order": "smallest",
-    "f_ca_max_input": 500.0, "f_min_at_risk": 5,
+    "f_ca_max_input": 500.0, "f_min_at_risk": 5, "f_pancreatic_procedures": ["PD"], "f_liver_procedures": ["wedge"],
+    "f_liver_timings": ["staged"], "f_mets_groups": ["1"], "f_regimens": ["FOLFIRINOX"],
+    "f_chemo_settings": ["perioperative"], "f_recist": ["PR"], "f_resectability_levels": ["resectable"],
+    "f_centres": ["C02"],
 }
 
 
@@ -97,19 +100,47 @@ def _change(widget, kind: str) -> None:
         widget.set_value(500.0 if widget.value is None else widget.value + 1)
 
 
-def test_every_filter_and_setting_reruns_every_page_without_exceptions():
+def _changed_fields(spec: AnalysisSpec) -> set[str]:
+    import dataclasses
+
+    default = AnalysisSpec()
+    return {f.name for f in dataclasses.fields(spec) if getattr(spec, f.name) != getattr(default, f.name)}
+
+
+def test_every_control_changes_its_own_spec_field_and_reruns_every_page():
+    from ui.controls import API_ONLY, WIDGET_FIELDS
+
     at = _app()
     kinds = _widgets(at)
-    assert len(kinds) >= 20, kinds
+    assert len(kinds) >= 25, kinds
+    set_by_some_widget: set[str] = set()
     for kind, key in kinds:
         fresh = _app()
         widget = getattr(fresh.sidebar, kind)(key=key)
-        _change(widget, kind)
+        if widget.disabled:  # the caliper slider is live once the caliper is on (the toggle is walked too)
+            assert key == "f_caliper"
+            fresh.sidebar.toggle(key="f_caliper_on").set_value(True).run()
+            widget = getattr(fresh.sidebar, kind)(key=key)
+            widget.set_value(0.5)
+        else:
+            _change(widget, kind)
         fresh.run()
         _no_exception(fresh)
+        changed = _changed_fields(fresh.session_state["current_spec"])
+        assert changed, f"{key} changes no setting"
+        # a widget changes its own field(s) only, and the field is named after the widget
+        assert all(name in key or key == "f_ca_max_input" for name in changed), (key, changed)
+        set_by_some_widget |= changed
+        assert AnalysisSpec.from_query({k: v for k, v in fresh.query_params.items()}) == fresh.session_state[
+            "current_spec"], f"{key}: the URL does not carry the change"
         for page in ("views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py"):
             fresh.switch_page(page).run()
             _no_exception(fresh)
+    import dataclasses
+
+    every = {f.name for f in dataclasses.fields(AnalysisSpec)}
+    assert set(WIDGET_FIELDS) | set(API_ONLY) == every
+    assert set_by_some_widget == set(WIDGET_FIELDS), every - set_by_some_widget
 
 
 def test_a_filter_change_changes_the_numbers_and_the_url():
@@ -130,6 +161,7 @@ def test_url_restores_the_view():
     assert at.sidebar.radio(key="f_method").value == "naive"
     same = _app()
     same.sidebar.multiselect(key="f_regimens").set_value(["FOLFIRINOX"])
+    same.sidebar.toggle(key="f_caliper_on").set_value(True).run()
     same.sidebar.slider(key="f_caliper").set_value(0.3)
     same.sidebar.radio(key="f_method").set_value("naive")
     same.sidebar.slider(key="f_landmark_months").set_value(9.0)
@@ -317,7 +349,9 @@ def _quoted_counts(text: str, k: int) -> list[int]:
     """Counts quoted as "n patients" / "n deaths" / "n matched patients" from 1 to k-1."""
     import re
 
-    return [int(n) for n in re.findall(r"(?<![<\d])(\d+) (?:matched )?(?:patients|deaths)\b", text) if 1 <= int(n) < k]
+    return [int(n) for n in re.findall(r"(?<![<\d])(?<!fewer than )(?<!at least )(\d+) "
+                                       r"(?:matched )?(?:patients|deaths|operated|chemotherapy-only)\b", text)
+            if 1 <= int(n) < k]
 
 
 def _overview_texts(at: AppTest) -> list[str]:
@@ -328,15 +362,15 @@ def test_overview_hides_small_patient_and_death_counts_under_suppression():
     at = _app()
     _no_exception(at)
     texts = _overview_texts(at)
-    assert any("24 patients" in t for t in texts) and any("24 matched patients" in t for t in texts)
-    # k = 11 (default): nothing from 1 to 10; k = 30: the demo's 24 patients and 19/23 deaths are small too
-    for k in (11, 30):
+    assert any("37 patients" in t for t in texts) and any("37 matched patients" in t for t in texts)
+    # k = 11 (default): nothing from 1 to 10; k = 40: the demo's 37 patients and 25/34 deaths are small too
+    for k in (11, 40):
         _suppress(at, k)
         _no_exception(at)
         texts = _overview_texts(at)
         assert not [n for t in texts for n in _quoted_counts(t, k)], texts
-    assert any("<30 patients, <30 deaths" in t for t in texts)
-    assert any("<30 matched patients, <30 deaths" in t for t in texts)
+    assert any("<40 patients, <40 deaths" in t for t in texts)
+    assert any("<40 matched patients, <40 deaths" in t for t in texts)
 
 
 def _km_hover_at_risk(at: AppTest) -> list:
@@ -349,20 +383,21 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
     at.switch_page("views/survival.py").run()
     _no_exception(at)
     estimates, methods = at.dataframe[0].value, at.dataframe[1].value
-    assert estimates.loc["Patients"].tolist() == ["24", "24"] and estimates.loc["Deaths"].tolist() == ["19", "23"]
-    assert methods["Events"].tolist() == [41, 42, 72]
+    assert estimates.loc["Patients"].tolist() == ["37", "37"] and estimates.loc["Deaths"].tolist() == ["25", "34"]
+    assert methods["Deaths (S / C)"].tolist() == ["32 / 40", "25 / 34", "32 / 40"]
+    assert methods["Patients (S / C)"].tolist() == ["44 / 44", "37 / 37", "44 / 44"]
     hover = _km_hover_at_risk(at)
     assert any(isinstance(n, (int, float)) and 1 <= n < 11 for n in hover), hover
     assert [e.label for e in at.expander].count("Kaplan-Meier tables") == 1
     assert not any("Kaplan-Meier tables withheld" in c.value for c in at.caption)
-    # k = 11: no count from 1 to 10 anywhere; k = 50: the demo's estimates (24, 19, 23) and methods counts
-    # (48 patients; 41, 42 events) are small enough for every suppression to bite
+    # k = 11: no count from 1 to 10 anywhere; k = 50: the demo's estimates (37, 25, 34) and methods counts
+    # (44 and 37 patients per arm; 25 to 40 deaths) are small enough for every suppression to bite
     for k in (11, 50):
         _suppress(at, k)
         _no_exception(at)
         estimates, methods = at.dataframe[0].value, at.dataframe[1].value
         assert not _small_cells(estimates, k), estimates
-        assert not _small_cells(methods[["Patients", "Events"]], k), methods
+        assert not _small_cells(methods[["Patients (S / C)", "Deaths (S / C)"]], k), methods
         hover = _km_hover_at_risk(at)
         assert hover and not [n for n in hover if isinstance(n, (int, float)) and 1 <= n < k], hover
         assert f"<{k}" in hover
@@ -370,8 +405,8 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
         assert any(f"Kaplan-Meier tables withheld: with small-cell suppression on (k = {k})" in c.value
                    for c in at.caption)
     assert estimates.loc["Patients"].tolist() == ["<50", "<50"] and estimates.loc["Deaths"].tolist() == ["<50", "<50"]
-    assert methods["Events"].astype(str).tolist() == ["<50", "<50", "72"]
-    assert methods["Patients"].astype(str).tolist() == ["50", "<50", "88"]
+    assert methods["Deaths (S / C)"].tolist() == ["<50 / <50"] * 3
+    assert methods["Patients (S / C)"].tolist() == ["<50 / <50"] * 3
 
 
 def test_matching_card_and_balance_hide_small_counts_under_suppression():
@@ -384,7 +419,7 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
     binary = balance["var_ratio_after"].isna()
     means = [c for c in balance.columns if c.startswith("mean_")]
     assert binary.sum() == 6 and balance.loc[binary, means].notna().all().all()
-    for k in (11, 30):
+    for k in (11, 40):
         _suppress(at, k)
         _no_exception(at)
         card = at.table[0].value
@@ -393,5 +428,5 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
         balance = at.dataframe[0].value
         assert balance.loc[binary, means].isna().all().all(), balance
         assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
-    assert card.loc["Dropped for missing covariates", "value"] == "<30"
-    assert card.loc["Surgery: matched / unmatched", "value"] == "<30 / <30"
+    assert card.loc["Dropped for missing covariates", "value"] == "<40"
+    assert card.loc["Surgery: matched / unmatched", "value"] == "<40 / <40"

@@ -140,9 +140,9 @@ def test_no_filter_gives_one_step_and_the_whole_table():
 def test_every_active_filter_adds_one_step():
     spec = AnalysisSpec(
         pancreatic_procedures=tuple(Pancreatic.ALL), hepatectomy="major", liver_procedures=tuple(LiverProcedure.ALL),
-        liver_timings=tuple(Timing.ALL), mets_groups=tuple(MetsGroup.ALL), mets_min=0, regimens=tuple(Regimen.ALL),
+        liver_timings=tuple(Timing.ALL), mets_groups=tuple(MetsGroup.ALL), mets_min=1, regimens=tuple(Regimen.ALL),
         chemo_settings=tuple(Setting.ALL), recist=tuple(Recist.ALL), resectability_levels=tuple(Resectability.ALL),
-        centres=("A", "B", "C"), age_min=0, ca19_9_max=1e6, year_min=2000,
+        centres=("A", "B", "C"), age_min=18, ca19_9_max=1e6, year_min=2000,
     )
     r = apply_filters(frame(), spec)
     assert len(r.steps) == 15
@@ -179,3 +179,26 @@ def test_text_numbers_and_missing_segments():
     df[C.LIVER_SEGMENTS_N] = ["1", "3", None, "x", None, None, None, None]
     # missing or unreadable segment count is neither major nor... it is not major, so it counts as minor
     assert ids(apply_filters(df, AnalysisSpec(hepatectomy="major"))) == ["s1", "c0", "c1", "c2", "c3"]
+
+
+# -- option counts ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", [AnalysisSpec(), AnalysisSpec(regimens=(Regimen.FOLFIRINOX,), mets_groups=("1",)),
+                                  AnalysisSpec(hepatectomy="minor", resectability_levels=(Resectability.RESECTABLE,))])
+def test_option_counts_are_what_choosing_the_option_leaves(spec):
+    from core import cohort
+    from core.filters import CATEGORY_FILTERS, option_counts
+
+    data = cohort.demo().data
+    counts = option_counts(data, spec)
+    assert set(counts) == set(CATEGORY_FILTERS) | {"hepatectomy"}
+    for name, per_option in counts.items():
+        surgery_only = name == "hepatectomy" or CATEGORY_FILTERS[name][2]
+        for option, c in per_option.items():
+            value = option if name == "hepatectomy" else (option,)
+            chosen = apply_filters(data, spec.replace_(**{name: value}))
+            assert c.n_surgery == chosen.n_surgery, (name, option)
+            if not surgery_only:
+                assert c.n_chemotherapy == chosen.n_chemotherapy, (name, option)
+    # options absent from the data are listed with zero counts (regimens the demo has not)
+    assert counts["regimens"][Regimen.NALIRIFOX].n_surgery == counts["regimens"][Regimen.NALIRIFOX].n_chemotherapy == 0

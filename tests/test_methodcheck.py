@@ -72,7 +72,9 @@ def test_default_truth_is_the_generator_truth():
 
 def test_simulate_two_small_cohorts():
     df = simulate(2, n_surgery=80, n_chemotherapy=80)
-    assert df.columns.tolist() == ["cohort", "method", "hr", "lower", "upper", "patients", "events"]
+    assert df.columns.tolist() == ["cohort", "method", "hr", "lower", "upper", "p", "patients", "events",
+                                   "patients_surgery", "patients_chemotherapy", "events_surgery", "events_chemotherapy"]
+    assert (df["patients"] == df["patients_surgery"] + df["patients_chemotherapy"]).all()
     assert len(df) == 6 and sorted(df["cohort"].unique()) == [1, 2]
     assert df.groupby("cohort")["method"].nunique().tolist() == [3, 3]
     ok = df["hr"].notna()
@@ -81,6 +83,31 @@ def test_simulate_two_small_cohorts():
     assert (df["patients"] <= 160).all() and (df["events"] <= df["patients"]).all()
     s = summarise(df)
     assert len(s) == 3 and (s["cohorts"] + s["failed"] == 2).all()
+    assert ((0 <= s["power"]) & (s["power"] <= s["estimable"])).all()
+
+
+def test_power_is_the_share_of_all_cohorts_with_a_ci_below_one():
+    runs = pd.DataFrame({"cohort": [1, 2, 3, 4], "method": ["m"] * 4, "hr": [0.5, 0.6, 0.9, float("nan")],
+                         "lower": [0.3, 0.4, 0.5, float("nan")], "upper": [0.8, 1.1, 1.6, float("nan")],
+                         "patients": [10] * 4, "events": [5] * 4})
+    s = summarise(runs).loc["m"]
+    assert s["power"] == 0.25 and s["estimable"] == 0.75 and s["failed"] == 1
+
+
+def test_subgroup_answers_count_the_analysed_population(demo_cohort):
+    answers = methodcheck.subgroup_answers(demo_cohort)
+    assert {"Pancreatic procedure", "Metastasis group", "Regimen", "Resectability", "Centre",
+            "Hepatectomy"} <= set(answers["filter"])
+    row = answers[(answers["filter"] == "Hepatectomy") & (answers["option"] == "major")].iloc[0]
+    assert not row["eligible"] and not row["estimated"] and row["reason"]
+    assert (answers["estimated"] == answers["hr"].notna()).all()
+
+
+@pytest.fixture(scope="module")
+def demo_cohort():
+    from core import cohort
+
+    return cohort.demo()
 
 
 def test_is_demo():

@@ -39,19 +39,24 @@ from core.spec import AnalysisSpec
         ({"regimens": [Regimen.GEM]}, "regimens must be a tuple"),
         ({"hepatectomy": "huge"}, "hepatectomy must be one of any, minor, major"),
         ({"endpoint": "pfs"}, "endpoint must be one of"),
+        ({"endpoint": "rfs"}, "endpoint must be one of os, efs"),
+        ({"propensity": "probit"}, "propensity must be one of firth, glm"),
         ({"origin": "surgery"}, "origin must be one of"),
         ({"method": "magic"}, "method must be one of"),
         ({"order": "random"}, "order must be one of"),
         ({"covariates": ()}, "choose at least one propensity covariate"),
-        ({"caliper": 0.0}, "caliper must be between 0 and 5"),
-        ({"caliper": -0.1}, "caliper must be between 0 and 5"),
-        ({"caliper": 5.01}, "caliper must be between 0 and 5"),
-        ({"ratio": 0}, "ratio must be 1 to 5"),
-        ({"ratio": 6}, "ratio must be 1 to 5"),
-        ({"landmark_months": 0.0}, "landmark must be between 0 and 36"),
-        ({"landmark_months": 36.5}, "landmark must be between 0 and 36"),
-        ({"min_at_risk": 0}, "minimum number at risk must be 1 to 50"),
-        ({"min_at_risk": 51}, "minimum number at risk must be 1 to 50"),
+        ({"caliper": 0.0}, "caliper (SD of the logit) must be between 0.05 and 1 (got 0)"),
+        ({"caliper": -0.1}, "caliper (SD of the logit) must be between 0.05 and 1"),
+        ({"caliper": 3.0}, "caliper (SD of the logit) must be between 0.05 and 1 (got 3)"),
+        ({"ratio": 0}, "controls per operated patient must be between 1 and 5"),
+        ({"ratio": 6}, "controls per operated patient must be between 1 and 5"),
+        ({"landmark_months": 0.5}, "landmark (months) must be between 1 and 24"),
+        ({"landmark_months": 30.0}, "landmark (months) must be between 1 and 24 (got 30)"),
+        ({"min_at_risk": 0}, "minimum number at risk must be between 1 and 50"),
+        ({"min_at_risk": 51}, "minimum number at risk must be between 1 and 50"),
+        ({"ca19_9_max": -1.0}, "CA19-9 upper limit (U/mL) must be between 0 and"),
+        ({"age_min": 5}, "youngest age must be between 18 and 100"),
+        ({"mets_max": 0}, "most liver metastases must be between 1 and 50"),
         ({"mets_min": 5, "mets_max": 2}, "number of metastases: minimum above maximum"),
         ({"age_min": 70, "age_max": 60}, "age: minimum above maximum"),
         ({"year_min": 2022, "year_max": 2020}, "year of diagnosis: minimum above maximum"),
@@ -68,8 +73,9 @@ def test_every_kind_of_bad_setting_is_rejected(changes, fragment):
 @pytest.mark.parametrize(
     "changes",
     [
-        {"caliper": 5.0}, {"caliper": None}, {"ratio": 5}, {"landmark_months": 36.0}, {"min_at_risk": 50},
-        {"mets_min": 3, "mets_max": 3}, {"covariates": (), "endpoint": "rfs"}, {"centres": ("any centre name",)},
+        {"caliper": 1.0}, {"caliper": 0.05}, {"caliper": None}, {"ratio": 5}, {"landmark_months": 24.0},
+        {"landmark_months": 1.0}, {"min_at_risk": 50}, {"mets_min": 3, "mets_max": 3}, {"centres": ("any centre name",)},
+        {"ca19_9_max": 0.0}, {"endpoint": "efs"}, {"propensity": "glm"},
     ],
 )
 def test_boundary_values_are_accepted(changes):
@@ -79,7 +85,7 @@ def test_boundary_values_are_accepted(changes):
 def test_several_problems_are_all_reported():
     with pytest.raises(ValueError) as info:
         AnalysisSpec(ratio=9, caliper=9.0)
-    assert "ratio" in str(info.value) and "caliper" in str(info.value)
+    assert "controls per operated patient" in str(info.value) and "caliper" in str(info.value)
 
 
 # -- URL round trip -----------------------------------------------------------------------------
@@ -88,24 +94,26 @@ def _subset(values):
     return st.lists(st.sampled_from(values), unique=True, max_size=len(values)).map(tuple)
 
 
-_opt_pair = st.tuples(st.none() | st.integers(0, 100), st.none() | st.integers(0, 100)).map(
+_opt_pair = st.tuples(st.none() | st.integers(18, 100), st.none() | st.integers(18, 100)).map(
+    lambda p: p if None in p or p[0] <= p[1] else (p[1], p[0]))
+_mets_pair = st.tuples(st.none() | st.integers(1, 50), st.none() | st.integers(1, 50)).map(
     lambda p: p if None in p or p[0] <= p[1] else (p[1], p[0]))
 _centre = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF),
                   min_size=1, max_size=8)
 # Floats that survive the "%g" encoding (6 significant digits).
-_landmark = st.integers(1, 360).map(lambda i: i / 10)
-_caliper = st.none() | st.integers(1, 500).map(lambda i: i / 100)
+_landmark = st.integers(10, 240).map(lambda i: i / 10)
+_caliper = st.none() | st.integers(5, 100).map(lambda i: i / 100)
 _ca = st.none() | st.integers(0, 100000).map(float)
 
 
 @st.composite
 def specs(draw):
-    mets = draw(_opt_pair)
+    mets = draw(_mets_pair)
     ages = draw(_opt_pair)
     years = draw(st.tuples(st.none() | st.integers(1990, 2030), st.none() | st.integers(1990, 2030)).map(
         lambda p: p if None in p or p[0] <= p[1] else (p[1], p[0])))
-    endpoint = draw(st.sampled_from(["os", "rfs"]))
-    covariates = draw(_subset(PRE_SURGERY_COVARIATES).filter(lambda c: c or endpoint == "rfs"))
+    endpoint = draw(st.sampled_from(["os", "efs"]))
+    covariates = draw(_subset(PRE_SURGERY_COVARIATES).filter(bool))
     return AnalysisSpec(
         pancreatic_procedures=draw(_subset(Pancreatic.ALL)),
         hepatectomy=draw(st.sampled_from(["any", "minor", "major"])),
@@ -126,6 +134,7 @@ def specs(draw):
         method=draw(st.sampled_from(["landmark", "time_dependent", "naive"])),
         landmark_months=draw(_landmark),
         covariates=covariates,
+        propensity=draw(st.sampled_from(["firth", "glm"])),
         caliper=draw(_caliper),
         ratio=draw(st.integers(1, 5)),
         replace=draw(st.booleans()),
@@ -163,12 +172,13 @@ _EVERY_FIELD = {
     "ca19_9_max": (500.0, "camax", "500"),
     "year_min": (2015, "ymin", "2015"),
     "year_max": (2023, "ymax", "2023"),
-    "endpoint": ("rfs", "ep", "rfs"),
+    "endpoint": ("efs", "ep", "efs"),
     "origin": ("diagnosis", "org", "diagnosis"),
     "method": ("naive", "meth", "naive"),
     "landmark_months": (4.5, "lm", "4.5"),
     "covariates": ((C.AGE, C.ECOG), "cov", "age_at_diagnosis,ecog_baseline"),
-    "caliper": (None, "cal", "none"),
+    "propensity": ("glm", "ps", "glm"),
+    "caliper": (0.25, "cal", "0.25"),
     "ratio": (3, "ratio", "3"),
     "replace": (True, "repl", "1"),
     "exact_centre": (True, "exc", "1"),
@@ -194,8 +204,8 @@ def test_each_field_round_trips_with_its_own_key(name):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    landmark=st.floats(min_value=1e-6, max_value=36.0, allow_nan=False).filter(lambda x: x > 0),
-    caliper=st.floats(min_value=1e-6, max_value=5.0, allow_nan=False).filter(lambda x: x > 0),
+    landmark=st.floats(min_value=1.0, max_value=24.0, allow_nan=False),
+    caliper=st.floats(min_value=0.05, max_value=1.0, allow_nan=False),
     ca=st.floats(min_value=0.0, max_value=1e7, allow_nan=False),
 )
 def test_any_float_survives_the_query_string_exactly(landmark, caliper, ca):
@@ -238,6 +248,7 @@ def test_unknown_keys_are_ignored():
         ("cal", "-1"), ("lm", "0"), ("lm", ""), ("repl", "yes"), ("exc", "2"), ("meth", "magic"), ("ep", "pfs"),
         ("reg", "GEM,ASPIRIN"), ("pp", "Whipple"), ("cov", "clavien_dindo_90d"), ("amin", "sixty"),
         ("hep", "huge"), ("org", "surgery"), ("ord", "random"), ("mar", "0"), ("camax", "lots"),
+        ("lm", "30"), ("cal", "3"), ("camax", "-1"), ("ep", "rfs"), ("ps", "probit"), ("mmin", "0"),
     ],
 )
 def test_invalid_values_keep_the_default_or_name_the_parameter(key, text):
@@ -327,12 +338,13 @@ def test_settings_in_words_mention_every_setting():
     s = spec.settings_in_words()
     assert s[0] == "Endpoint: Overall survival from diagnosis"
     assert s[1] == "Immortal time: Landmark analysis at 9 months"
-    assert s[2].startswith("Propensity covariates: Age (years), ")
+    assert s[2].startswith("Propensity model: Firth-penalised logistic regression on Age (years), ")
     assert s[3] == ("Matching: 1:2 nearest neighbour with replacement, caliper 0.25 SD of the logit, order smallest, "
                     "exact on centre")
     assert s[4] == "Curves stop below 5 patients at risk"
-    s2 = AnalysisSpec(caliper=None, method="naive", endpoint="rfs").settings_in_words()
-    assert s2[0] == "Endpoint: Recurrence-free survival (surgery group only) from surgery"
+    s2 = AnalysisSpec(caliper=None, method="naive", endpoint="efs", propensity="glm").settings_in_words()
+    assert s2[0] == "Endpoint: Event-free survival (progression, recurrence or death) from chemotherapy start"
+    assert s2[2].startswith("Propensity model: logistic regression (unpenalised")
     assert "Naive comparison (biased by immortal time)" in s2[1] and "months" not in s2[1]
     assert "no caliper" in s2[3] and "without replacement" in s2[3]
     assert "time-dependent covariate" in AnalysisSpec(method="time_dependent").settings_in_words()[1]
@@ -356,3 +368,43 @@ def test_centre_names_with_commas_and_percent_signs_round_trip(centres):
     spec = AnalysisSpec(centres=centres)
     assert AnalysisSpec.from_query_string(spec.to_query_string(), strict=True).centres == centres
     assert AnalysisSpec.from_query(spec.to_query(), strict=True).centres == centres
+
+
+# -- notices for link settings that cannot be used ------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"lm": "30"}, "Link setting lm=30 ignored: landmark (months) must be between 1 and 24 (got 30); the default 6 "
+                       "is used."),
+        ({"cal": "3"}, "Link setting cal=3 ignored: caliper (SD of the logit) must be between 0.05 and 1 (got 3); "
+                       "the default none is used."),
+        ({"camax": "-1"}, "Link setting camax=-1 ignored: CA19-9 upper limit (U/mL) must be between 0 and 1e+07 "
+                          "(got -1); the default none is used."),
+        ({"ep": "rfs"}, "Link setting ep=rfs ignored: recurrence-free survival exists only after surgery"),
+        ({"ratio": "many"}, "Link setting ratio=many ignored: invalid literal"),
+        ({"amin": "70", "amax": "60"}, "ignored: age: minimum above maximum."),
+    ],
+)
+def test_parse_query_says_in_one_line_what_a_link_could_not_set(query, fragment):
+    spec, notices = AnalysisSpec.parse_query(query)
+    assert spec.problems() == []
+    assert len(notices) == 1 and fragment in notices[0]
+    assert "\n" not in notices[0]
+
+
+def test_parse_query_of_a_valid_link_has_no_notice():
+    spec = AnalysisSpec(regimens=(Regimen.GEM,), landmark_months=10.0, endpoint="efs")
+    assert AnalysisSpec.parse_query(dict(p.split("=") for p in spec.to_query_string().split("&"))) == (spec, ())
+
+
+def test_field_range_is_what_validation_accepts():
+    from core.spec import field_range
+
+    for name in ("landmark_months", "caliper", "ratio", "min_at_risk", "age_min", "mets_max", "ca19_9_max"):
+        lo, hi = field_range(name)
+        assert AnalysisSpec(**{name: type(getattr(AnalysisSpec(), name) or lo)(hi)}).problems() == []
+        with pytest.raises(ValueError):
+            AnalysisSpec(**{name: hi + 1})
+        with pytest.raises(ValueError):
+            AnalysisSpec(**{name: lo - 0.01 if isinstance(lo, float) else lo - 1})

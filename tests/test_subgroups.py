@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cohort
+from core import cohort, guards
 from core import subgroups as sg
 from core.analysis import run
 from core.dictionary import C, MetsGroup, Pancreatic, Resectability
@@ -77,8 +77,8 @@ def test_interaction_wald_does_not_depend_on_the_reference_level():
 @pytest.mark.parametrize("case", ["pairs", "replace"])
 def test_subgroup_estimates_match_r(case, monkeypatch):
     # Lower the reliability thresholds so every level is estimated and compared with R.
-    monkeypatch.setattr(sg, "MIN_PATIENTS", 1)
-    monkeypatch.setattr(sg, "MIN_EVENTS", 1)
+    monkeypatch.setattr(guards, "MIN_PATIENTS_PER_ARM", 1)
+    monkeypatch.setattr(guards, "MIN_EVENTS_PER_ARM", 1)
     df = _fixture_frame(case)
     for level, r in REF[case]["subgroups"].items():
         row = sg._estimate_row(df.loc[df[sg.GROUP] == level], weighted=case == "replace")
@@ -99,8 +99,8 @@ def _toy(n_s: int, n_c: int, events_s: int, events_c: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_ten_per_arm_and_five_events_is_enough():
-    row = sg._estimate_row(_toy(10, 10, 3, 2), weighted=False)
+def test_five_per_arm_with_three_events_each_is_enough():
+    row = sg._estimate_row(_toy(5, 5, 3, 3), weighted=False)
     assert row["reliable"] and row["reason"] == ""
     assert np.isfinite(row["hr"]) and np.isfinite(row["p"])
 
@@ -108,11 +108,12 @@ def test_ten_per_arm_and_five_events_is_enough():
 @pytest.mark.parametrize(
     ("n_s", "n_c", "e_s", "e_c", "fragment"),
     [
-        (3, 3, 2, 2, "only 3 surgery patients"),  # 6 patients
-        (12, 12, 1, 1, "only 2 events"),  # 2 events
-        (9, 10, 5, 5, "only 9 surgery patients"),
-        (10, 10, 0, 6, "no events in the surgery arm"),
-        (0, 4, 0, 4, "no surgery patients"),
+        (3, 3, 2, 2, "only 3 operated patients and 2 deaths among them"),
+        (12, 12, 2, 6, "only 2 deaths among the 12 operated patients"),
+        (4, 10, 4, 5, "only 4 operated patients"),
+        (10, 10, 6, 2, "only 2 deaths among the 10 chemotherapy-only patients"),
+        (10, 10, 0, 6, "only 0 deaths among the 10 operated patients"),
+        (0, 4, 0, 4, "no operated patients"),
     ],
 )
 def test_small_subgroup_has_no_estimate_and_says_why(n_s, n_c, e_s, e_c, fragment):
@@ -202,17 +203,19 @@ def test_replacement_split_keeps_each_controls_weight(demo):
 
 
 def test_no_match_gives_an_empty_table_and_the_reason(demo):
-    # At a 4-month landmark, GEM occurs only among controls: the propensity model cannot be fitted.
-    res = sg.subgroup_table(demo, AnalysisSpec(landmark_months=4.0))
+    # Only operated patients of one centre against its few controls, with a tight caliper: no pair.
+    res = sg.subgroup_table(demo, AnalysisSpec(centres=("C07",), caliper=0.05))
     assert res.table.empty and res.interactions.empty
     assert res.overall is not None and math.isnan(res.overall.hr) and not res.overall.reliable
-    assert any(n.startswith("No matched comparison") and "separation" in n for n in res.notes)
+    assert any(n.startswith("No matched comparison") for n in res.notes)
 
 
 def test_unreliable_rows_and_interaction_tests_say_so(demo):
     res = sg.subgroup_table(demo, AnalysisSpec())
     t = res.table
-    small = t[(t["n_surgery"] < 10) | (t["n_chemotherapy"] < 10)]
+    small = t[(t["n_surgery"] < guards.MIN_PATIENTS_PER_ARM) | (t["n_chemotherapy"] < guards.MIN_PATIENTS_PER_ARM)
+              | (t["events_surgery"] < guards.MIN_EVENTS_PER_ARM)
+              | (t["events_chemotherapy"] < guards.MIN_EVENTS_PER_ARM)]
     assert len(small) > 0
     assert not small["reliable"].any()
     assert small["hr"].isna().all() and small["p"].isna().all()
@@ -241,10 +244,15 @@ def test_dimensions_argument_selects_and_orders(demo):
     assert set(res.table["dimension"]) == {"Overall", "Metastasis group"}
 
 
-def test_rfs_has_no_between_arm_subgroups(demo):
-    res = sg.subgroup_table(demo, AnalysisSpec(endpoint="rfs"))
-    assert res.table.empty and res.overall is None
-    assert any("only after surgery" in n for n in res.notes)
+def test_event_free_survival_subgroups_count_events_not_deaths(demo):
+    efs = sg.subgroup_table(demo, AnalysisSpec(endpoint="efs"))
+    os_ = sg.subgroup_table(demo, AnalysisSpec())
+    # every EFS event count is at least the death count of the same subgroup (deaths are EFS events too)
+    merged = efs.table.merge(os_.table, on=["dimension", "subgroup"], suffixes=("_efs", "_os"))
+    assert len(merged) > 3
+    assert (merged["events_surgery_efs"] + merged["events_chemotherapy_efs"]
+            > merged["events_surgery_os"] + merged["events_chemotherapy_os"]).any()
+    assert efs.overall is not None and efs.overall.hr != os_.overall.hr
 
 
 def test_invalid_arguments(demo):

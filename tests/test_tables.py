@@ -27,7 +27,7 @@ def _at(rows):
     return pd.DataFrame(rows, columns=["time", "n_risk", "survival", "lower", "upper"])
 
 
-def fake_result(hr: Estimate | None = None):
+def fake_result(hr: Estimate | None = None, endpoint: str = "os"):
     s = ArmCurve(Arm.SURGERY, 30, 20, pd.DataFrame(), 18.84, 12.0, NAN,
                  _at([(12.0, 20, 0.7234, 0.55, 0.85), (24.0, 8, 0.40, 0.2, 0.6), (36.0, 0, NAN, NAN, NAN)]))
     c = ArmCurve(Arm.CHEMOTHERAPY, 6, 2, pd.DataFrame(), NAN, 5.0, NAN,
@@ -35,9 +35,10 @@ def fake_result(hr: Estimate | None = None):
     methods = pd.DataFrame({
         "method": ["Naive", "Landmark", "Time-dependent"], "HR": [0.4, 0.75, NAN], "lower": [0.3, 0.5, NAN],
         "upper": [0.55, NAN, NAN], "p": [0.0001, 0.2, NAN], "patients": [90.0, 60.0, 0.0], "events": [70, 40, 0],
-        "note": ["biased by immortal time", "", "no estimate"],
+        "patients_surgery": [45, 30, 0], "patients_chemotherapy": [45, 30, 0], "events_surgery": [30, 18, 0],
+        "events_chemotherapy": [40, 22, 0], "note": ["biased by immortal time", "", "no estimate"],
     })
-    return SimpleNamespace(curves=(s, c), methods=methods, hr=hr)
+    return SimpleNamespace(curves=(s, c), methods=methods, hr=hr, spec=AnalysisSpec(endpoint=endpoint))
 
 
 def test_estimates_table_by_hand():
@@ -48,22 +49,23 @@ def test_estimates_table_by_hand():
     assert t["Surgery"].tolist() == ["30", "20", "18.8 (12.0–NR)", "72% (55%–85%)", "40% (20%–60%)", "—", ""]
     assert t["Chemotherapy"].tolist() == ["6", "2", "not reached", "50% (10%–80%)", "—", "—",
                                           "only 6 patients (fewer than 10)"]
+    assert estimates_table(fake_result(endpoint="efs")).index[1] == "Events"
 
 
 def test_methods_table_by_hand():
     t = methods_table(fake_result())
-    assert t.columns.tolist() == ["Method", "HR (95% CI)", "p", "Patients", "Events", "Note"]
+    assert t.columns.tolist() == ["Method", "HR (95% CI)", "p", "Patients (S / C)", "Deaths (S / C)", "Note"]
     assert t["HR (95% CI)"].tolist() == ["0.40 (0.30–0.55)", "0.75 (0.50–NR)", "—"]
     assert t["p"].tolist() == ["<0.001", "0.200", "—"]
-    assert t["Patients"].tolist() == [90, 60, 0] and t["Patients"].dtype.kind == "i"
+    assert t["Patients (S / C)"].tolist() == ["45 / 45", "30 / 30", "0 / 0"]
+    assert t["Deaths (S / C)"].tolist() == ["30 / 40", "18 / 22", "0 / 0"]
+    assert "Events (S / C)" in methods_table(fake_result(endpoint="efs")).columns
 
 
 def test_headline():
     est = Estimate("Landmark at 6 months, propensity-matched", 0.7, 0.5, 0.98, 0.04, 60, 40)
     assert headline(fake_result(est)) == ("Hazard ratio 0.70 (95% CI 0.50–0.98), p = 0.040; "
                                           "Landmark at 6 months, propensity-matched.")
-    weak = Estimate("m", 0.5, 0.1, 2.5, 0.0004, 8, 3, reliable=False, reason="only 8 patients")
-    assert headline(fake_result(weak)) == "Hazard ratio 0.50 (95% CI 0.10–2.50), p < 0.001; m. Unreliable: only 8 patients."
     none = Estimate("m", NAN, NAN, NAN, NAN, 0, 0, False, "no operated patients")
     assert headline(fake_result(none)) == "No hazard ratio: no operated patients."
     assert headline(fake_result(None)) == "No hazard ratio: no comparison was possible."

@@ -1,8 +1,13 @@
 """Sidebar filters and analysis settings -> one :class:`~core.spec.AnalysisSpec`, kept in the URL.
 
 The widgets are drawn in ``app.py`` on every run, so they keep their state across pages. On the
-first run of a session the widgets are initialised from the query string, so a shared link
-restores the identical view; afterwards every change is written back to the query string.
+first run of a session the widgets are initialised from the query string (``ui.url``), so a
+shared link restores the identical view; afterwards every change is written back to it.
+
+The three filters the study is about (resection, liver metastases, regimen) come first, where
+they are seen without scrolling. Every option of a category filter shows how many patients per
+arm it leaves (S = operated, C = chemotherapy only), counted with all the other filters applied.
+Numeric widgets offer exactly the range the spec accepts (``core.spec.field_range``).
 """
 
 from __future__ import annotations
@@ -12,28 +17,20 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core.dictionary import (
-    PRE_SURGERY_COVARIATES,
-    C,
-    LiverProcedure,
-    MetsGroup,
-    Pancreatic,
-    Recist,
-    Regimen,
-    Resectability,
-    Setting,
-    Timing,
-    label,
-)
-from core.spec import ENDPOINTS, HEPATECTOMY, METHODS, ORIGINS, AnalysisSpec
+from core.dictionary import PRE_SURGERY_COVARIATES, C, label, value_help, value_label
+from core.filters import CATEGORY_FILTERS, OptionCount, option_counts
+from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINTS, METHODS, ORIGINS, PROPENSITY_MODELS, AnalysisSpec, field_range
+from ui import layout, url
 
 _PREFIX = "f_"
 _INIT = "controls_initialised"
 _SPEC = "current_spec"
-# Query keys that are not part of the spec (kept when rewriting the URL).
-EXTRA_KEYS = ("present",)
+_COUNTS = "option_counts"
 
-_NONE_CALIPER = "none"
+#: Spec fields that no sidebar widget sets, with the reason (a test checks every other field has a widget).
+API_ONLY: dict[str, str] = {}
+
+COUNT_HELP = "S = operated patients, C = chemotherapy-only patients, counted with all the other filters applied."
 
 
 def _key(name: str) -> str:
@@ -63,77 +60,208 @@ def _range(data: pd.DataFrame, column: str, lo_default: int, hi_default: int) ->
     return int(values.min()), int(values.max())
 
 
+def _options(data: pd.DataFrame, name: str) -> list[str]:
+    """Options of a category filter: those present in the cohort, plus any already chosen (e.g. from a link)."""
+    column, options, _ = CATEGORY_FILTERS[name]
+    present = {str(v) for v in data[column].dropna().unique()}
+    chosen = st.session_state.get(_key(name)) or []
+    if not options:
+        return sorted(present | set(chosen))
+    return [o for o in options if o in present or o in chosen]
+
+
+def _multiselect(data: pd.DataFrame, counts: dict[str, dict[str, OptionCount]], name: str, title: str,
+                 placeholder: str = "All") -> tuple[str, ...]:
+    column = CATEGORY_FILTERS[name][0]
+    per_option = counts.get(name, {})
+
+    def fmt(option: str) -> str:
+        c = per_option.get(option)
+        return f"{value_label(column, option)} ({c.short() if c else 'S 0 · C 0'})"
+
+    help_text = COUNT_HELP + (f" Codes: {value_help(column)}." if value_help(column) else "")
+    return tuple(st.multiselect(title, _options(data, name), format_func=fmt, key=_key(name),
+                                placeholder=placeholder, help=help_text))
+
+
+def _limits(spec_lo: int, spec_hi: int, data_lo: int, data_hi: int) -> tuple[int, int]:
+    lo, hi = max(spec_lo, data_lo), min(spec_hi, data_hi)
+    return (lo, hi) if lo < hi else (spec_lo, spec_hi)
+
+
+def _between(title: str, lo_name: str, hi_name: str, bounds: tuple[int, int], help_text: str) -> tuple[int | None, int | None]:
+    """A range slider for an optional (min, max) pair of spec fields; the bounds mean "no limit"."""
+    lo, hi = bounds
+    cur = (st.session_state.get(_key(lo_name)) or lo, st.session_state.get(_key(hi_name)) or hi)
+    cur = (min(max(cur[0], lo), hi), max(min(cur[1], hi), lo))
+    chosen = st.slider(title, lo, hi, cur, key=_key(f"{lo_name}_{hi_name}"), help=help_text)
+    return (None if chosen[0] <= lo else int(chosen[0]), None if chosen[1] >= hi else int(chosen[1]))
+
+
+def _pending_spec(data: pd.DataFrame) -> AnalysisSpec:
+    """The spec the widgets' current state describes, read before they are drawn (for the option counts).
+
+    Keyed widgets hold their new value in the session state when a run starts, so the counts shown
+    next to each option already follow the change that triggered the run.
+    """
+    ss = st.session_state
+    spec = current_spec()
+    changes = {}
+    for name in CATEGORY_FILTERS:
+        if _key(name) in ss:
+            changes[name] = tuple(ss[_key(name)] or ())
+    if _key("hepatectomy") in ss:
+        changes["hepatectomy"] = ss[_key("hepatectomy")] or "any"
+    for lo_name, hi_name, bounds in _range_fields(data):
+        chosen = ss.get(_key(f"{lo_name}_{hi_name}"))
+        if chosen is not None:
+            changes[lo_name] = None if chosen[0] <= bounds[0] else int(chosen[0])
+            changes[hi_name] = None if chosen[1] >= bounds[1] else int(chosen[1])
+    if _key("ca_max_input") in ss:
+        changes["ca19_9_max"] = ss[_key("ca_max_input")]
+    try:
+        return spec.replace_(**changes)
+    except ValueError:
+        return spec
+
+
+def _range_fields(data: pd.DataFrame) -> list[tuple[str, str, tuple[int, int]]]:
+    """The (min, max) filter pairs drawn as range sliders, with the bounds that mean "no limit"."""
+    m_lo, m_hi = field_range("mets_min")
+    a_lo, a_hi = field_range("age_min")
+    out = [("mets_min", "mets_max", _limits(int(m_lo), int(m_hi), *_range(data, C.LIVER_METS_N, 1, 50))),
+           ("age_min", "age_max", (int(a_lo), int(a_hi)))]
+    y_lo, y_hi = _range(data, C.DIAGNOSIS_YEAR, 2000, 2024)
+    if y_lo < y_hi:
+        out.append(("year_min", "year_max", (y_lo, y_hi)))
+    return out
+
+
+def _cached_counts(data: pd.DataFrame, spec: AnalysisSpec) -> dict[str, dict[str, OptionCount]]:
+    """Option counts for ``spec``, recomputed only when the cohort or the filters change."""
+    key = (id(data), len(data), spec)
+    cached = st.session_state.get(_COUNTS)
+    if cached is None or cached[0] != key:
+        cached = (key, option_counts(data, spec))
+        st.session_state[_COUNTS] = cached
+    return cached[1]
+
+
 def render(data: pd.DataFrame) -> AnalysisSpec:
     """Draw the sidebar controls and return the spec they describe.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        The active cohort (for the ranges and centre list of the widgets).
+        The active cohort (for the options, their counts and the ranges of the widgets).
     """
     if not st.session_state.get(_INIT):
-        query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-        _initialise_from_url(AnalysisSpec.from_query(query))
+        _initialise_from_url(url.spec_from_url())
         st.session_state[_INIT] = True
     else:
         st.session_state.setdefault(_key("caliper_on"), True)
 
+    counts = _cached_counts(data, _pending_spec(data))
+    ranges = {lo: (lo, hi, bounds) for lo, hi, bounds in _range_fields(data)}
     s = st.sidebar
-    s.markdown("#### Cohort filters")
-    with s.expander("Surgery arm only", expanded=False, icon=":material/content_cut:"):
-        st.caption("These select operated patients; the chemotherapy pool is untouched.")
-        pancreatic = st.multiselect("Pancreatic procedure", Pancreatic.ALL, key=_key("pancreatic_procedures"), placeholder="All")
-        hepatectomy = st.radio(
-            "Liver resection", list(HEPATECTOMY), format_func=HEPATECTOMY.get, key=_key("hepatectomy"), horizontal=True
-        )
-        liver = st.multiselect("Liver procedure", LiverProcedure.ALL, key=_key("liver_procedures"), placeholder="All")
-        timing = st.multiselect("Simultaneous / staged", Timing.ALL, key=_key("liver_timings"), placeholder="All")
+    present = layout.presentation()
+    if present:
+        # Presentation mode hides the sidebar: the study's filters and the endpoint stay on screen in one strip.
+        strip = st.container(key="presentation_strip")
+        cols = strip.columns([3, 4, 3, 3, 2])
+        places = {"pancreatic": cols[0], "hepatectomy": cols[1], "mets": cols[2], "regimen": cols[3],
+                  "endpoint": cols[4], "mets_range": s}
+    else:
+        s.markdown("#### Study filters", help=COUNT_HELP)
+        places = dict.fromkeys(("pancreatic", "hepatectomy", "mets", "mets_range", "regimen", "endpoint"), s)
+        places["endpoint"] = None  # drawn with the other settings
+    with places["pancreatic"]:
+        pancreatic = _multiselect(data, counts, "pancreatic_procedures",
+                                  "Pancreatic procedure" if present else "Resection: pancreatic procedure (surgery arm)")
+    with places["hepatectomy"]:
+        hep_counts = counts.get("hepatectomy", {})
+        hep_words = {"minor": "Minor" if present else "Minor (<3 segments)",
+                     "major": "Major" if present else "Major (3+ segments)"}
+        hepatectomy = st.segmented_control(
+            "Liver resection" if present else "Resection: liver (surgery arm)", ["any", "minor", "major"],
+            key=_key("hepatectomy"),
+            format_func=lambda v: "Any" if v == "any" else
+            f"{hep_words[v]} · {hep_counts[v].n_surgery}" if v in hep_counts else v,
+            help="Surgery arm. Minor: fewer than 3 Couinaud segments removed; major: 3 or more. " + COUNT_HELP,
+        ) or "any"
+    with places["mets"]:
+        mets = _multiselect(data, counts, "mets_groups", "Liver metastases", placeholder="All (1, 2-3, >3)")
+    with places["mets_range"]:
+        mets_min, mets_max = _between("Number of liver metastases", *ranges["mets_min"],
+                                      "Number of liver metastases at diagnosis (both arms).")
+    with places["regimen"]:
+        regimens = _multiselect(data, counts, "regimens", "Regimen" if present else "Chemotherapy regimen")
+    endpoint_help = ("Both endpoints run from the same time zero in both arms. Recurrence-free survival exists only "
+                     "after surgery: it is on the Surgical outcomes page.")
+    if places["endpoint"] is not None:
+        with places["endpoint"]:
+            endpoint = st.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINT_ABBREVIATIONS.get,
+                                            key=_key("endpoint"),
+                                            help="OS: overall survival; EFS: event-free survival. " + endpoint_help
+                                            ) or AnalysisSpec().endpoint
 
-    with s.expander("Both arms", expanded=True, icon=":material/group:"):
-        mets = st.multiselect("Liver metastases", MetsGroup.ALL, key=_key("mets_groups"), placeholder="All (1, 2-3, >3)")
-        regimens = st.multiselect("Chemotherapy regimen", Regimen.ALL, key=_key("regimens"), placeholder="All")
-        settings = st.multiselect("Chemotherapy setting", Setting.ALL, key=_key("chemo_settings"), placeholder="All")
-        recist = st.multiselect("RECIST response", Recist.ALL, key=_key("recist"), placeholder="All")
-        resect = st.multiselect("Resectability", Resectability.ALL, key=_key("resectability_levels"), placeholder="All")
-        centre_options = sorted(map(str, data[C.CENTRE_ID].dropna().unique()))
-        chosen = st.session_state.get(_key("centres")) or []
-        st.session_state[_key("centres")] = [c for c in chosen if c in centre_options]
-        centres = st.multiselect("Centre", centre_options, key=_key("centres"), placeholder="All")
-        amin, amax = _range(data, C.AGE, 18, 100)
-        age = st.slider("Age at diagnosis", 18, 100, (st.session_state.get(_key("age_min")) or 18, st.session_state.get(_key("age_max")) or 100), key=_key("age"))
-        ymin, ymax = _range(data, C.DIAGNOSIS_YEAR, 2000, 2024)
+    with s.expander("More filters", expanded=False, icon=":material/filter_list:"):
+        st.caption("Surgery-arm filters select operated patients and leave the chemotherapy pool untouched.")
+        liver = _multiselect(data, counts, "liver_procedures", "Liver procedure (surgery arm)")
+        timing = _multiselect(data, counts, "liver_timings", "Simultaneous / staged (surgery arm)")
+        settings = _multiselect(data, counts, "chemo_settings", "Chemotherapy setting")
+        recist = _multiselect(data, counts, "recist", "RECIST response")
+        resect = _multiselect(data, counts, "resectability_levels", "Resectability")
+        centres = _multiselect(data, counts, "centres", "Centre")
+        age = _between("Age at diagnosis", *ranges["age_min"], "Years, inclusive.")
         years = (None, None)
-        if ymin < ymax:
-            years = st.slider("Year of diagnosis", ymin, ymax, (st.session_state.get(_key("year_min")) or ymin, st.session_state.get(_key("year_max")) or ymax), key=_key("years"))
-            years = (None if years[0] == ymin else years[0], None if years[1] == ymax else years[1])
-        ca_max = st.number_input("CA19-9 at baseline at most (U/mL)", min_value=0.0, value=st.session_state.get(_key("ca19_9_max")), step=100.0, key=_key("ca_max_input"), placeholder="No limit")
+        if "year_min" in ranges:
+            years = _between("Year of diagnosis", *ranges["year_min"], "Inclusive.")
+        ca_lo, ca_hi = field_range("ca19_9_max")
+        ca_max = st.number_input("CA19-9 at baseline at most (U/mL)", min_value=ca_lo, max_value=ca_hi,
+                                 value=st.session_state.get(_key("ca19_9_max")), step=100.0,
+                                 key=_key("ca_max_input"), placeholder="No limit",
+                                 help="Patients with a missing value are kept.")
 
     s.markdown("#### Analysis")
     with s.expander("Settings", expanded=False, icon=":material/tune:"):
-        endpoint = st.radio("Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.get, key=_key("endpoint"))
-        origin = st.radio("Time origin", list(ORIGINS), format_func=lambda o: f"From {ORIGINS[o]}", key=_key("origin"), horizontal=True)
+        if places["endpoint"] is None:
+            endpoint = st.radio("Endpoint (between arms)", list(ENDPOINTS), format_func=ENDPOINTS.get,
+                                key=_key("endpoint"), help=endpoint_help)
+        origin = st.radio("Time origin", list(ORIGINS), format_func=lambda o: f"From {ORIGINS[o]}", key=_key("origin"),
+                          horizontal=True)
         method = st.radio("Immortal time", list(METHODS), format_func=METHODS.get, key=_key("method"))
-        landmark = st.slider("Landmark L (months)", 1.0, 24.0, step=0.5, key=_key("landmark_months"))
+        lm_lo, lm_hi = field_range("landmark_months")
+        landmark = st.slider("Landmark L (months)", lm_lo, lm_hi, step=0.5, key=_key("landmark_months"))
+        propensity = st.radio("Propensity model", list(PROPENSITY_MODELS), format_func=PROPENSITY_MODELS.get,
+                              key=_key("propensity"),
+                              help="Firth's penalty keeps the model estimable when a covariate (almost) separates "
+                                   "the arms, as in small subgroups.")
         covariates = st.multiselect(
             "Propensity covariates (pre-surgery only)", PRE_SURGERY_COVARIATES, format_func=label, key=_key("covariates")
         )
         caliper_on = st.toggle("Caliper", key=_key("caliper_on"))
-        caliper = st.slider("Caliper (SD of the logit)", 0.05, 1.0, step=0.05, key=_key("caliper"), disabled=not caliper_on)
-        ratio = st.segmented_control("Controls per operated patient", [1, 2, 3, 4, 5], key=_key("ratio")) or 1
+        c_lo, c_hi = field_range("caliper")
+        caliper = st.slider("Caliper (SD of the logit)", c_lo, c_hi, step=0.05, key=_key("caliper"),
+                            disabled=not caliper_on)
+        r_lo, r_hi = field_range("ratio")
+        ratio = st.segmented_control("Controls per operated patient", list(range(int(r_lo), int(r_hi) + 1)),
+                                     key=_key("ratio")) or 1
         replace = st.toggle("Match with replacement", key=_key("replace"))
         exact = st.toggle("Exact matching on centre", key=_key("exact_centre"))
         order = st.selectbox("Matching order", ["largest", "smallest", "data"], key=_key("order"))
-        min_risk = st.number_input("Stop curves below n at risk", 1, 50, key=_key("min_at_risk"))
+        mar_lo, mar_hi = field_range("min_at_risk")
+        min_risk = st.number_input("Stop curves below n at risk", int(mar_lo), int(mar_hi), key=_key("min_at_risk"))
 
     values = dict(
-        pancreatic_procedures=tuple(pancreatic), hepatectomy=hepatectomy, liver_procedures=tuple(liver),
-        liver_timings=tuple(timing), mets_groups=tuple(mets), regimens=tuple(regimens), chemo_settings=tuple(settings),
-        recist=tuple(recist), resectability_levels=tuple(resect), centres=tuple(centres),
-        age_min=None if age[0] <= 18 else age[0], age_max=None if age[1] >= 100 else age[1],
+        pancreatic_procedures=pancreatic, hepatectomy=hepatectomy, liver_procedures=liver, liver_timings=timing,
+        mets_groups=mets, mets_min=mets_min, mets_max=mets_max, regimens=regimens, chemo_settings=settings,
+        recist=recist, resectability_levels=resect, centres=centres, age_min=age[0], age_max=age[1],
         year_min=years[0], year_max=years[1], ca19_9_max=ca_max,
-        endpoint=endpoint, origin=origin, method=method, landmark_months=float(landmark), covariates=tuple(covariates),
-        caliper=float(caliper) if caliper_on else None, ratio=int(ratio), replace=bool(replace), exact_centre=bool(exact),
-        order=order, min_at_risk=int(min_risk),
+        endpoint=endpoint, origin=origin, method=method, landmark_months=float(landmark),
+        covariates=tuple(covariates), propensity=propensity,
+        caliper=float(caliper) if caliper_on else None, ratio=int(ratio), replace=bool(replace),
+        exact_centre=bool(exact), order=order, min_at_risk=int(min_risk),
     )
     try:
         spec = AnalysisSpec(**values)
@@ -141,12 +269,14 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         s.error(str(exc))
         spec = current_spec()
     st.session_state[_SPEC] = spec
-    _write_url(spec)
+    url.write_spec(spec)
     return spec
 
 
-def _write_url(spec: AnalysisSpec) -> None:
-    wanted = {**spec.to_query(), **{k: st.query_params[k] for k in EXTRA_KEYS if k in st.query_params}}
-    current = {k: st.query_params[k] for k in st.query_params.keys()}
-    if current != wanted:
-        st.query_params.from_dict(wanted)
+#: The spec fields each widget sets (the contract test walks them).
+WIDGET_FIELDS: tuple[str, ...] = (
+    "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups", "mets_min",
+    "mets_max", "regimens", "chemo_settings", "recist", "resectability_levels", "centres", "age_min", "age_max",
+    "year_min", "year_max", "ca19_9_max", "endpoint", "origin", "method", "landmark_months", "covariates",
+    "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "min_at_risk",
+)

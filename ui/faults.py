@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-import streamlit as st
+from ui import url
 
 ENV_VAR = "PDAC_FAULT_INJECTION"
 
@@ -20,5 +20,5 @@ class InjectedFault(RuntimeError):
 
 def maybe_raise() -> None:
     """Raise :class:`InjectedFault` when fault injection is on and the URL asks for it."""
-    if os.environ.get(ENV_VAR) == "1" and st.query_params.get("fault") == "raise":
+    if os.environ.get(ENV_VAR) == "1" and url.get("fault") == "raise":
         raise InjectedFault("injected fault INJECTED-FAULT-DETAIL (must not be shown to users)")

@@ -8,19 +8,22 @@ import streamlit as st
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import state
+from ui import state, url
 
 PRESENT_KEY = "present"
 
 # Static CSS only (no user-supplied text is ever placed in HTML).
 _PRESENTATION_CSS = """
 <style>
-html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
+html, body, [data-testid="stAppViewContainer"] { font-size: 19px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] { display: none; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.2rem; }
-.block-container { padding-top: 1.5rem; max-width: 100%; }
-h1 { font-size: 2.6rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; line-height: 1.15; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem; }
+[data-testid="stMetric"] { padding-bottom: 0.2rem; }
+.block-container { padding-top: 0.6rem; padding-bottom: 1rem; max-width: 100%; }
+h1 { font-size: 1.9rem !important; padding: 0 !important; }
+[data-testid="stCaptionContainer"] { color: #1B1F24; }
+.st-key-presentation_strip { border-bottom: 1px solid #D5DAE1; padding-bottom: 0.3rem; }
 </style>
 """
 _BASE_CSS = """
@@ -41,14 +44,11 @@ def escape_md(text: str) -> str:
 
 def presentation() -> bool:
     """Whether presentation mode is on (kept in the URL as ``present=1``)."""
-    return st.query_params.get(PRESENT_KEY) == "1"
+    return url.get(PRESENT_KEY) == "1"
 
 
 def set_presentation(on: bool) -> None:
-    if on:
-        st.query_params[PRESENT_KEY] = "1"
-    elif PRESENT_KEY in st.query_params:
-        del st.query_params[PRESENT_KEY]
+    url.keep({PRESENT_KEY: "1" if on else None})
 
 
 def apply_style() -> None:
@@ -60,22 +60,29 @@ def apply_style() -> None:
 
 def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> None:
     """Page title, the presentation toggle and a strip of the active filters."""
-    left, right = st.columns([5, 1])
+    present = presentation()
+    left, right = st.columns([6, 1], vertical_alignment="center")
     with left:
         st.title(title)
-        if subtitle:
+        if subtitle and not present:
             st.caption(subtitle)
     with right:
-        on = st.toggle("Presentation", value=presentation(), key=f"present_{title}",
-                       help="Large fonts, thick lines, controls hidden: for a projector.")
-        if on != presentation():
+        on = st.toggle("Present", value=present, key=f"present_{title}",
+                       help="Presentation mode: large fonts and lines for a projector; the study's filters stay on "
+                            "screen, the other controls are hidden.")
+        if on != present:
             set_presentation(on)
             st.rerun()
+    for notice in url.notices():
+        st.warning(escape_md(notice), icon=":material/link_off:")
     filters = spec.filters_in_words()
     strip = " · ".join(filters) if filters else "No filters: whole cohort"
     cohort_name = "synthetic demo cohort" if state.is_demo() else "uploaded cohort"
-    st.info(f"**{cohort_name}** · {escape_md(strip)} · {escape_md(spec.settings_in_words()[1])}",
-            icon=":material/filter_alt:")
+    text = f"**{cohort_name}** · {escape_md(strip)} · {escape_md(spec.settings_in_words()[1])}"
+    if present:
+        st.caption(text)
+    else:
+        st.info(text, icon=":material/filter_alt:")
 
 
 def warnings(items: tuple[str, ...] | list[str]) -> None:
@@ -119,14 +126,3 @@ def provenance_card(spec: AnalysisSpec) -> None:
         st.text(prov_mod.provenance_text(prov))
 
 
-def url_value(key: str, options: list[str], default: str) -> str:
-    """Initial value of a page-level choice from the URL (``default`` when absent or invalid)."""
-    value = st.query_params.get(key)
-    return value if value in options else default
-
-
-def keep_in_url(values: dict[str, str]) -> None:
-    """Write page-level choices into the URL so a shared link restores them."""
-    for key, value in values.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value

@@ -12,7 +12,7 @@ res = compute.result(spec)
 layout.header("Cohort (Table 1)", spec, subtitle="Patient characteristics by arm, before and after matching")
 layout.warnings(res.warnings)
 if res.match is None:
-    st.info("No matched comparison for these filters: Table 1 needs the analysis population. Widen the filters.")
+    st.info("No matched sample for these filters: Table 1 before and after matching needs one.")
     st.stop()
 t1 = downloads.table_one(table1.table_one_before_after(res))
 st.caption(f"Before: {res.population_description}. After: the propensity-matched sample.")

@@ -12,10 +12,11 @@ large = layout.presentation()
 
 layout.header("Matching", spec, subtitle="Propensity-score model, overlap and balance of the matched comparison")
 layout.warnings([downloads.text(w) for w in res.warnings])
+layout.notes([downloads.text(n) for n in res.notes])
 
 card = analysis.matching_card(res)
 if not card:
-    st.info("No propensity model could be fitted for these filters and settings: see the warning above.")
+    st.info("No propensity model for these filters and settings.")
     st.stop()
 
 left, right = st.columns([1, 1])
@@ -25,13 +26,13 @@ with left:
 with right:
     st.subheader("Overlap of propensity scores")
     scores = analysis.propensity_scores(res)
-    st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", config={"displaylogo": False},
+    st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_overlap")
     downloads.figure("propensity_overlap", lambda: figures.overlap_plot(scores), key="dl_overlap")
 
 st.subheader("Covariate balance")
 if res.balance is not None and len(res.balance):
-    st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", config={"displaylogo": False},
+    st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_love")
     downloads.figure("love_plot", lambda: figures.love_plot(res.balance), key="dl_love")
     st.caption(

@@ -2,53 +2,83 @@
 
 import streamlit as st
 
-from core import figures, tables
+from core import figures, synthetic, tables
 from core.dictionary import Arm
 from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
-from ui import compute, controls, downloads, layout
+from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINT_NAMES, EVENT_WORDS
+from ui import compute, controls, downloads, layout, state
+
+STUDY = "Registry NCT06980792 (ISLS pancreas study group)"
 
 spec = controls.current_spec()
 res = compute.result(spec)
 large = layout.presentation()
 
-layout.header("Overview", spec, subtitle="Resection of pancreas and liver metastases after chemotherapy vs chemotherapy alone")
-layout.copy_link(spec)
+layout.header("Overview", spec, subtitle=f"{STUDY} — resection of the pancreas and the liver metastases after "
+              "chemotherapy vs chemotherapy alone")
+if not large:
+    layout.copy_link(spec)
 
-cols = st.columns(4)
+abbrev, event_word = ENDPOINT_ABBREVIATIONS[spec.endpoint], EVENT_WORDS[spec.endpoint]
+if large:  # projector: the curve and the headline numbers on one 1280 x 720 screen
+    figure_col, numbers_col = st.columns([5, 2])
+    hr_box, p_box, s_box, c_box = (numbers_col.container() for _ in range(4))
+    cols = [s_box, c_box, hr_box, p_box]  # the hazard ratio first, beside the curve
+else:
+    figure_col = numbers_col = None
+    cols = st.columns(4)
 for col, curve in zip(cols[:2], res.curves, strict=False):
     n, events = downloads.count(curve.n), downloads.count(curve.events)
-    col.metric(f"Median OS, {figures.ARM_LABELS[curve.arm].lower()}", fmt_median(curve.median),
-               help=f"{n} matched patients, {events} deaths")
-    col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {n} patients, {events} deaths")
-if res.hr is not None:
-    cols[2].metric("Hazard ratio", fmt_num(res.hr.hr, 2),
-                   help="Surgery vs chemotherapy alone. " + res.hr.method + ("" if res.hr.reliable else f" — unreliable: {downloads.text(res.hr.reason)}"))
-    cols[2].caption(f"95% CI {fmt_interval(res.hr.lower, res.hr.upper, 2)}" + ("" if res.hr.reliable else " · unreliable"))
+    col.metric(f"Median {abbrev}, {figures.ARM_LABELS[curve.arm].lower()}", fmt_median(curve.median),
+               help=f"{n} matched patients, {events} {event_word}s")
+    col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {n} patients, {events} "
+                f"{event_word}s")
+if res.hr is not None and res.hr.estimated:
+    cols[2].metric("Hazard ratio", fmt_num(res.hr.hr, 2), help="Surgery vs chemotherapy alone. " + res.hr.method)
+    cols[2].caption(f"95% CI {fmt_interval(res.hr.lower, res.hr.upper, 2)}")
     cols[3].metric("p-value", fmt_p(res.hr.p), help="Robust Wald test of the Cox model. Exploratory unless pre-specified.")
     cols[3].caption("robust Wald test, exploratory")
+elif res.hr is not None and res.hr.counts is not None:
+    c = res.hr.counts
+    cols[2].metric("Operated / chemotherapy only", f"{downloads.count(c.n_surgery)} / {downloads.count(c.n_chemotherapy)}",
+                   help=f"Patients per arm in {res.hr.counted_in or 'this selection'}.")
+    cols[3].metric(f"{event_word.capitalize()}s", f"{downloads.count(c.events_surgery)} / "
+                   f"{downloads.count(c.events_chemotherapy)}", help="Operated / chemotherapy only.")
+if large:
+    with figure_col:
+        if res.curves:
+            fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(figures.matched_km_figure(
+                res, risk_table=downloads.suppress(res.risk_table), large=True, height=470)))
+            st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="overview_km")
 st.caption(f"Method: {res.hr.method if res.hr else '—'}. {res.population_description}.")
+if state.is_demo() and res.hr is not None and res.hr.estimated:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(f"Synthetic demo: the true hazard ratio is {synthetic.TRUE_HR:.2f}. These 90 patients are one random "
+                   "sample; at this size an estimate far from the truth is expected, in either direction.")
+        st.page_link("views/method_check.py", label="How far? Method check", icon=":material/verified:")
 
 layout.warnings([downloads.text(w) for w in res.warnings])
+layout.notes([downloads.text(n) for n in res.notes])
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Matched overall survival")
+    st.subheader(f"Matched {ENDPOINT_NAMES[spec.endpoint].lower()}")
     if res.curves:
-        fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table), large=large, height=620 if large else 520)))
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
+        if not large:
+            fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(
+                figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), height=520)))
+            st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="overview_km")
         downloads.figure("overall_survival", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
     else:
-        st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
+        st.info("No curves: no patients could be matched for these filters.")
 with right:
     st.subheader("Patients at each step")
     flow = compute.figure(("overview_flow", large), spec,
                           lambda: figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large))
-    st.plotly_chart(flow, width="stretch", config={"displayModeBar": False}, key="overview_flow")
+    st.plotly_chart(flow, width="stretch", theme=None, config={"displayModeBar": False}, key="overview_flow")
     st.markdown("**Immortal-time methods**")
-    st.dataframe(downloads.shown(tables.methods_table(res)[["Method", "HR (95% CI)", "p"]]), hide_index=True,
-                 width="stretch")
+    st.dataframe(downloads.shown(tables.methods_table(res).iloc[:, :4]), hide_index=True, width="stretch")
 downloads.tables("overview", {"Flow": downloads.suppress(res.flow, list(Arm.ALL)),
                               "Immortal-time methods": downloads.shown(res.methods)}, spec, key="dl_overview")
 layout.provenance_card(spec)

@@ -6,7 +6,7 @@ import streamlit as st
 from core import analysis, figures, outcomes
 from core.dictionary import Arm, C, label
 from core.filters import apply_filters
-from ui import controls, downloads, layout, state
+from ui import controls, downloads, layout, state, url
 
 spec = controls.current_spec()
 large = layout.presentation()
@@ -21,12 +21,12 @@ if operated.empty:
 ENDPOINTS = {"rfs": "Recurrence-free survival", "os_from_surgery": "Overall survival from surgery"}
 left, right = st.columns(2)
 endpoint = left.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.get,
-                                  key="surg_endpoint", default=layout.url_value("sep", list(ENDPOINTS), "rfs"))
+                                  key="surg_endpoint", default=url.page_value("sep", list(ENDPOINTS), "rfs"))
 endpoint = endpoint or "rfs"
 grouping = right.segmented_control("By", list(outcomes.GROUPINGS), format_func=label, key="surg_group",
-                                   default=layout.url_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
+                                   default=url.page_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
 grouping = grouping or C.METS_GROUP
-layout.keep_in_url({"sep": endpoint, "sgr": grouping})
+url.keep({"sep": endpoint, "sgr": grouping})
 st.caption("RFS is measured from surgery and exists only for operated patients: it is never compared with the "
            "progression-free survival of the chemotherapy group.")
 
@@ -38,7 +38,7 @@ with plot:
     fig = figures.km_figure(by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
                             x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
                             labels={k: f"{label(grouping)}: {k}" for k in by.curves})
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="surgical_km")
+    st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="surgical_km")
     downloads.figure(f"{endpoint}_by_{grouping}", lambda: figures.km_figure(
         by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
         x_title="Months since surgery", y_title=ENDPOINTS[endpoint],
@@ -54,7 +54,7 @@ cox = outcomes.prognostic_cox(operated, endpoint)
 if cox.fitted:
     c1, c2 = st.columns([3, 2])
     with c1:
-        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", config={"displaylogo": False},
+        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", theme=None, config={"displaylogo": False},
                         key="surgical_forest")
     with c2:
         st.dataframe(cox.display(), hide_index=True, width="stretch")

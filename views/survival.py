@@ -12,6 +12,7 @@ large = layout.presentation()
 
 layout.header("Survival", spec, subtitle="Kaplan-Meier estimates in the propensity-matched sample")
 layout.warnings([downloads.text(w) for w in res.warnings])
+layout.notes([downloads.text(n) for n in res.notes])
 
 plot_col, stats_col = st.columns([3, 2])
 with plot_col:
@@ -20,7 +21,7 @@ with plot_col:
         fig = compute.figure(("survival_km", show_ci, large), spec, lambda: downloads.km_figure(
             figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
                                       large=large, height=680 if large else 580)))
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="survival_km")
+        st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="survival_km")
         downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
             res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
             slide_height=900, journal_height=560)
@@ -30,17 +31,15 @@ with plot_col:
             "lines mark medians; bands are 95% log-log confidence intervals."
         )
     else:
-        st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
+        st.info("No curves: no patients could be matched for these filters.")
 
 with stats_col:
     st.subheader("Estimates")
     st.dataframe(downloads.shown(tables.estimates_table(res), bare_counts=True), width="stretch")
-    if res.hr is not None:
+    if res.hr is not None and res.hr.estimated:
         st.markdown("**" + downloads.text(tables.headline(res)) + "**")
         st.caption(res.hr.method + (" — robust SE clustered on matched pairs" if spec.method != "time_dependent" else ""))
-        if not res.hr.reliable:
-            layout.warnings([downloads.text(f"Unreliable: {res.hr.reason}")])
-    st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
+        st.markdown(f"**Log-rank** p {fmt_p_eq(res.logrank_p)} (exploratory)")
     if res.rmst is not None:
         r = res.rmst
         st.markdown(
