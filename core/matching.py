@@ -703,6 +703,8 @@ def match_nearest(
     >>> res.pairs()[["treated_id", "control_id"]].values.tolist()
     [[0, 2], [1, 3]]
     """
+    if isinstance(data, pd.DataFrame) and len(data) == 0:
+        raise ValueError("The selection has no patients (0 treated, 0 controls); widen the selection.")
     user = _user_distance(data, distance)
     settings = _validate(data, treatment, covariates, caliper, ratio, replace, order, exact,
                          "user" if user is not None else distance, drop_constant, min_level_count)

@@ -165,7 +165,15 @@ _BLAS_CONTROLLER: object | None = None
 @contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
     """Run BLAS on one thread: the p x p products here are small, and on a busy 2-core
-    machine OpenBLAS threads made the fit 2-4 times slower. No-op without threadpoolctl."""
+    machine OpenBLAS threads made the fit 2-4 times slower. No-op without threadpoolctl.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with single_threaded_blas():
+    ...     float(np.ones((2, 2)) @ np.ones(2) @ np.ones(2))
+    4.0
+    """
     global _BLAS_CONTROLLER
     try:
         from threadpoolctl import ThreadpoolController
@@ -178,7 +186,7 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def rowwise_linear(ZT: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _rowwise_linear(ZT: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``ZT.T @ b`` accumulated one design column at a time, so equal rows give
     bit-identical logits (BLAS kernels may round rows differently)."""
     eta = np.full(ZT.shape[1], b[0])
@@ -425,6 +433,12 @@ def libm_exp(x: np.ndarray) -> np.ndarray:
     numpy's ``exp`` is the C library's on most x86-64 CPUs; with AVX-512 numpy has its own,
     which can differ in the last bit. A one-time probe on 20,000 values decides; if they
     differ, ``math.exp`` (the C library's) is applied element by element (slower).
+
+    Examples
+    --------
+    >>> import math, numpy as np
+    >>> libm_exp(np.array([0.5, -3.0])).tolist() == [math.exp(0.5), math.exp(-3.0)]
+    True
     """
     global _EXP
     if _EXP is None:
@@ -548,7 +562,7 @@ def fit_propensity(X: pd.DataFrame, y: np.ndarray, *, max_iter: int = 25, epsilo
         w = mu * (1.0 - mu)
         ZTw = ZT * w
         b_std = np.linalg.lstsq(ZTw @ ZT.T, ZTw @ (eta + (y - mu) / w), rcond=None)[0]
-        diverging = bool(np.max(np.abs(rowwise_linear(ZT, b_std) - eta)) > 0.25)
+        diverging = bool(np.max(np.abs(_rowwise_linear(ZT, b_std) - eta)) > 0.25)
     if not converged or diverging or not np.all(np.isfinite(b)) or np.max(np.abs(eta)) > MAX_ABS_LOGIT:
         big = names[int(np.argmax(np.abs(b[1:]))) + 1] if p else names[0]
         raise SeparationError(
@@ -652,7 +666,7 @@ def fit_firth(
 
     def state(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """eta, mu, Cholesky factor of X'WX, penalised log-likelihood at b."""
-        eta = rowwise_linear(ZT, b)
+        eta = _rowwise_linear(ZT, b)
         mu = _expit(eta)
         w = mu * (1.0 - mu)
         np.multiply(ZT, w, out=ZTw)
@@ -715,7 +729,14 @@ def fit_firth(
 
 
 def treatment_vector(s: pd.Series, name: str) -> np.ndarray:
-    """A 0/1 or boolean treatment column as a boolean array (``ValueError`` otherwise)."""
+    """A 0/1 or boolean treatment column as a boolean array (``ValueError`` otherwise).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> treatment_vector(pd.Series([1, 0, 1.0]), "surgery").tolist()
+    [True, False, True]
+    """
     if pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=bool)
     vals = pd.to_numeric(s, errors="coerce")
@@ -729,6 +750,17 @@ def check_separation(design: Design, treat: np.ndarray, treatment: str) -> None:
 
     Such a level makes the ML fit diverge (quasi-separation); Firth's fit does not need this
     check.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from core.design import build_design
+    >>> d = build_design(pd.DataFrame({"regimen": ["A", "A", "B", "A"]}), ["regimen"])
+    >>> try:
+    ...     check_separation(d, np.array([True, False, True, False]), "surgery")
+    ... except SeparationError as exc:
+    ...     print(exc.covariate, exc.level, exc.arm, exc.n)
+    regimen B treated 1
     """
     X = design.matrix
     n1 = int(treat.sum())
@@ -756,7 +788,17 @@ def check_separation(design: Design, treat: np.ndarray, treatment: str) -> None:
 
 
 def fit_design(design: Design, treat: np.ndarray, method: Method, treatment: str = "treatment") -> PropensityFit:
-    """Fit ``method`` to a design built on the analysed rows (``treat``: their arms)."""
+    """Fit ``method`` (``"glm"`` after :func:`check_separation`, or ``"firth"``) to a design built
+    on the analysed rows (``treat``: their arms).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from core.design import build_design
+    >>> d = build_design(pd.DataFrame({"x": [0.0, 1, 2, 3, 4, 5]}), ["x"])
+    >>> fit_design(d, np.array([0, 0, 0, 1, 1, 1], bool), "firth").coefficients.round(4).tolist()
+    [-2.8223, 1.1289]
+    """
     if method == "glm":
         check_separation(design, treat, treatment)
         fit = fit_propensity(design.matrix, treat.astype(float))

@@ -679,3 +679,8 @@ def test_distance_argument_checked_and_aligned(example):
         match_nearest(example, TREAT, COVS, min_level_count=0)
     with pytest.raises(ValueError, match="every index label"):
         match_nearest(example, TREAT, [], distance=logit.iloc[1:])
+
+
+def test_empty_selection_says_so(example):
+    with pytest.raises(ValueError, match="no patients"):
+        match_nearest(example.iloc[0:0], TREAT, COVS, distance="firth", drop_constant=True)

@@ -1,7 +1,7 @@
 """Export the demo cohort's analysed population for tests/r/make_propensity_fixtures.R.
 
 Run from the repository root (needs data/demo_cohort.parquet):
-    python tests/r/export_propensity_data.py
+    PYTHONPATH=. python tests/r/export_propensity_data.py
     cd tests/fixtures/propensity && R_LIBS=/tmp/rlib4.7.2 Rscript ../../r/make_propensity_fixtures.R
 
 Writes tests/fixtures/propensity/demo_landmark.csv: the landmark population of the default
