@@ -21,6 +21,20 @@ from core.spec import ENDPOINT_NAMES
 #: Okabe-Ito colours: one per arm, the same on every page and in every export.
 ARM_COLOURS: dict[str, str] = {Arm.SURGERY: "#0072B2", Arm.CHEMOTHERAPY: "#E69F00"}
 ARM_LABELS: dict[str, str] = {Arm.SURGERY: "Surgery", Arm.CHEMOTHERAPY: "Chemotherapy"}
+
+
+def arm_label(result, arm: str) -> str:
+    """How ``arm`` is named in ``result`` (its estimand's words, e.g. "Operated by 6 months"), else the arm label.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> arm_label(SimpleNamespace(arm_labels={"surgery": "Operated by 6 months"}), "surgery")
+    'Operated by 6 months'
+    >>> arm_label(SimpleNamespace(), "chemotherapy")
+    'Chemotherapy'
+    """
+    return (getattr(result, "arm_labels", None) or {}).get(arm, ARM_LABELS.get(arm, arm))
 NEUTRAL = "#6B7280"
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
@@ -462,11 +476,12 @@ def matched_km_figure(result, *, risk_table: pd.DataFrame | None = None, **kwarg
     >>> from core import analysis, cohort
     >>> from core.spec import AnalysisSpec
     >>> fig = matched_km_figure(analysis.run(cohort.demo(), AnalysisSpec()))
-    >>> fig.data[2].name
-    'Surgery'
+    >>> fig.data[2].name   # the landmark's arms: operated by the landmark or not
+    'Operated by 6 months'
     """
     return km_figure(
         {c.arm: c.km for c in result.curves}, result.risk_table if risk_table is None else risk_table,
         medians={c.arm: c.median for c in result.curves}, min_at_risk=result.spec.min_at_risk,
-        x_title=result.time_label, **{"y_title": ENDPOINT_NAMES[result.spec.endpoint], **kwargs},
+        x_title=result.time_label,
+        **{"y_title": ENDPOINT_NAMES[result.spec.endpoint], "labels": getattr(result, "arm_labels", None), **kwargs},
     )

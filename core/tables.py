@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.analysis import AnalysisResult
-from core.figures import ARM_LABELS
+from core.figures import arm_label
 from core.format import fmt_ci, fmt_num, fmt_p, fmt_p_eq, fmt_pct
 from core.spec import EVENT_WORDS
 
@@ -24,7 +24,7 @@ def estimates_table(result: AnalysisResult) -> pd.DataFrame:
     >>> from core.spec import AnalysisSpec
     >>> t = estimates_table(analysis.run(cohort.demo(), AnalysisSpec()))
     >>> list(t.columns), t.index[0]
-    (['Surgery', 'Chemotherapy'], 'Patients')
+    (['Operated by 6 months', 'Not operated by 6 months'], 'Patients')
     """
     events = EVENT_WORDS[result.spec.endpoint].capitalize() + "s"
     cols = {}
@@ -43,7 +43,7 @@ def estimates_table(result: AnalysisResult) -> pd.DataFrame:
                 values[name] = "—"
         if not c.reliable:
             values["Note"] = c.reason
-        cols[ARM_LABELS.get(c.arm, c.arm)] = values
+        cols[arm_label(result, c.arm)] = values
     return pd.DataFrame(cols).fillna("")
 
 

@@ -47,7 +47,7 @@ def test_every_page_runs_on_the_demo(page):
 def test_overview_shows_the_headline_of_the_demo():
     at = _app()
     metrics = _metrics(at)
-    assert metrics["Median OS, surgery"].endswith(" mo")
+    assert metrics["Median OS, operated by 6 months"].endswith(" mo")
     assert float(metrics["Hazard ratio"]) > 0
     assert any("Landmark at 6 months" in c.value for c in at.caption)
 

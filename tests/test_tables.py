@@ -98,8 +98,9 @@ def test_tables_on_a_real_result_have_consistent_counts():
     r = analysis.run(cohort.demo(), AnalysisSpec())
     t = estimates_table(r)
     m = r.match.matched
-    assert t.loc["Patients", "Surgery"] == str(int((m["treated"] == 1).sum()))
-    assert t.loc["Deaths", "Chemotherapy"] == str(int(m.loc[m["treated"] == 0, "event"].sum()))
+    assert t.columns.tolist() == ["Operated by 6 months", "Not operated by 6 months"]  # the landmark's arms
+    assert t.loc["Patients", "Operated by 6 months"] == str(int((m["treated"] == 1).sum()))
+    assert t.loc["Deaths", "Not operated by 6 months"] == str(int(m.loc[m["treated"] == 0, "event"].sum()))
 
 
 def _sub_dimensions():

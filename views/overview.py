@@ -29,7 +29,7 @@ else:
     cols = st.columns(4)
 for col, curve in zip(cols[:2], res.curves, strict=False):
     n, events = downloads.count(curve.n), downloads.count(curve.events)
-    col.metric(f"Median {abbrev}, {figures.ARM_LABELS[curve.arm].lower()}", fmt_median(curve.median),
+    col.metric(f"Median {abbrev}, {figures.arm_label(res, curve.arm).lower()}", fmt_median(curve.median),
                help=f"{n} matched patients, {events} {event_word}s")
     col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {n} patients, {events} "
                 f"{event_word}s")

@@ -57,7 +57,7 @@ if withheld:
 else:
     with st.expander("Kaplan-Meier tables"):
         for c in res.curves:
-            st.markdown(f"**{figures.ARM_LABELS[c.arm]}**")
+            st.markdown(f"**{figures.arm_label(res, c.arm)}**")
             st.dataframe(c.km, hide_index=True, width="stretch")
         st.markdown("**Number at risk**")
         st.dataframe(res.risk_table, width="stretch")
