@@ -27,7 +27,14 @@ from core.spec import AnalysisSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "report"
-SOFTWARE = {"Python": "3.11.9", "lifelines": "0.30.3", "scipy": "1.17.1"}
+#: Versions as package_versions() gives them; lifelines is listed to show that the text never names it.
+SOFTWARE = {"pdac-lm-explorer": "0.1.0", "Python": "3.11.9", "lifelines": "0.30.3", "numpy": "2.4.6", "scipy": "1.17.1"}
+SOFTWARE_SENTENCE = (
+    "Analyses were run with pdac-lm-explorer 0.1.0, the dashboard's own analysis code (Python 3.11.9 with numpy 2.4.6 "
+    "and scipy 1.17.1), whose Kaplan-Meier, log-rank, Cox and matching routines reproduce R's survival package (3.5; "
+    "survfit, survdiff, coxph) and MatchIt 4.7.2 (matchit(method = \"nearest\", distance = \"glm\", link = "
+    "\"linear.logit\"))."
+)
 
 
 def methods(spec: AnalysisSpec, **kw) -> str:
@@ -47,19 +54,21 @@ def test_default_settings_paragraph():
     for phrase in [
         "Overall survival was measured from the start of chemotherapy to death from any cause",
         "Immortal time bias was addressed by a landmark analysis at 6 months after the start of chemotherapy",
-        "Propensity scores for resection were estimated by logistic regression on age, ECOG performance status, "
-        "number of liver metastases, baseline CA19-9 (log-transformed), chemotherapy regimen, radiological "
-        "response (RECIST), and resectability status.",
+        "Propensity scores for resection were estimated by unpenalised logistic regression on age, ECOG performance "
+        "status, number of liver metastases, baseline CA19-9 (entered as log(1 + CA19-9), CA19-9 in U/mL), "
+        "chemotherapy regimen, objective radiological response at restaging (complete or partial response by RECIST "
+        "= 1; stable disease, progressive disease or not evaluable = 0), and resectability status.",
         "were matched 1:1 to patients who received chemotherapy alone by nearest-neighbour matching on the logit of "
         "the propensity score without replacement, within a caliper of 0.2 standard deviations of the logit of the "
         "propensity score, in descending order of the propensity score.",
-        "Kaplan-Meier method with log-log confidence intervals and compared with the log-rank test.",
+        "Kaplan-Meier method with log-log confidence intervals (R: survfit(conf.type = \"log-log\")) and compared "
+        "with the log-rank test.",
         "Cox proportional hazards regression (Efron method for ties) in the matched sample, with robust standard "
         "errors clustered on matched pairs.",
         "Curves are truncated where fewer than 3 patients remained at risk.",
     ]:
         assert phrase in text, phrase
-    assert text.endswith("Analyses used Python 3.11.9 with lifelines 0.30.3 and scipy 1.17.1.")
+    assert text.endswith(SOFTWARE_SENTENCE)
     for absent in ["exact matching", "weighted", "with replacement", "naive", "time-dependent", "Restricted mean"]:
         assert absent not in text, absent
 
@@ -102,7 +111,9 @@ def test_every_combination_of_matching_settings(method, origin):
         if method == "time_dependent":
             assert "resection as a time-dependent covariate" in text, where
             assert "robust (sandwich) standard errors" in text, where
-            assert "clustered on" not in text, where
+            # episodes of one patient form one cluster (R: coxph(Surv(start, stop, event) ~ ..., cluster = id))
+            assert "robust (sandwich) standard errors clustered on patients" in text, where
+            assert "clustered on matched" not in text, where
             assert "landmark comparison at 4.5 months" in text, where
         elif replace:
             assert "weighted by the matching weights, with robust standard errors clustered on patients." in text
@@ -131,9 +142,10 @@ def test_rfs_surgery_group_only_no_matching():
     assert "censored at the date of their last imaging" in text
     assert "no comparison with the chemotherapy group was made and no propensity score matching was performed" in text
     assert "restricted mean recurrence-free survival time up to 24 months" in text
+    body = text.split(" Analyses were run with ", 1)[0]  # the software sentence names every routine
     for absent in ["caliper", "log-rank", "Hazard ratio", "hazard ratio", "matched 1:", "60 patients", "immortal",
                    "Overall survival", "weighted"]:
-        assert absent not in text, absent
+        assert absent not in body, absent
     with pytest.raises(ValueError, match="without matching"):
         methods(spec, n_matched_pairs=10)
 
@@ -149,7 +161,8 @@ def test_counts_filters_covariates_tau_and_at_risk():
     assert "logistic regression on age, sex, and ECOG performance status." in text
     assert "This yielded 40 matched pairs." in text
     assert "landmark analysis at 3 months" in text
-    assert "Restricted mean survival times up to 24 months were compared between groups." in text
+    assert ("Restricted mean survival times up to 24 months were compared between groups, the standard error of the "
+            "difference being the square root of the sum of the two variances.") in text
     assert "fewer than 5 patients remained at risk" in text
     assert "This yielded 40 matched sets." in methods(spec.replace_(ratio=2), n_matched_pairs=40)
     assert "logistic regression on age and sex." in methods(spec.replace_(covariates=(C.AGE, C.SEX)))
@@ -170,6 +183,123 @@ def test_small_counts_are_written_below_k():
     for bad in (1, True, 11.0):
         with pytest.raises(ValueError, match="k must be an integer"):
             methods(spec, n_surgery=7, k=bad)
+
+
+# -- what a statistician needs to redo the numbers in R -----------------------------------------------------
+def _pyproject_version() -> str:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return re.search(r'^version = "([^"]+)"', text.split("[project]", 1)[1], re.M).group(1)
+
+
+def test_methods_name_this_package_and_its_version_not_lifelines_or_scikit_learn():
+    text = methods_paragraph(AnalysisSpec())  # the installed versions
+    assert f"Analyses were run with pdac-lm-explorer {_pyproject_version()}, the dashboard's own analysis code" in text
+    for absent in ("lifelines", "scikit-learn", "sklearn"):
+        assert absent not in text, absent
+    assert "MatchIt 4.7.2" in text and "R's survival package" in text
+    rfs = methods_paragraph(AnalysisSpec(endpoint="rfs"), software=SOFTWARE)
+    assert rfs.endswith(SOFTWARE_SENTENCE) and "lifelines" not in rfs
+
+
+def test_methods_say_how_each_covariate_was_coded():
+    text = methods(AnalysisSpec(covariates=(C.AGE, C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.RECIST)))
+    assert "baseline CA19-9 (entered as log(1 + CA19-9), CA19-9 in U/mL)" in text
+    assert "CA19-9 at restaging (entered as log(1 + CA19-9), CA19-9 in U/mL)" in text
+    assert ("objective radiological response at restaging (complete or partial response by RECIST = 1; stable "
+            "disease, progressive disease or not evaluable = 0)") in text
+    assert "log-transformed" not in text and "radiological response (RECIST)" not in text
+
+
+def test_time_dependent_model_names_its_extra_covariate():
+    extra = ("progression at restaging (progressive disease or not evaluable = 1, otherwise 0) was added as a covariate "
+             "of this model only")
+    assert extra in methods(AnalysisSpec(method="time_dependent"))
+    assert "adjusted for the propensity score covariates, coded as in the propensity model below" in methods(
+        AnalysisSpec(method="time_dependent"))
+    assert "progression at restaging" not in methods(AnalysisSpec(method="time_dependent", covariates=(C.AGE,)))
+    assert "progression at restaging" not in methods(AnalysisSpec())
+
+
+@pytest.fixture(scope="module")
+def demo_cohort():
+    from core import cohort
+
+    return cohort.demo()
+
+
+def _landmark_drops(data: pd.DataFrame, spec: AnalysisSpec) -> tuple[int, int]:
+    """Patients alive at the landmark with a missing covariate, per arm at the landmark (by hand)."""
+    alive = (data[C.OS_FROM_CHEMO] > spec.landmark_months) & data[C.OS_EVENT].notna()
+    op = (data[C.TREATMENT_GROUP] == "surgery") & (data[C.TIME_TO_SURGERY] <= spec.landmark_months)
+    missing = data[list(spec.covariates)].isna().any(axis=1)
+    return int((alive & op & missing).sum()), int((alive & ~op & missing).sum())
+
+
+def test_methods_from_the_result_state_the_complete_case_drops_per_arm(demo_cohort):
+    from core import analysis
+
+    spec = AnalysisSpec()
+    s, c = _landmark_drops(demo_cohort.data, spec)
+    assert s + c > 0  # the demo has missing CA19-9 values: the sentence is not vacuous
+    text = methods(spec, result=analysis.run(demo_cohort, spec))
+    assert (f"Patients with a missing value of any of these covariates were excluded from the matched comparison "
+            f"(complete-case analysis): {s} in the surgery group and {c} in the chemotherapy group.") in text
+    assert "The analysis included 45 patients who underwent resection after chemotherapy" in text
+    assert "Categorical covariates entered as indicator variables against a reference level (chemotherapy regimen: " \
+           "FOLFIRINOX; resectability status: borderline)." in text
+    hidden = methods(spec, result=analysis.run(demo_cohort, spec), k=11)
+    assert "(complete-case analysis): <11 in the surgery group and <11 in the chemotherapy group." in hidden
+    no_ca = AnalysisSpec(covariates=(C.AGE, C.ECOG))
+    assert _landmark_drops(demo_cohort.data, no_ca) == (0, 0)
+    assert "No patient of the matched comparison had a missing value of any of these covariates." in methods(
+        no_ca, result=analysis.run(demo_cohort, no_ca))
+
+
+def test_methods_state_the_balance_reached_not_the_target(demo_cohort):
+    import dataclasses
+
+    from core import analysis
+
+    result = analysis.run(demo_cohort, AnalysisSpec())
+    text = methods(AnalysisSpec(), result=result)
+    # issue 10: the default match leaves SMD 0.195 on log CA19-9
+    assert "After matching, the largest absolute standardised mean difference was 0.195 (CA19-9 baseline (log))" in text
+    smd = result.balance["smd_after"]
+    above = [t for t in smd.abs().sort_values(ascending=False).index if abs(smd[t]) >= 0.1]
+    assert len(above) >= 2
+    assert f"; {len(above)} of {len(smd)} terms were at or above 0.1: " in text
+    listed = text.split(" terms were at or above 0.1: ", 1)[1].split(". Balance was therefore not adequate")[0]
+    assert [part.rsplit(" (", 1)[0] for part in re.split(r", and |, | and ", listed)] == above
+    assert "Balance was therefore not adequate for these terms." in text
+    balanced = dataclasses.replace(result, balance=result.balance.assign(smd_after=[0.05, -0.08] + [0.01] * (len(smd) - 2)))
+    text = methods(AnalysisSpec(), result=balanced)
+    assert (f"After matching, the largest absolute standardised mean difference was 0.080 ({smd.index[1]}); all "
+            f"{len(smd)} terms were below 0.1.") in text
+    assert "not adequate" not in text
+
+
+def test_time_dependent_methods_state_patients_deaths_and_drops(demo_cohort):
+    from core import analysis
+
+    spec = AnalysisSpec(method="time_dependent")
+    data = demo_cohort.data
+    missing = data[list(spec.covariates)].isna().any(axis=1)
+    surgery = data[C.TREATMENT_GROUP] == "surgery"
+    complete = data[~missing]
+    text = methods(spec, result=analysis.run(demo_cohort, spec))
+    assert (f"in {len(complete)} patients ({int(complete[C.OS_EVENT].sum())} deaths) with complete covariate data; "
+            f"{int((missing & surgery).sum())} in the surgery group and {int((missing & ~surgery).sum())} in the "
+            "chemotherapy group were excluded for a missing covariate value.") in text
+
+
+def test_methods_with_a_result_check_their_arguments(demo_cohort):
+    from core import analysis
+
+    result = analysis.run(demo_cohort, AnalysisSpec())
+    with pytest.raises(ValueError, match="other settings"):
+        methods(AnalysisSpec(caliper=0.1), result=result)
+    with pytest.raises(ValueError, match="read from it"):
+        methods(AnalysisSpec(), result=result, n_surgery=45)
 
 
 @pytest.mark.parametrize(
