@@ -166,7 +166,7 @@ def comparison(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
             g = by.get(treated)
             if g is not None:
                 rows.append((f"restricted mean survival time, {arm}", g.rmst, g.lower, g.upper, nan, "months", g.tau,
-                             origin, "area under the Kaplan-Meier curve up to the horizon (tau_months)"))
+                             origin, "area under the Kaplan-Meier curve up to the horizon tau"))
         rows.append(("restricted mean survival time difference, surgery minus chemotherapy", r.difference, r.lower,
                      r.upper, r.p, "months", r.tau, origin,
                      "standard error from the sum of the two variances (as survRM2::rmst2)"))

@@ -27,7 +27,7 @@ def captured(monkeypatch):
     """Page key -> {sheet name: table} of every ``downloads.tables`` call during the runs."""
     out: dict[str, dict[str, pd.DataFrame]] = {}
 
-    def tables(name, sheets, spec, *, key, parquet=False, index=False):
+    def tables(name, sheets, spec, *args, key, index=False, **kwargs):
         out[key] = {k: (v.reset_index() if index else v) for k, v in sheets.items()}
 
     monkeypatch.setattr(downloads, "tables", tables)
