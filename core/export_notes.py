@@ -15,11 +15,11 @@ exports (and say nothing about columns they do not know).
 Examples
 --------
 >>> import pandas as pd
->>> t = pd.DataFrame({"arm": ["surgery"], "patients": ["<11"], "deaths": ["*"]})
+>>> t = pd.DataFrame({"arm": ["surgery"], "patients": ["<11"], "events": ["*"]})
 >>> for line in table_notes(list(t.columns), t.to_numpy().ravel()): print(line.split(":")[0])
 arm
 patients
-deaths
+events
 <11
 *
 """
@@ -43,8 +43,10 @@ COLUMN_NOTES: dict[str, str] = {
     "arm": ("treatment arm: surgery = resection of the pancreatic tumour and the liver metastases after "
             "chemotherapy, chemotherapy = chemotherapy alone (landmark analyses: the arm at the landmark)."),
     "step": "step of the patient flow (filters, analysis population, matching).",
-    "patients_surgery": "patients in the surgery arm after this step (a count).",
-    "patients_chemotherapy": "patients in the chemotherapy arm after this step (a count).",
+    "patients_surgery": "patients in the surgery arm (a count; in the patient flow: after this step).",
+    "patients_chemotherapy": "patients in the chemotherapy arm (a count; in the patient flow: after this step).",
+    "events_surgery": "events of the endpoint in the surgery arm (a count).",
+    "events_chemotherapy": "events of the endpoint in the chemotherapy arm (a count).",
     "time_origin": "where the clock of this table's times starts (the time origin or the landmark).",
     "months_since_landmark": (f"time in {_MONTHS} since the landmark, i.e. since L months after the time origin "
                               f"(L and the origin: {_SETTINGS}, 'Immortal time' and 'Endpoint')."),
@@ -52,12 +54,14 @@ COLUMN_NOTES: dict[str, str] = {
     "months_since_diagnosis": f"time in {_MONTHS} since diagnosis.",
     "n_risk": ("number at risk: patients with follow-up of at least this time (as R's survfit n.risk); for "
                "weighted curves (k:1 matching or matching with replacement) the sum of the matching weights."),
-    "n_event": "deaths at this time (sum of the matching weights for weighted curves).",
+    "n_event": ("events at this time: deaths for overall survival; progression, recurrence or death for event-free "
+                "survival (sum of the matching weights for weighted curves)."),
     "n_censor": "patients censored at this time (sum of the matching weights for weighted curves).",
     "n_at_risk_surgery": "number at risk in the surgery arm: patients with follow-up of at least this time (a count).",
     "n_at_risk_chemotherapy": ("number at risk in the chemotherapy arm: patients with follow-up of at least this "
                                "time (a count)."),
-    "survival": "Kaplan-Meier estimate of overall survival S(t), a proportion from 0 to 1.",
+    "survival": ("Kaplan-Meier estimate S(t) of the endpoint (overall or event-free survival: 'Endpoint' under "
+                 "'Filters and settings'), a proportion from 0 to 1."),
     "se_neg_log_survival": (
         "standard error of -log S(t) (the cumulative-hazard scale), NOT of S(t). Unweighted curves: Greenwood's "
         "formula, equal to R's survfit()$std.err. Weighted curves (k:1 matching or replacement, non-integer "
@@ -66,10 +70,11 @@ COLUMN_NOTES: dict[str, str] = {
     "survival_lower_95": f"lower {_CI}.",
     "survival_upper_95": f"upper {_CI}.",
     "patients": "patients in the analysis (a count).",
-    "deaths": "deaths (a count).",
-    "events": "deaths (events) in the model (a count).",
-    "median_months": ("median overall survival in months from the start of this table's clock (time_origin): the "
-                      "first time the curve is at or below 0.5 (as R's print.survfit); empty when not reached."),
+    "events": ("events of the endpoint (a count): deaths for overall survival; progression, recurrence or death "
+               "for event-free survival."),
+    "median_months": ("median survival time of the endpoint in months from the start of this table's clock "
+                      "(time_origin): the first time the curve is at or below 0.5 (as R's print.survfit); empty when "
+                      "not reached."),
     "median_lower_95": f"lower {_CI}, read where the limit crosses 0.5; empty when not reached.",
     "median_upper_95": f"upper {_CI}, read where the limit crosses 0.5; empty when not reached.",
     "quantity": "what the row estimates (surgery vs chemotherapy unless it names one arm).",
@@ -81,7 +86,7 @@ COLUMN_NOTES: dict[str, str] = {
                    "months, or the last follow-up time of the arm followed for the shorter time."),
     "p": "two-sided p-value (exploratory unless pre-specified); empty when not computed.",
     "method": "how the hazard ratio was estimated (the naive comparison is biased by immortal time).",
-    "hr": "hazard ratio, surgery vs chemotherapy alone (below 1 favours surgery).",
+    "hr": "hazard ratio, surgery vs chemotherapy alone (below 1 favours surgery); empty when not estimated (note).",
     "hr_lower_95": "lower 95% confidence limit of the hazard ratio (robust, sandwich, standard error).",
     "hr_upper_95": "upper 95% confidence limit of the hazard ratio (robust, sandwich, standard error).",
     "note": "why a value is missing or should be read with care.",

@@ -97,7 +97,7 @@ def number_at_risk(result: AnalysisResult, *, k: int | None = None) -> pd.DataFr
 
 
 def estimates(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
-    """Per arm: patients, deaths, median survival and survival at 12, 24 and 36 months, with 95% limits.
+    """Per arm: patients, events, median survival and survival at 12, 24 and 36 months, with 95% limits.
 
     Survival at a time nobody was still followed is left empty (as "—" on the page).
 
@@ -106,13 +106,13 @@ def estimates(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
     >>> from core import analysis, cohort
     >>> from core.spec import AnalysisSpec
     >>> t = estimates(analysis.run(cohort.demo(), AnalysisSpec()))
-    >>> t[["arm", "patients", "deaths"]].values.tolist()
-    [['surgery', 24, 19], ['chemotherapy', 24, 23]]
+    >>> t.columns.tolist()[:5], t["arm"].tolist()
+    (['arm', 'time_origin', 'patients', 'events', 'median_months'], ['surgery', 'chemotherapy'])
     """
     rows = []
     for c in result.curves:
         row: dict[str, object] = {"arm": c.arm, "time_origin": time_origin(result), "patients": int(c.n),
-                                  "deaths": int(c.events), "median_months": c.median,
+                                  "events": int(c.events), "median_months": c.median,
                                   "median_lower_95": c.median_lower, "median_upper_95": c.median_upper}
         at = c.at_times.set_index("time") if len(c.at_times) else pd.DataFrame()
         for t in REPORT_TIMES:
@@ -126,12 +126,12 @@ def estimates(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out = out.astype({"patients": np.int64, "deaths": np.int64})
+    out = out.astype({"patients": np.int64, "events": np.int64})
     return _suppressed(out, k)
 
 
 def _not_computed(result: AnalysisResult, what: str) -> str:
-    said = [w for w in result.warnings if what.lower() in w.lower()]
+    said = [w for w in (*result.warnings, *getattr(result, "notes", ())) if what.lower() in w.lower()]
     return said[0] if said else f"{what} not computed"
 
 
@@ -181,8 +181,10 @@ def comparison(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
 
 def immortal_time_methods(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
     """The three immortal-time methods side by side: ``method``, ``hr``, ``hr_lower_95``,
-    ``hr_upper_95``, ``p``, ``patients``, ``events``, ``note``.
+    ``hr_upper_95``, ``p``, the counts (``patients``, ``events``, and per arm when the result has them)
+    and ``note``.
     """
     out = result.methods.rename(columns={"HR": "hr", "lower": "hr_lower_95", "upper": "hr_upper_95"})
-    out = out.astype({"patients": np.int64, "events": np.int64})
+    counts = [c for c in out.columns if c.startswith(("patients", "events"))]
+    out = out.astype(dict.fromkeys(counts, np.int64))
     return _suppressed(out, k)

@@ -7,7 +7,7 @@
   :mod:`core.analysis` does (landmark / naive: propensity-matched Cox model with
   cluster-robust variance; time-dependent: Cox model on all patients adjusted for the propensity
   covariates and progression at restaging, curves from the matched landmark comparison; weighted
-  curves, no log-rank test when matching is k:1 or with replacement; RFS: surgery group only),
+  curves, no log-rank test when matching is k:1 or with replacement),
   the coding of the covariates, the complete-case drops per arm, the balance reached after
   matching and the software: this package (``pdac-lm-explorer``) and its version.
 * :func:`report_html` builds one HTML file with no external resource: plotly.js is inlined
@@ -20,8 +20,8 @@
 Examples
 --------
 >>> from core.spec import AnalysisSpec
->>> text = methods_paragraph(AnalysisSpec(endpoint="rfs"), n_surgery=45, software={"Python": "3.11"})
->>> "no propensity score matching was performed" in text
+>>> text = methods_paragraph(AnalysisSpec(endpoint="efs"), n_surgery=45, software={"Python": "3.11"})
+>>> "Event-free survival was measured from the start of chemotherapy to progression" in text
 True
 """
 
@@ -34,8 +34,10 @@ from typing import Any
 
 import pandas as pd
 
+from core.design import MIN_LEVEL_COUNT
 from core.dictionary import C, label
-from core.spec import AnalysisSpec
+from core.guards import MIN_EVENTS_PER_ARM, MIN_PATIENTS_PER_ARM
+from core.spec import ENDPOINT_EVENTS, ENDPOINT_NAMES, EVENT_WORDS, AnalysisSpec
 
 # -- methods paragraph ----------------------------------------------------------------------------
 #: Covariates in journal wording (lower case inside a sentence), with the coding the models use
@@ -69,8 +71,15 @@ _ORDER_PROSE = {
 #: Runtime libraries the analysis code runs on, named after this package in the software sentence.
 _SOFTWARE = ("numpy", "scipy", "pandas")
 #: What the statistics reproduce (checked in tests/ against fixtures written by the R scripts in tests/r/).
-REFERENCE_IMPLEMENTATIONS = ("R's survival package (3.5; survfit, survdiff, coxph) and MatchIt 4.7.2 "
-                             "(matchit(method = \"nearest\", distance = \"glm\", link = \"linear.logit\"))")
+REFERENCE_IMPLEMENTATIONS = ("R's survival package (3.5; survfit, survdiff, coxph), glm and brglm2 (propensity "
+                             "models) and MatchIt 4.7.2 (matchit(method = \"nearest\") on the logits)")
+#: The propensity model in a methods sentence, and the R call that fits the same model.
+_PROPENSITY_PROSE = {
+    "firth": ("Firth-penalised logistic regression",
+              "R: glm(..., family = binomial, method = \"brglmFit\", type = \"AS_mean\") of brglm2; its estimates stay "
+              "finite under separation"),
+    "glm": ("unpenalised logistic regression", "R: glm(..., family = binomial), MatchIt's default"),
+}
 #: |SMD| at or above which a term counts as imbalanced in the text.
 SMD_THRESHOLD = 0.1
 
@@ -154,6 +163,11 @@ class MethodsFacts:
         Horizon of the restricted mean survival time (None when not computed).
     logrank : bool
         Whether the log-rank test was computed.
+    adjustments : str
+        What the propensity model left out (constant covariates) or pooled (rare levels) in this
+        selection, in one plain line (:func:`core.analysis.model_adjustments`; '' when nothing).
+    pooled : bool
+        Whether rare levels were pooled (then the pooling rule is stated).
     """
 
     n_surgery: int
@@ -169,6 +183,8 @@ class MethodsFacts:
     dropped_td: tuple[int, int] | None = None
     tau: float | None = None
     logrank: bool = False
+    adjustments: str = ""
+    pooled: bool = False
 
 
 def _per_arm(treated: pd.Series, mask: pd.Series) -> tuple[int, int]:
@@ -176,22 +192,28 @@ def _per_arm(treated: pd.Series, mask: pd.Series) -> tuple[int, int]:
 
 
 def _reference_levels(result, covariates: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """(covariate, reference level) of the categorical covariates: the level without a coefficient."""
+    """(covariate, reference level) of the categorical covariates of the fitted propensity model: the
+    model's level (after pooling) without a coefficient; left out when that is not a single level."""
     m = result.match
-    if m is None or not len(m.coefficients):
+    if m is None or not len(getattr(m, "coefficients", ())):
         return ()
     used = result.population.loc[m.distance.reindex(result.population.index).notna()]
+    model_covariates = getattr(m, "model_covariates", ()) or tuple(covariates)
+    pooled = {pl.covariate: pl for pl in getattr(m, "pooled", ())}
     out = []
     for cov in covariates:
-        if cov not in used.columns:
+        if cov not in used.columns or cov not in model_covariates:
             continue
         s = used[cov]
         if not (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s)
                 or pd.api.types.is_string_dtype(s)):
             continue
         levels = [str(v) for v in pd.unique(s.dropna().astype(str))]
+        if cov in pooled:
+            gone = {str(v) for v in pooled[cov].levels}
+            levels = [lev for lev in levels if lev not in gone] + [str(pooled[cov].into)]
         with_coef = {name[len(cov):] for name in m.coefficients.index if name.startswith(cov) and name != cov}
-        ref = [lev for lev in levels if lev not in with_coef]
+        ref = list(dict.fromkeys(lev for lev in levels if lev not in with_coef))
         if len(ref) == 1:
             out.append((cov, ref[0]))
     return tuple(out)
@@ -223,8 +245,8 @@ def methods_facts(result) -> MethodsFacts:
     --------
     >>> from core import analysis, cohort
     >>> f = methods_facts(analysis.run(cohort.demo(), AnalysisSpec()))
-    >>> f.dropped_matched, f.max_smd[0], round(f.max_smd[1], 3), len(f.imbalanced)
-    ((1, 1), 'CA19-9 baseline (log)', 0.195, 3)
+    >>> f.dropped_matched, f.n_surgery, 0 <= len(f.imbalanced) <= f.balance_terms
+    ((1, 1), 45, True)
     """
     from core.population import TREATED
 
@@ -246,13 +268,19 @@ def methods_facts(result) -> MethodsFacts:
     if spec.method == "time_dependent" and result.hr is not None:
         td_n, td_e = int(result.hr.n), int(result.hr.events)
         td_drops = _td_drops(result)
+    adjustments, pooled = "", False
+    if m is not None and (getattr(m, "dropped", ()) or getattr(m, "pooled", ())):
+        from core.analysis import model_adjustments
+
+        adjustments = model_adjustments(m.dropped, m.pooled)
+        pooled = bool(m.pooled)
     return MethodsFacts(
         n_surgery=int(result.filtered.n_surgery), n_chemotherapy=int(result.filtered.n_chemotherapy),
         n_matched=int(m.n_treated_matched) if m is not None else None, dropped_matched=dropped,
         reference_levels=_reference_levels(result, spec.covariates), balance_terms=terms, max_smd=max_smd,
         imbalanced=imbalanced, td_patients=td_n, td_events=td_e, dropped_td=td_drops,
         tau=float(result.rmst.tau) if result.rmst is not None else None,
-        logrank=bool(result.logrank_p == result.logrank_p),
+        logrank=bool(result.logrank_p == result.logrank_p), adjustments=adjustments, pooled=pooled,
     )
 
 
@@ -303,9 +331,9 @@ def methods_paragraph(
         levels, reached balance, the time-dependent model's patients and the RMST horizon are
         read from it (:func:`methods_facts`); explicit counts below then must be None.
     n_surgery, n_chemotherapy : int, optional
-        Patients in each group (after filters). ``n_chemotherapy`` is ignored for RFS.
+        Patients in each group (after filters).
     n_matched_pairs : int, optional
-        Matched pairs (1:1) or matched sets (k:1). Not allowed for RFS (no matching).
+        Matched pairs (1:1) or matched sets (k:1).
     tau : float, optional
         Horizon (months) of the restricted mean survival time, when one was reported.
     software : mapping of str to str, optional
@@ -323,7 +351,7 @@ def methods_paragraph(
     Examples
     --------
     >>> sw = {"pdac-lm-explorer": "0.1.0", "Python": "3.11.2", "numpy": "2.4.6"}
-    >>> text = methods_paragraph(AnalysisSpec(), software=sw)
+    >>> text = methods_paragraph(AnalysisSpec(caliper=0.2), software=sw)
     >>> "within a caliper of 0.2 standard deviations of the logit of the propensity score" in text
     True
     >>> text.split(". ")[-1].startswith("Analyses were run with pdac-lm-explorer 0.1.0")
@@ -343,38 +371,16 @@ def methods_paragraph(
             raise ValueError("with result, the counts and tau are read from it: leave them None")
         facts = methods_facts(result)
         n_surgery, n_chemotherapy, tau = facts.n_surgery, facts.n_chemotherapy, facts.tau
-        n_matched_pairs = facts.n_matched if spec.endpoint != "rfs" else None
+        n_matched_pairs = facts.n_matched
     n_s = _count(n_surgery, "n_surgery")
     n_c = _count(n_chemotherapy, "n_chemotherapy")
     n_m = _count(n_matched_pairs, "n_matched_pairs")
     if tau is not None and (isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0):
         raise ValueError("tau must be a positive number of months or None")
-    if spec.endpoint == "rfs" and n_m is not None:
-        raise ValueError("recurrence-free survival is analysed without matching: n_matched_pairs must be None")
     n_s, n_c, n_m = (_small(n, k) for n in (n_s, n_c, n_m))
 
     out: list[str] = []
     filters = spec.filters_in_words()
-    if spec.endpoint == "rfs":
-        if n_s is not None:
-            out.append(f"The analysis included {n_s} patients who underwent resection.")
-        if filters:
-            out.append("The cohort was restricted as follows: " + "; ".join(filters) + ".")
-        out.append(
-            "Recurrence-free survival was analysed in the surgery group only and measured from the date of "
-            "resection to recurrence or death, whichever occurred first; patients alive without recurrence were "
-            "censored at the date of their last imaging. Because recurrence-free survival is not defined for "
-            "patients who did not undergo resection, no comparison with the chemotherapy group was made and no "
-            "propensity score matching was performed."
-        )
-        out.append("Recurrence-free survival was estimated by the Kaplan-Meier method with log-log confidence "
-                   "intervals (R: survfit(conf.type = \"log-log\")).")
-        if tau is not None:
-            out.append(f"The restricted mean recurrence-free survival time up to {tau:g} months was estimated.")
-        out.append(f"Curves are truncated where fewer than {spec.min_at_risk} patients remained at risk.")
-        out.append(_software_sentence(software))
-        return " ".join(out)
-
     origin = _ORIGIN_PROSE[spec.origin]
     lm = f"{spec.landmark_months:g}"
     if n_s is not None and n_c is not None:
@@ -388,10 +394,16 @@ def methods_paragraph(
         out.append(f"The analysis included {n_c} patients who received chemotherapy alone (chemotherapy group).")
     if filters:
         out.append("The cohort was restricted as follows: " + "; ".join(filters) + ".")
-    out.append(
-        f"Overall survival was measured from {origin} to death from any cause in months (days / 30.4375); patients "
-        "alive at the last follow-up were censored."
-    )
+    if spec.endpoint == "os":
+        out.append(
+            f"Overall survival was measured from {origin} to death from any cause in months (days / 30.4375); "
+            "patients alive at the last follow-up were censored."
+        )
+    else:
+        out.append(
+            f"{ENDPOINT_NAMES[spec.endpoint]} was measured from {origin} to {ENDPOINT_EVENTS[spec.endpoint]}, in "
+            "months (days / 30.4375); patients without an event were censored at their last imaging."
+        )
     recist = C.RECIST in spec.covariates
     if spec.method == "landmark":
         out.append(
@@ -421,7 +433,13 @@ def methods_paragraph(
         )
 
     covs = [_covariate(c) for c in spec.covariates]
-    out.append(f"Propensity scores for resection were estimated by unpenalised logistic regression on {_join(covs)}.")
+    model, r_call = _PROPENSITY_PROSE[spec.propensity]
+    out.append(f"Propensity scores for resection were estimated by {model} on {_join(covs)} ({r_call}).")
+    if facts is not None and facts.adjustments:
+        out.append(facts.adjustments)
+        if facts.pooled:
+            out.append(f"(Pooling rule: a category with fewer than {MIN_LEVEL_COUNT} patients in either arm is "
+                       "pooled into 'other', or, if still rare, counted with the most common category.)")
     if facts is not None and facts.reference_levels:
         refs = "; ".join(f"{_covariate(c)}: {lev}" for c, lev in facts.reference_levels)
         out.append(f"Categorical covariates entered as indicator variables against a reference level ({refs}).")
@@ -483,8 +501,8 @@ def methods_paragraph(
         sentence = ("The hazard ratio for resection was estimated by the time-dependent Cox model (Efron method for "
                     "ties) with robust (sandwich) standard errors clustered on patients")
         if facts is not None and facts.td_patients is not None:
-            sentence += (f", in {_small(facts.td_patients, k)} patients ({_small(facts.td_events, k)} deaths) with "
-                         "complete covariate data")
+            sentence += (f", in {_small(facts.td_patients, k)} patients ({_small(facts.td_events, k)} "
+                         f"{EVENT_WORDS[spec.endpoint]}s) with complete covariate data")
             if facts.dropped_td is not None:
                 sentence += (f"; {_arms(facts.dropped_td, k)} were excluded for a missing covariate value"
                              if sum(facts.dropped_td) else "; no patient had a missing covariate value")
@@ -500,8 +518,11 @@ def methods_paragraph(
             "Hazard ratios were estimated by Cox proportional hazards regression (Efron method for ties) in the "
             f"matched sample, {variance}."
         )
+    out.append(f"A hazard ratio was reported only when each arm had at least {MIN_PATIENTS_PER_ARM} patients and "
+               f"{MIN_EVENTS_PER_ARM} {EVENT_WORDS[spec.endpoint]}s; otherwise the counts per arm are given instead.")
     if tau is not None:
-        out.append(f"Restricted mean survival times up to {tau:g} months were compared between groups, the "
+        horizon = f"{tau:g}" if float(tau).is_integer() else f"{tau:.1f}"
+        out.append(f"Restricted mean survival times up to {horizon} months were compared between groups, the "
                    "standard error of the difference being the square root of the sum of the two variances.")
     out.append(f"Curves are truncated where fewer than {spec.min_at_risk} patients remained at risk.")
     out.append(_software_sentence(software))

@@ -251,9 +251,9 @@ def test_zip_bundles_files_and_provenance_deterministically():
 
 
 def _suppressed_table() -> pd.DataFrame:
-    counts = pd.DataFrame({"arm": ["surgery", "chemotherapy"], "patients": [7, 40], "deaths": [30, 50]})
-    shown = suppress_small_counts(counts, ["patients", "deaths"], k=11)
-    shown.loc[1, "deaths"] = "*"  # as complementary suppression marks a cell
+    counts = pd.DataFrame({"arm": ["surgery", "chemotherapy"], "patients": [7, 40], "events": [30, 50]})
+    shown = suppress_small_counts(counts, ["patients", "events"], k=11)
+    shown.loc[1, "events"] = "*"  # as complementary suppression marks a cell
     return shown
 
 
@@ -280,7 +280,7 @@ def test_xlsx_methods_sheet_defines_the_columns_and_explains_the_marks():
     assert rows[0] == ("Data source", "demo") and rows[1] == (None, None)
     assert rows[2][0] == "About the tables"
     notes = dict(rows[3:])
-    assert list(notes) == ["Estimates: arm", "Estimates: patients", "Estimates: deaths", "Estimates: <11",
+    assert list(notes) == ["Estimates: arm", "Estimates: patients", "Estimates: events", "Estimates: <11",
                            "Estimates: *"]
     assert notes["Estimates: <11"] == "a count from 1 to 10, hidden by small-cell suppression (k = 11)."
     ws = wb["Estimates"]

@@ -39,7 +39,7 @@ def test_time_columns_say_months_and_their_origin():
     assert column_note("months_since_chemotherapy_start").endswith("since the start of chemotherapy.")
     assert column_note("months_since_diagnosis").endswith("since diagnosis.")
     assert column_note("survival_at_36_months").startswith("Kaplan-Meier survival 36 months after the start")
-    assert column_note("median_months").startswith("median overall survival in months")
+    assert column_note("median_months").startswith("median survival time of the endpoint in months")
 
 
 def test_table_notes_list_known_columns_then_marks():

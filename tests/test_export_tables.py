@@ -77,7 +77,7 @@ def test_estimates_are_numbers_recomputed_from_the_matched_sample(res):
     assert list(t.index) == [Arm.SURGERY, Arm.CHEMOTHERAPY]
     for treated, arm in ((1, Arm.SURGERY), (0, Arm.CHEMOTHERAPY)):
         part = _arm(res, treated)
-        assert t.loc[arm, "patients"] == len(part) and t.loc[arm, "deaths"] == int(part[EVENT].sum())
+        assert t.loc[arm, "patients"] == len(part) and t.loc[arm, "events"] == int(part[EVENT].sum())
         med = survival.median_survival(part[TIME], part[EVENT])
         assert (t.loc[arm, "median_months"], t.loc[arm, "median_lower_95"]) == pytest.approx((med.median, med.lower))
         at = survival.survival_at(part[TIME], part[EVENT], [12.0, 24.0, 36.0]).set_index("time")
@@ -122,21 +122,23 @@ def test_every_exported_column_is_defined_in_the_download(res):
 
 
 def test_small_counts_are_suppressed_with_k(res):
-    tables = _all_tables(res, k=25)
+    k = max(_arm(res, 1).shape[0], _arm(res, 0).shape[0]) + 1  # above both arms' matched patients
+    tables = _all_tables(res, k=k)
     est = tables["estimates"]
-    assert est["patients"].tolist() == ["<25", "<25"]  # 24 and 24 matched patients
+    assert est["patients"].tolist() == [f"<{k}", f"<{k}"]
     risk = tables["risk"]
-    assert "<25" in risk["n_at_risk_chemotherapy"].tolist()
+    assert f"<{k}" in risk["n_at_risk_chemotherapy"].tolist()
     for name, table in tables.items():
         if name == "km":
             continue  # event-level life tables: withheld by the page under suppression
         for col in table.columns:
             ints = [v for v in table[col] if isinstance(v, (int, np.integer)) and not isinstance(v, bool)]
-            assert not [v for v in ints if 1 <= v < 25], (name, col)
+            assert not [v for v in ints if 1 <= v < k], (name, col)
 
 
 def test_downloads_keep_numbers_numeric_and_explain_marks(res):
-    sheets = {"Estimates": export_tables.estimates(res, k=25), "Comparison": export_tables.comparison(res),
+    k = max(_arm(res, 1).shape[0], _arm(res, 0).shape[0]) + 1  # above both arms' matched patients
+    sheets = {"Estimates": export_tables.estimates(res, k=k), "Comparison": export_tables.comparison(res),
               "Number at risk": export_tables.number_at_risk(res, k=11)}
     wb = openpyxl.load_workbook(io.BytesIO(export.xlsx_bytes(sheets, {"Data source": "demo"})))
     ws = wb["Estimates"]
@@ -150,13 +152,13 @@ def test_downloads_keep_numbers_numeric_and_explain_marks(res):
     counts = [risk.cell(row=r, column=2).value for r in range(2, risk.max_row + 1)]
     assert all(isinstance(v, int) or v == "<11" for v in counts) and 0 < counts.count("<11") < len(counts)
     methods = {row[0].value: row[1].value for row in wb["Methods"].iter_rows() if row[0].value}
-    assert methods["Estimates: <25"].startswith("a count from 1 to 24")
+    assert methods[f"Estimates: <{k}"].startswith(f"a count from 1 to {k - 1}")
     assert methods["Number at risk: <11"].startswith("a count from 1 to 10")
     assert methods["Comparison: unit"].startswith("unit of estimate")
     files = {f"{k}.csv": export.csv_bytes(v) for k, v in sheets.items()}
     with zipfile.ZipFile(io.BytesIO(export.zip_bytes(files, {"Data source": "demo"}))) as z:
         readme = z.read("README.txt").decode()
         back = pd.read_csv(z.open("Comparison.csv"), encoding="utf-8-sig")
-    assert "Estimates.csv\n  arm: treatment arm" in readme and "  <25: a count from 1 to 24" in readme
+    assert "Estimates.csv\n  arm: treatment arm" in readme and f"  <{k}: a count from 1 to {k - 1}" in readme
     assert "Comparison.csv\n  quantity:" in readme
     assert pd.api.types.is_float_dtype(back["estimate"]) and pd.api.types.is_float_dtype(back["p"])

@@ -29,18 +29,18 @@ def make(spec=None, **kw):
 
 
 def test_provenance_keys_and_values():
-    spec = AnalysisSpec(regimens=(Regimen.GEM,), caliper=None)
+    spec = AnalysisSpec(regimens=(Regimen.GEM,), caliper=0.3)
     prov = make(spec)
     assert list(prov)[:6] == [
         "Generated (UTC)", "View URL", "Data source", "Cohort SHA-256", "Data dictionary version", "Filters and settings",
     ]
     assert prov["Generated (UTC)"] == "2026-03-04T09:20:30Z"
-    assert prov["View URL"] == "https://h.example/Survival?reg=GEM&cal=none"
+    assert prov["View URL"] == "https://h.example/Survival?reg=GEM&cal=0.3"
     assert prov["Data source"] == "registry.xlsx"
     assert prov["Cohort SHA-256"] == SHA
     assert prov["Data dictionary version"] == DICTIONARY_VERSION
     assert prov["Filters and settings"].splitlines()[:2] == ["Filters:", "- Regimen: GEM"]
-    assert "no caliper" in prov["Filters and settings"]
+    assert "caliper 0.3 SD" in prov["Filters and settings"]
     assert prov["Python"] == platform.python_version()
     for name in ("pandas", "numpy", "scipy", "plotly", "streamlit"):
         assert prov[name] == metadata.version(name)

@@ -32,8 +32,8 @@ SOFTWARE = {"pdac-lm-explorer": "0.1.0", "Python": "3.11.9", "lifelines": "0.30.
 SOFTWARE_SENTENCE = (
     "Analyses were run with pdac-lm-explorer 0.1.0, the dashboard's own analysis code (Python 3.11.9 with numpy 2.4.6 "
     "and scipy 1.17.1), whose Kaplan-Meier, log-rank, Cox and matching routines reproduce R's survival package (3.5; "
-    "survfit, survdiff, coxph) and MatchIt 4.7.2 (matchit(method = \"nearest\", distance = \"glm\", link = "
-    "\"linear.logit\"))."
+    "survfit, survdiff, coxph), glm and brglm2 (propensity models) and MatchIt 4.7.2 (matchit(method = \"nearest\") "
+    "on the logits)."
 )
 
 
@@ -54,13 +54,16 @@ def test_default_settings_paragraph():
     for phrase in [
         "Overall survival was measured from the start of chemotherapy to death from any cause",
         "Immortal time bias was addressed by a landmark analysis at 6 months after the start of chemotherapy",
-        "Propensity scores for resection were estimated by unpenalised logistic regression on age, ECOG performance "
-        "status, number of liver metastases, baseline CA19-9 (entered as log(1 + CA19-9), CA19-9 in U/mL), "
-        "chemotherapy regimen, objective radiological response at restaging (complete or partial response by RECIST "
-        "= 1; stable disease, progressive disease or not evaluable = 0), and resectability status.",
+        "Propensity scores for resection were estimated by Firth-penalised logistic regression on age, ECOG "
+        "performance status, number of liver metastases, baseline CA19-9 (entered as log(1 + CA19-9), CA19-9 in "
+        "U/mL), chemotherapy regimen, objective radiological response at restaging (complete or partial response by "
+        "RECIST = 1; stable disease, progressive disease or not evaluable = 0), and resectability status (R: glm(..., "
+        "family = binomial, method = \"brglmFit\", type = \"AS_mean\") of brglm2; its estimates stay finite under "
+        "separation).",
         "were matched 1:1 to patients who received chemotherapy alone by nearest-neighbour matching on the logit of "
-        "the propensity score without replacement, within a caliper of 0.2 standard deviations of the logit of the "
-        "propensity score, in descending order of the propensity score.",
+        "the propensity score without replacement, without a caliper, in descending order of the propensity score.",
+        "A hazard ratio was reported only when each arm had at least 5 patients and 3 deaths; otherwise the counts "
+        "per arm are given instead.",
         "Kaplan-Meier method with log-log confidence intervals (R: survfit(conf.type = \"log-log\")) and compared "
         "with the log-rank test.",
         "Cox proportional hazards regression (Efron method for ties) in the matched sample, with robust standard "
@@ -133,21 +136,19 @@ def test_naive_is_called_biased():
     assert "Immortal time bias was addressed" not in text
 
 
-def test_rfs_surgery_group_only_no_matching():
-    spec = AnalysisSpec(endpoint="rfs", ratio=2, replace=True, exact_centre=True, method="naive")
-    text = methods(spec, n_surgery=45, n_chemotherapy=60, tau=24)
-    assert text.startswith("The analysis included 45 patients who underwent resection. ")
-    assert "Recurrence-free survival was analysed in the surgery group only" in text
-    assert "measured from the date of resection to recurrence or death" in text
-    assert "censored at the date of their last imaging" in text
-    assert "no comparison with the chemotherapy group was made and no propensity score matching was performed" in text
-    assert "restricted mean recurrence-free survival time up to 24 months" in text
-    body = text.split(" Analyses were run with ", 1)[0]  # the software sentence names every routine
-    for absent in ["caliper", "log-rank", "Hazard ratio", "hazard ratio", "matched 1:", "60 patients", "immortal",
-                   "Overall survival", "weighted"]:
-        assert absent not in body, absent
-    with pytest.raises(ValueError, match="without matching"):
-        methods(spec, n_matched_pairs=10)
+def test_event_free_survival_and_the_unpenalised_model_are_described():
+    text = methods(AnalysisSpec(endpoint="efs", origin="diagnosis", propensity="glm"), tau=23.99)
+    assert ("Event-free survival was measured from diagnosis to progression (chemotherapy arm), recurrence after "
+            "resection (surgery arm) or death, whichever comes first, in months (days / 30.4375); patients without an "
+            "event were censored at their last imaging.") in text
+    assert "Overall survival was measured" not in text and "death from any cause" not in text
+    assert "each arm had at least 5 patients and 3 events" in text
+    assert "Restricted mean survival times up to 24.0 months were compared" in text
+    assert "by unpenalised logistic regression on age, " in text
+    assert "resectability status (R: glm(..., family = binomial), MatchIt's default)." in text
+    assert "Firth" not in text
+    td = methods(AnalysisSpec(endpoint="efs", method="time_dependent"))
+    assert "each arm had at least 5 patients and 3 events" in td
 
 
 def test_counts_filters_covariates_tau_and_at_risk():
@@ -158,14 +159,14 @@ def test_counts_filters_covariates_tau_and_at_risk():
         "patients who received chemotherapy alone (chemotherapy group). The cohort was restricted as follows: "
         "Regimen: GEM. "
     )
-    assert "logistic regression on age, sex, and ECOG performance status." in text
+    assert "logistic regression on age, sex, and ECOG performance status (R: " in text
     assert "This yielded 40 matched pairs." in text
     assert "landmark analysis at 3 months" in text
     assert ("Restricted mean survival times up to 24 months were compared between groups, the standard error of the "
             "difference being the square root of the sum of the two variances.") in text
     assert "fewer than 5 patients remained at risk" in text
     assert "This yielded 40 matched sets." in methods(spec.replace_(ratio=2), n_matched_pairs=40)
-    assert "logistic regression on age and sex." in methods(spec.replace_(covariates=(C.AGE, C.SEX)))
+    assert "logistic regression on age and sex (R: " in methods(spec.replace_(covariates=(C.AGE, C.SEX)))
 
 
 def test_small_counts_are_written_below_k():
@@ -178,8 +179,9 @@ def test_small_counts_are_written_below_k():
     assert "This yielded 0 matched pairs." in methods(spec, n_matched_pairs=0, k=11)
     assert "This yielded 11 matched pairs." in methods(spec, n_matched_pairs=11, k=11)
     assert methods(spec, n_surgery=7, k=None) == methods(spec, n_surgery=7)
-    rfs = methods(AnalysisSpec(endpoint="rfs"), n_surgery=3, k=5)
-    assert rfs.startswith("The analysis included <5 patients who underwent resection. ")
+    efs = methods(AnalysisSpec(endpoint="efs"), n_surgery=3, k=5)
+    assert efs.startswith("The analysis included <5 patients who underwent resection after chemotherapy (surgery "
+                          "group). ")
     for bad in (1, True, 11.0):
         with pytest.raises(ValueError, match="k must be an integer"):
             methods(spec, n_surgery=7, k=bad)
@@ -197,8 +199,8 @@ def test_methods_name_this_package_and_its_version_not_lifelines_or_scikit_learn
     for absent in ("lifelines", "scikit-learn", "sklearn"):
         assert absent not in text, absent
     assert "MatchIt 4.7.2" in text and "R's survival package" in text
-    rfs = methods_paragraph(AnalysisSpec(endpoint="rfs"), software=SOFTWARE)
-    assert rfs.endswith(SOFTWARE_SENTENCE) and "lifelines" not in rfs
+    efs = methods_paragraph(AnalysisSpec(endpoint="efs"), software=SOFTWARE)
+    assert efs.endswith(SOFTWARE_SENTENCE) and "lifelines" not in efs
 
 
 def test_methods_say_how_each_covariate_was_coded():
@@ -260,19 +262,25 @@ def test_methods_state_the_balance_reached_not_the_target(demo_cohort):
 
     from core import analysis
 
-    result = analysis.run(demo_cohort, AnalysisSpec())
-    text = methods(AnalysisSpec(), result=result)
-    # issue 10: the default match leaves SMD 0.195 on log CA19-9
-    assert "After matching, the largest absolute standardised mean difference was 0.195 (CA19-9 baseline (log))" in text
+    for spec in (AnalysisSpec(), AnalysisSpec(propensity="glm", caliper=0.2)):
+        result = analysis.run(demo_cohort, spec)
+        text = methods(spec, result=result)
+        smd = result.balance["smd_after"]
+        order = list(smd.abs().sort_values(ascending=False, kind="stable").index)
+        top = order[0]
+        # issue 10: the match leaves imbalance (SMD 0.195 on log CA19-9 with the defaults of then): say so
+        assert f"After matching, the largest absolute standardised mean difference was {abs(smd[top]):.3f} ({top})" in text
+        above = [t for t in order if abs(smd[t]) >= 0.1]
+        assert len(above) >= 2, spec
+        assert f"; {len(above)} of {len(smd)} terms were at or above 0.1: " in text
+        listed = text.split(" terms were at or above 0.1: ", 1)[1].split(". Balance was therefore not adequate")[0]
+        assert [part.rsplit(" (", 1)[0] for part in re.split(r", and |, | and ", listed)] == above
+        assert [float(part.rsplit(" (", 1)[1].rstrip(")")) for part in re.split(r", and |, | and ", listed)] == [
+            round(float(smd[t]), 3) for t in above]
+        assert "Balance was therefore not adequate for these terms." in text
     smd = result.balance["smd_after"]
-    above = [t for t in smd.abs().sort_values(ascending=False).index if abs(smd[t]) >= 0.1]
-    assert len(above) >= 2
-    assert f"; {len(above)} of {len(smd)} terms were at or above 0.1: " in text
-    listed = text.split(" terms were at or above 0.1: ", 1)[1].split(". Balance was therefore not adequate")[0]
-    assert [part.rsplit(" (", 1)[0] for part in re.split(r", and |, | and ", listed)] == above
-    assert "Balance was therefore not adequate for these terms." in text
     balanced = dataclasses.replace(result, balance=result.balance.assign(smd_after=[0.05, -0.08] + [0.01] * (len(smd) - 2)))
-    text = methods(AnalysisSpec(), result=balanced)
+    text = methods(spec, result=balanced)
     assert (f"After matching, the largest absolute standardised mean difference was 0.080 ({smd.index[1]}); all "
             f"{len(smd)} terms were below 0.1.") in text
     assert "not adequate" not in text
