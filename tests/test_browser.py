@@ -99,6 +99,7 @@ def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_ur
     page = first.new_page()
     page.goto(f"{app_url}/?meth=naive&cal=0.3")
     wait_for_app(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()  # Resectability is there
     choose(page, "Resectability", "resectable")
     wait_for_app(page)
     page.get_by_text("Share this view").click()
