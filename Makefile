@@ -1,7 +1,9 @@
 # PDAC liver-metastasis outcomes explorer
 # make run    serve the dashboard on http://localhost:8501 (demo cohort)
-# make test   install what the tests need and run the whole suite (browser tests included)
-# make bench  run the speed benchmark and write docs/benchmarks.md
+# make test   install what the tests need and run the whole suite (browser tests and the ~100 s
+#             calibration tests marked `slow` included; they are listed at the end of the run).
+#             No test asserts on wall-clock time: speed is measured by make bench / make loadtest.
+# make bench  run the speed benchmarks (pipeline, reading files) and write docs/benchmarks.md
 # make loadtest  concurrent browser sessions against a real server, writes docs/loadtest.md (not in make test)
 
 PYTHON ?= python3
@@ -32,7 +34,8 @@ lint: $(VENV)/.testtools
 test: $(VENV)/.testtools chromium lint
 	$(PY) -m pytest
 
-bench: $(VENV)/.runtime
+# the benchmark compares with "the obvious way" (lifelines, scikit-learn: test-only tools)
+bench: $(VENV)/.testtools
 	$(PY) -m benchmarks
 
 loadtest: $(VENV)/.testtools chromium

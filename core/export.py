@@ -15,6 +15,9 @@ Rules shared by every export
   format, not a spreadsheet: it is written unchanged.
 * **Small-cell suppression** is off unless the caller applies :func:`suppress_small_counts`
   (the dashboard exposes it as one switch, off by default).
+* **Notes inside the files**: the zip's ``README.txt`` and the workbook's "Methods" sheet define
+  every known column of each table (units, time origin, what R calls the number) and explain
+  every suppression mark (``<k``, ``*``) that occurs in it (:mod:`core.export_notes`).
 
 Static figures
 --------------
@@ -38,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -53,6 +57,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core import export_notes
+from core.export_notes import COMPLEMENTARY
+
 #: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 #: Excel limits.
@@ -62,6 +69,8 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Name of the provenance sheet of :func:`xlsx_bytes`.
 METHODS_SHEET = "Methods"
+#: Heading of the notes on the tables, in the "Methods" sheet and in the zip's README.txt.
+NOTES_HEADING = "About the tables"
 #: Figure size presets (width and height in CSS pixels, scale): a 16:9 slide of 1600 x 900, and
 #: one journal column of 85 mm at 300 dpi = 85 / 25.4 * 300 = 1004 image pixels, laid out at
 #: 502 CSS px and rendered at scale 2 so that 12 px text prints at about 6 pt.
@@ -258,8 +267,26 @@ def _display_width(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _frame_notes(df: pd.DataFrame) -> list[str]:
+    cells = (v for j in range(df.shape[1]) if _is_text_column(df.iloc[:, j]) for v in df.iloc[:, j].tolist())
+    return export_notes.table_notes(list(df.columns), cells)
+
+
+def _csv_notes(content: bytes) -> list[str]:
+    try:
+        rows = list(csv.reader(io.StringIO(bytes(content).decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        return []
+    if not rows:
+        return []
+    return export_notes.table_notes(rows[0], (cell for row in rows[1:] for cell in row))
+
+
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], provenance: Mapping[str, str]) -> bytes:
     """One Excel workbook: one sheet per table plus a "Methods" sheet holding the provenance.
+
+    Below the provenance, the "Methods" sheet defines the known columns of every sheet and
+    explains the suppression marks found in it (see :mod:`core.export_notes`).
 
     Headers are bold with the header row frozen; numbers, booleans and dates are written as
     real Excel values (dates formatted ``yyyy-mm-dd``, time zones converted to UTC); text is
@@ -321,9 +348,16 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], provenance: Mapping[str, str]
     wrap = Alignment(wrap_text=True, vertical="top")
     _write_text_cell(ws, 1, 1, "Item").font = bold
     _write_text_cell(ws, 1, 2, "Value").font = bold
-    for i, (key, val) in enumerate(provenance.items()):
-        k, _ = _excel_value(str(key))
-        v, _ = _excel_value("" if val is None else str(val))
+    rows: list[tuple[str, str]] = [(str(key), "" if val is None else str(val)) for key, val in provenance.items()]
+    notes = {name: _frame_notes(df) for name, df in zip(names[:-1], sheets.values(), strict=True)}
+    if any(notes.values()):
+        rows.append(("", ""))
+        rows.append((NOTES_HEADING, "What the columns of each sheet mean and what the marks in its cells mean."))
+        for name, lines in notes.items():
+            rows.extend((f"{name}: {line.split(': ', 1)[0]}", line.split(": ", 1)[1]) for line in lines)
+    for i, (key, val) in enumerate(rows):
+        k, _ = _excel_value(key)
+        v, _ = _excel_value(val)
         _write_text_cell(ws, i + 2, 1, k).font = bold
         cell = _write_text_cell(ws, i + 2, 2, v)
         cell.alignment = wrap
@@ -339,6 +373,10 @@ def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], provenance: Mapping[str, str]
 # -- zip bundle ------------------------------------------------------------------------------------
 def zip_bytes(files: Mapping[str, bytes], provenance: Mapping[str, str]) -> bytes:
     """A zip of ``files`` plus ``provenance.json`` and ``README.txt`` (the provenance as text).
+
+    ``README.txt`` also defines the known columns of every CSV file and explains the
+    suppression marks found in it (see :mod:`core.export_notes`); nothing is added for a file
+    with neither.
 
     Entries are stored in the given order with the provenance's time stamp (or 1980-01-01), so
     the same input gives the same bytes.
@@ -371,7 +409,14 @@ def zip_bytes(files: Mapping[str, bytes], provenance: Mapping[str, str]) -> byte
             pass
     all_files = dict(files)
     all_files["provenance.json"] = (json.dumps(dict(provenance), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    all_files["README.txt"] = provenance_text(provenance).encode("utf-8")
+    readme = provenance_text(provenance)
+    notes = {name: _csv_notes(content) for name, content in files.items() if name.lower().endswith(".csv")}
+    if any(notes.values()):
+        readme += f"\n{NOTES_HEADING}\n{'=' * len(NOTES_HEADING)}\n"
+        for name, lines in notes.items():
+            if lines:
+                readme += f"{name}\n" + "".join(f"  {line}\n" for line in lines)
+    all_files["README.txt"] = readme.encode("utf-8")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, content in all_files.items():
@@ -383,8 +428,8 @@ def zip_bytes(files: Mapping[str, bytes], provenance: Mapping[str, str]) -> byte
 
 
 # -- small-cell suppression ------------------------------------------------------------------------
-#: Marker of a cell suppressed only to protect another cell (its true value is >= k).
-COMPLEMENTARY = "*"
+# COMPLEMENTARY ("*"), the marker of a cell suppressed only to protect another cell, is defined in
+# core.export_notes (which explains it inside every download) and imported above.
 
 
 def suppress_small_counts(

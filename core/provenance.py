@@ -17,8 +17,10 @@ import datetime as dt
 import functools
 import platform
 import re
+import tomllib
 from collections.abc import Mapping
 from importlib import metadata
+from pathlib import Path
 
 from core.spec import AnalysisSpec
 
@@ -29,20 +31,47 @@ SOURCE_KEY = "Data source"
 SHA_KEY = "Cohort SHA-256"
 DICTIONARY_KEY = "Data dictionary version"
 ANALYSIS_KEY = "Filters and settings"
-#: Distributions whose versions are recorded (looked up with importlib.metadata, never imported).
+#: Name of this project's distribution (``[project] name`` in pyproject.toml).
+APP_NAME = "pdac-lm-explorer"
+#: Runtime distributions whose versions are recorded (looked up with importlib.metadata, never
+#: imported). Only what the analysis and the exports run on: lifelines and scikit-learn are
+#: test-only independent checks (requirements-test.txt) and are not listed.
 PACKAGES: tuple[str, ...] = (
-    "pandas", "numpy", "scipy", "lifelines", "scikit-learn", "plotly", "streamlit", "pyarrow", "openpyxl",
+    "pandas", "numpy", "scipy", "plotly", "streamlit", "pyarrow", "openpyxl",
 )
 _SHA = re.compile(r"[0-9a-f]{64}")
+_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
-def package_versions() -> dict[str, str]:
-    """Python and package versions (``"not installed"`` when a package is missing).
+@functools.cache
+def app_version() -> str:
+    """Version of this package (``[project] version`` of pyproject.toml; installed metadata as fallback).
 
     Examples
     --------
-    >>> list(package_versions())[:3]
-    ['Python', 'pandas', 'numpy']
+    >>> import re
+    >>> bool(re.fullmatch(r"\\d+\\.\\d+\\.\\d+.*", app_version()))
+    True
+    """
+    try:
+        project = tomllib.loads(_PYPROJECT.read_text(encoding="utf-8"))["project"]
+        if project.get("name") == APP_NAME and project.get("version"):
+            return str(project["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        pass
+    try:
+        return metadata.version(APP_NAME)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    """This package's version, then Python's and the runtime packages' (``"not installed"`` when missing).
+
+    Examples
+    --------
+    >>> list(package_versions())[:4]
+    ['pdac-lm-explorer', 'Python', 'pandas', 'numpy']
     """
     return dict(_package_versions())
 
@@ -50,7 +79,7 @@ def package_versions() -> dict[str, str]:
 @functools.cache
 def _package_versions() -> tuple[tuple[str, str], ...]:
     # Looked up once per process: reading package metadata costs ~5 ms, and every page shows it.
-    out = [("Python", platform.python_version())]
+    out = [(APP_NAME, app_version()), ("Python", platform.python_version())]
     for name in PACKAGES:
         try:
             out.append((name, metadata.version(name)))

@@ -1,11 +1,15 @@
 """Reports: the methods paragraph, a self-contained HTML report and its PDF.
 
 * :func:`methods_paragraph` writes the statistical methods in journal style from the
-  :class:`~core.spec.AnalysisSpec` actually used, so the text always matches the settings. It
-  describes what :mod:`core.analysis` does (landmark / naive: propensity-matched Cox model with
+  :class:`~core.spec.AnalysisSpec` actually used and, when given, the
+  :class:`~core.analysis.AnalysisResult` it produced (:func:`methods_facts`), so the text
+  always matches the settings and states what the analysis reached. It describes what
+  :mod:`core.analysis` does (landmark / naive: propensity-matched Cox model with
   cluster-robust variance; time-dependent: Cox model on all patients adjusted for the propensity
-  covariates, curves from the matched landmark comparison; weighted curves, no log-rank test
-  when matching is k:1 or with replacement; RFS: surgery group only).
+  covariates and progression at restaging, curves from the matched landmark comparison; weighted
+  curves, no log-rank test when matching is k:1 or with replacement),
+  the coding of the covariates, the complete-case drops per arm, the balance reached after
+  matching and the software: this package (``pdac-lm-explorer``) and its version.
 * :func:`report_html` builds one HTML file with no external resource: plotly.js is inlined
   once, figures stay interactive, every user-supplied string is HTML-escaped.
 * :func:`report_pdf` prints that HTML to an A4 PDF in headless Chromium (Playwright driving
@@ -16,8 +20,8 @@
 Examples
 --------
 >>> from core.spec import AnalysisSpec
->>> text = methods_paragraph(AnalysisSpec(endpoint="rfs"), n_surgery=45, software={"Python": "3.11"})
->>> "no propensity score matching was performed" in text
+>>> text = methods_paragraph(AnalysisSpec(endpoint="efs"), n_surgery=45, software={"Python": "3.11"})
+>>> "Event-free survival was measured from the start of chemotherapy to progression" in text
 True
 """
 
@@ -25,15 +29,19 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from core.design import MIN_LEVEL_COUNT
 from core.dictionary import C, label
-from core.spec import AnalysisSpec
+from core.guards import MIN_EVENTS_PER_ARM, MIN_PATIENTS_PER_ARM
+from core.spec import ENDPOINT_EVENTS, ENDPOINT_NAMES, EVENT_WORDS, AnalysisSpec
 
 # -- methods paragraph ----------------------------------------------------------------------------
-#: Covariates in journal wording (lower case inside a sentence).
+#: Covariates in journal wording (lower case inside a sentence), with the coding the models use
+#: (core.analysis.propensity_frame: np.log1p for CA19-9, objective response for RECIST).
 COVARIATE_PROSE: dict[str, str] = {
     C.AGE: "age",
     C.SEX: "sex",
@@ -41,15 +49,16 @@ COVARIATE_PROSE: dict[str, str] = {
     C.TUMOUR_LOCATION: "tumour location",
     C.TUMOUR_SIZE: "tumour size",
     C.RESECTABILITY: "resectability status",
-    C.CA19_9_BASELINE: "baseline CA19-9 (log-transformed)",
-    C.CA19_9_RESTAGING: "CA19-9 at restaging (log-transformed)",
+    C.CA19_9_BASELINE: "baseline CA19-9 (entered as log(1 + CA19-9), CA19-9 in U/mL)",
+    C.CA19_9_RESTAGING: "CA19-9 at restaging (entered as log(1 + CA19-9), CA19-9 in U/mL)",
     C.CA19_9_RESPONSE: "CA19-9 response (fall of at least 50%)",
     C.LIVER_METS_N: "number of liver metastases",
     C.METS_GROUP: "metastasis group (1, 2-3, >3)",
     C.LIVER_METS_MAX: "size of the largest liver metastasis",
     C.LIVER_METS_BILOBAR: "bilobar distribution of metastases",
     C.CHEMO_REGIMEN: "chemotherapy regimen",
-    C.RECIST: "radiological response (RECIST)",
+    C.RECIST: ("objective radiological response at restaging (complete or partial response by RECIST = 1; stable "
+               "disease, progressive disease or not evaluable = 0)"),
     C.CENTRE_ID: "centre",
     C.DIAGNOSIS_YEAR: "year of diagnosis",
 }
@@ -59,7 +68,20 @@ _ORDER_PROSE = {
     "smallest": "in ascending order of the propensity score",
     "data": "in the order in which they appear in the data set",
 }
-_SOFTWARE = ("lifelines", "scikit-learn", "scipy", "pandas", "numpy")
+#: Runtime libraries the analysis code runs on, named after this package in the software sentence.
+_SOFTWARE = ("numpy", "scipy", "pandas")
+#: What the statistics reproduce (checked in tests/ against fixtures written by the R scripts in tests/r/).
+REFERENCE_IMPLEMENTATIONS = ("R's survival package (3.5; survfit, survdiff, coxph), glm and brglm2 (propensity "
+                             "models) and MatchIt 4.7.2 (matchit(method = \"nearest\") on the logits)")
+#: The propensity model in a methods sentence, and the R call that fits the same model.
+_PROPENSITY_PROSE = {
+    "firth": ("Firth-penalised logistic regression",
+              "R: glm(..., family = binomial, method = \"brglmFit\", type = \"AS_mean\") of brglm2; its estimates stay "
+              "finite under separation"),
+    "glm": ("unpenalised logistic regression", "R: glm(..., family = binomial), MatchIt's default"),
+}
+#: |SMD| at or above which a term counts as imbalanced in the text.
+SMD_THRESHOLD = 0.1
 
 
 def _join(items: Sequence[str]) -> str:
@@ -92,19 +114,199 @@ def _small(n: int | None, k: int | None) -> int | str | None:
 
 
 def _software_sentence(software: Mapping[str, str] | None) -> str:
-    if software is None:
-        from core.provenance import package_versions
+    from core.provenance import APP_NAME, package_versions
 
+    if software is None:
         software = package_versions()
-    parts = [f"{name} {software[name]}" for name in _SOFTWARE if name in software]
+    libs = [f"{name} {software[name]}" for name in _SOFTWARE if name in software]
     python = software.get("Python")
-    head = f"Analyses used Python {python}" if python else "Analyses used Python"
-    return head + (f" with {_join(parts)}." if parts else ".")
+    runtime = f"Python {python}" if python else "Python"
+    if libs:
+        runtime += f" with {_join(libs)}"
+    app = f"{APP_NAME} {software[APP_NAME]}" if software.get(APP_NAME) else APP_NAME
+    return (f"Analyses were run with {app}, the dashboard's own analysis code ({runtime}), whose Kaplan-Meier, "
+            f"log-rank, Cox and matching routines reproduce {REFERENCE_IMPLEMENTATIONS}.")
+
+
+# -- facts read from an AnalysisResult --------------------------------------------------------------
+@dataclass(frozen=True)
+class MethodsFacts:
+    """What the methods paragraph reports about one :class:`~core.analysis.AnalysisResult`.
+
+    Everything is read from the result (not from the settings alone), so the text states what
+    was done and what it gave. New facts of the analysis get a field here and a sentence in
+    :func:`methods_paragraph`.
+
+    Attributes
+    ----------
+    n_surgery, n_chemotherapy : int
+        Patients after the filters.
+    n_matched : int or None
+        Matched pairs (1:1) or matched sets (k:1).
+    dropped_matched : tuple of (int, int) or None
+        Patients of the matched comparison's population left out for a missing covariate (or
+        exact-matching) value: (surgery, chemotherapy).
+    reference_levels : tuple of (str, str)
+        (covariate, reference level) of each categorical propensity covariate, read from the
+        fitted model's coefficient names.
+    balance_terms : int
+        Terms of the balance table.
+    max_smd : tuple of (str, float) or None
+        The term with the largest absolute standardised mean difference after matching.
+    imbalanced : tuple of (str, float)
+        Terms with ``|SMD| >= SMD_THRESHOLD`` after matching, largest first.
+    td_patients, td_events : int or None
+        Patients and deaths of the time-dependent Cox model (method ``time_dependent`` only).
+    dropped_td : tuple of (int, int) or None
+        Patients left out of the time-dependent model for a missing covariate: (surgery, chemotherapy).
+    tau : float or None
+        Horizon of the restricted mean survival time (None when not computed).
+    logrank : bool
+        Whether the log-rank test was computed.
+    adjustments : str
+        What the propensity model left out (constant covariates) or pooled (rare levels) in this
+        selection, in one plain line (:func:`core.analysis.model_adjustments`; '' when nothing).
+    pooled : bool
+        Whether rare levels were pooled (then the pooling rule is stated).
+    """
+
+    n_surgery: int
+    n_chemotherapy: int
+    n_matched: int | None = None
+    dropped_matched: tuple[int, int] | None = None
+    reference_levels: tuple[tuple[str, str], ...] = ()
+    balance_terms: int = 0
+    max_smd: tuple[str, float] | None = None
+    imbalanced: tuple[tuple[str, float], ...] = ()
+    td_patients: int | None = None
+    td_events: int | None = None
+    dropped_td: tuple[int, int] | None = None
+    tau: float | None = None
+    logrank: bool = False
+    adjustments: str = ""
+    pooled: bool = False
+
+
+def _per_arm(treated: pd.Series, mask: pd.Series) -> tuple[int, int]:
+    return int((mask & (treated == 1)).sum()), int((mask & (treated == 0)).sum())
+
+
+def _reference_levels(result, covariates: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(covariate, reference level) of the categorical covariates of the fitted propensity model: the
+    model's level (after pooling) without a coefficient; left out when that is not a single level."""
+    m = result.match
+    if m is None or not len(getattr(m, "coefficients", ())):
+        return ()
+    used = result.population.loc[m.distance.reindex(result.population.index).notna()]
+    model_covariates = getattr(m, "model_covariates", ()) or tuple(covariates)
+    pooled = {pl.covariate: pl for pl in getattr(m, "pooled", ())}
+    out = []
+    for cov in covariates:
+        if cov not in used.columns or cov not in model_covariates:
+            continue
+        s = used[cov]
+        if not (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s)
+                or pd.api.types.is_string_dtype(s)):
+            continue
+        levels = [str(v) for v in pd.unique(s.dropna().astype(str))]
+        if cov in pooled:
+            gone = {str(v) for v in pooled[cov].levels}
+            levels = [lev for lev in levels if lev not in gone] + [str(pooled[cov].into)]
+        with_coef = {name[len(cov):] for name in m.coefficients.index if name.startswith(cov) and name != cov}
+        ref = list(dict.fromkeys(lev for lev in levels if lev not in with_coef))
+        if len(ref) == 1:
+            out.append((cov, ref[0]))
+    return tuple(out)
+
+
+def _td_drops(result) -> tuple[int, int] | None:
+    """Patients of the time-dependent model's population with a missing covariate, per arm.
+
+    The population and its coding are rebuilt with core.analysis's own functions; None when the
+    count does not add up to the model's number of patients (then only that number is stated).
+    """
+    from core.analysis import analysis_columns, propensity_frame
+    from core.population import TREATED, naive_population
+
+    spec = result.spec
+    pop = naive_population(result.filtered.select(analysis_columns(spec)), origin=spec.origin).data
+    pf, names = propensity_frame(pop, spec.covariates)
+    missing = pf[names].isna().any(axis=1)
+    drops = _per_arm(pf[TREATED], missing)
+    if result.hr is None or len(pf) - sum(drops) != result.hr.n:
+        return None
+    return drops
+
+
+def methods_facts(result) -> MethodsFacts:
+    """The facts of ``result`` (a :class:`core.analysis.AnalysisResult`) that the methods paragraph states.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> f = methods_facts(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> f.dropped_matched, f.n_surgery, 0 <= len(f.imbalanced) <= f.balance_terms
+    ((1, 1), 45, True)
+    """
+    from core.population import TREATED
+
+    spec = result.spec
+    m = result.match
+    dropped = None
+    if m is not None and len(result.population):
+        pop = result.population
+        dropped = (int((pop[TREATED] == 1).sum()) - int(m.n_treated), int((pop[TREATED] == 0).sum()) - int(m.n_control))
+    max_smd, imbalanced, terms = None, (), 0
+    if result.balance is not None and len(result.balance) and "smd_after" in result.balance:
+        smd = pd.to_numeric(result.balance["smd_after"], errors="coerce").dropna()
+        terms = len(smd)
+        if terms:
+            order = smd.abs().sort_values(ascending=False, kind="stable").index
+            max_smd = (str(order[0]), float(smd.loc[order[0]]))
+            imbalanced = tuple((str(t), float(smd.loc[t])) for t in order if abs(smd.loc[t]) >= SMD_THRESHOLD)
+    td_n = td_e = td_drops = None
+    if spec.method == "time_dependent" and result.hr is not None:
+        td_n, td_e = int(result.hr.n), int(result.hr.events)
+        td_drops = _td_drops(result)
+    adjustments, pooled = "", False
+    if m is not None and (getattr(m, "dropped", ()) or getattr(m, "pooled", ())):
+        from core.analysis import model_adjustments
+
+        adjustments = model_adjustments(m.dropped, m.pooled)
+        pooled = bool(m.pooled)
+    return MethodsFacts(
+        n_surgery=int(result.filtered.n_surgery), n_chemotherapy=int(result.filtered.n_chemotherapy),
+        n_matched=int(m.n_treated_matched) if m is not None else None, dropped_matched=dropped,
+        reference_levels=_reference_levels(result, spec.covariates), balance_terms=terms, max_smd=max_smd,
+        imbalanced=imbalanced, td_patients=td_n, td_events=td_e, dropped_td=td_drops,
+        tau=float(result.rmst.tau) if result.rmst is not None else None,
+        logrank=bool(result.logrank_p == result.logrank_p), adjustments=adjustments, pooled=pooled,
+    )
+
+
+def _arms(counts: tuple[int, int], k: int | None) -> str:
+    s, c = (_small(n, k) for n in counts)
+    return f"{s} in the surgery group and {c} in the chemotherapy group"
+
+
+def _balance_sentence(facts: MethodsFacts) -> str | None:
+    if facts.max_smd is None:
+        return None
+    term, value = facts.max_smd
+    head = f"After matching, the largest absolute standardised mean difference was {abs(value):.3f} ({term})"
+    if not facts.imbalanced:
+        return head + f"; all {facts.balance_terms} terms were below {SMD_THRESHOLD:g}."
+    listed = _join([f"{t} ({v:+.3f})" for t, v in facts.imbalanced])
+    n = len(facts.imbalanced)
+    return (head + f"; {n} of {facts.balance_terms} terms {'was' if n == 1 else 'were'} at or above "
+            f"{SMD_THRESHOLD:g}: {listed}. Balance was therefore not adequate for "
+            f"{'this term' if n == 1 else 'these terms'}.")
 
 
 def methods_paragraph(
     spec: AnalysisSpec,
     *,
+    result: Any = None,
     n_surgery: int | None = None,
     n_chemotherapy: int | None = None,
     n_matched_pairs: int | None = None,
@@ -112,20 +314,31 @@ def methods_paragraph(
     software: Mapping[str, str] | None = None,
     k: int | None = None,
 ) -> str:
-    """Statistical methods in journal style, always matching ``spec``.
+    """Statistical methods in journal style, always matching ``spec`` and, when given, ``result``.
+
+    Written so that a statistician can redo the numbers in R: the coding of every covariate
+    (log(1 + CA19-9), objective response for RECIST, reference levels), the extra covariates of
+    the time-dependent model, the patients dropped for missing values per arm, the balance the
+    match actually reached (not the target), the confidence-interval type, and the software
+    (this package and its version, and what its routines reproduce).
 
     Parameters
     ----------
     spec : AnalysisSpec
         The settings the results were computed with.
+    result : core.analysis.AnalysisResult, optional
+        The result of ``core.analysis.run(cohort, spec)``: counts, complete-case drops, reference
+        levels, reached balance, the time-dependent model's patients and the RMST horizon are
+        read from it (:func:`methods_facts`); explicit counts below then must be None.
     n_surgery, n_chemotherapy : int, optional
-        Patients in each group (after filters). ``n_chemotherapy`` is ignored for RFS.
+        Patients in each group (after filters).
     n_matched_pairs : int, optional
-        Matched pairs (1:1) or matched sets (k:1). Not allowed for RFS (no matching).
+        Matched pairs (1:1) or matched sets (k:1).
     tau : float, optional
         Horizon (months) of the restricted mean survival time, when one was reported.
     software : mapping of str to str, optional
-        Versions by distribution name plus ``"Python"`` (default: the installed ones).
+        Versions by distribution name plus ``"Python"`` and this package's name (default: the
+        installed ones, :func:`core.provenance.package_versions`).
     k : int, optional
         Small-cell threshold: patient and pair counts from 1 to ``k - 1`` are written ``"<k"``
         (None, the default: counts as they are).
@@ -137,48 +350,37 @@ def methods_paragraph(
 
     Examples
     --------
-    >>> text = methods_paragraph(AnalysisSpec(), software={"Python": "3.11.2", "lifelines": "0.30.3"})
+    >>> sw = {"pdac-lm-explorer": "0.1.0", "Python": "3.11.2", "numpy": "2.4.6"}
+    >>> text = methods_paragraph(AnalysisSpec(caliper=0.2), software=sw)
     >>> "within a caliper of 0.2 standard deviations of the logit of the propensity score" in text
     True
-    >>> text.endswith("Analyses used Python 3.11.2 with lifelines 0.30.3.")
+    >>> text.split(". ")[-1].startswith("Analyses were run with pdac-lm-explorer 0.1.0")
     True
     >>> "included <11 patients who underwent resection" in methods_paragraph(AnalysisSpec(), n_surgery=7, k=11)
     True
     """
     if not isinstance(spec, AnalysisSpec):
         raise ValueError("spec must be an AnalysisSpec")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 2):
+        raise ValueError("k must be an integer of at least 2, or None (no suppression)")
+    facts: MethodsFacts | None = None
+    if result is not None:
+        if getattr(result, "spec", None) != spec:
+            raise ValueError("result was computed with other settings than spec")
+        if any(v is not None for v in (n_surgery, n_chemotherapy, n_matched_pairs, tau)):
+            raise ValueError("with result, the counts and tau are read from it: leave them None")
+        facts = methods_facts(result)
+        n_surgery, n_chemotherapy, tau = facts.n_surgery, facts.n_chemotherapy, facts.tau
+        n_matched_pairs = facts.n_matched
     n_s = _count(n_surgery, "n_surgery")
     n_c = _count(n_chemotherapy, "n_chemotherapy")
     n_m = _count(n_matched_pairs, "n_matched_pairs")
     if tau is not None and (isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0):
         raise ValueError("tau must be a positive number of months or None")
-    if spec.endpoint == "rfs" and n_m is not None:
-        raise ValueError("recurrence-free survival is analysed without matching: n_matched_pairs must be None")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 2):
-        raise ValueError("k must be an integer of at least 2, or None (no suppression)")
     n_s, n_c, n_m = (_small(n, k) for n in (n_s, n_c, n_m))
 
     out: list[str] = []
     filters = spec.filters_in_words()
-    if spec.endpoint == "rfs":
-        if n_s is not None:
-            out.append(f"The analysis included {n_s} patients who underwent resection.")
-        if filters:
-            out.append("The cohort was restricted as follows: " + "; ".join(filters) + ".")
-        out.append(
-            "Recurrence-free survival was analysed in the surgery group only and measured from the date of "
-            "resection to recurrence or death, whichever occurred first; patients alive without recurrence were "
-            "censored at the date of their last imaging. Because recurrence-free survival is not defined for "
-            "patients who did not undergo resection, no comparison with the chemotherapy group was made and no "
-            "propensity score matching was performed."
-        )
-        out.append("Recurrence-free survival was estimated by the Kaplan-Meier method with log-log confidence intervals.")
-        if tau is not None:
-            out.append(f"The restricted mean recurrence-free survival time up to {tau:g} months was estimated.")
-        out.append(f"Curves are truncated where fewer than {spec.min_at_risk} patients remained at risk.")
-        out.append(_software_sentence(software))
-        return " ".join(out)
-
     origin = _ORIGIN_PROSE[spec.origin]
     lm = f"{spec.landmark_months:g}"
     if n_s is not None and n_c is not None:
@@ -192,10 +394,17 @@ def methods_paragraph(
         out.append(f"The analysis included {n_c} patients who received chemotherapy alone (chemotherapy group).")
     if filters:
         out.append("The cohort was restricted as follows: " + "; ".join(filters) + ".")
-    out.append(
-        f"Overall survival was measured from {origin} to death from any cause; patients alive at the last "
-        "follow-up were censored."
-    )
+    if spec.endpoint == "os":
+        out.append(
+            f"Overall survival was measured from {origin} to death from any cause in months (days / 30.4375); "
+            "patients alive at the last follow-up were censored."
+        )
+    else:
+        out.append(
+            f"{ENDPOINT_NAMES[spec.endpoint]} was measured from {origin} to {ENDPOINT_EVENTS[spec.endpoint]}, in "
+            "months (days / 30.4375); patients without an event were censored at their last imaging."
+        )
+    recist = C.RECIST in spec.covariates
     if spec.method == "landmark":
         out.append(
             f"Immortal time bias was addressed by a landmark analysis at {lm} months after {origin}: patients who "
@@ -204,12 +413,16 @@ def methods_paragraph(
             "chemotherapy group), and survival was measured from the landmark."
         )
     elif spec.method == "time_dependent":
+        extra = ("; progression at restaging (progressive disease or not evaluable = 1, otherwise 0) was added as a "
+                 "covariate of this model only: it cannot enter the propensity model because no patient with "
+                 "progression was operated") if recist else ""
         out.append(
             "Immortal time bias was addressed by a Cox proportional hazards model with resection as a "
             f"time-dependent covariate: each patient contributed follow-up from {origin} to the unoperated state "
-            "until resection and to the operated state thereafter. This model was fitted in all eligible patients "
-            "and adjusted for the propensity score covariates; Kaplan-Meier curves show the propensity-matched "
-            f"landmark comparison at {lm} months."
+            "until resection and to the operated state thereafter (counting-process data, as R's tmerge). This "
+            "model was fitted in all eligible patients with complete covariate data and adjusted for the "
+            f"propensity score covariates, coded as in the propensity model below{extra}. Kaplan-Meier curves show "
+            f"the propensity-matched landmark comparison at {lm} months."
         )
     else:
         out.append(
@@ -220,7 +433,23 @@ def methods_paragraph(
         )
 
     covs = [_covariate(c) for c in spec.covariates]
-    out.append(f"Propensity scores for resection were estimated by logistic regression on {_join(covs)}.")
+    model, r_call = _PROPENSITY_PROSE[spec.propensity]
+    out.append(f"Propensity scores for resection were estimated by {model} on {_join(covs)} ({r_call}).")
+    if facts is not None and facts.adjustments:
+        out.append(facts.adjustments)
+        if facts.pooled:
+            out.append(f"(Pooling rule: a category with fewer than {MIN_LEVEL_COUNT} patients in either arm is "
+                       "pooled into 'other', or, if still rare, counted with the most common category.)")
+    if facts is not None and facts.reference_levels:
+        refs = "; ".join(f"{_covariate(c)}: {lev}" for c, lev in facts.reference_levels)
+        out.append(f"Categorical covariates entered as indicator variables against a reference level ({refs}).")
+    if facts is not None and facts.dropped_matched is not None:
+        what = "any of these covariates" + (" or of the centre" if spec.exact_centre else "")
+        if sum(facts.dropped_matched):
+            out.append(f"Patients with a missing value of {what} were excluded from the matched comparison "
+                       f"(complete-case analysis): {_arms(facts.dropped_matched, k)}.")
+        else:
+            out.append(f"No patient of the matched comparison had a missing value of {what}.")
     who = (
         "Among patients included at the landmark, patients who had undergone resection"
         if spec.method in ("landmark", "time_dependent")
@@ -247,27 +476,37 @@ def methods_paragraph(
     if n_m is not None:
         out.append(f"This yielded {n_m} matched {'pairs' if spec.ratio == 1 else 'sets'}.")
     out.append(
-        "Covariate balance was assessed by standardised mean differences, an absolute value below 0.1 "
-        "indicating adequate balance."
+        "Covariate balance was assessed by standardised mean differences (the difference in means divided by the "
+        "standard deviation of the surgery group before matching, sqrt(p(1 - p)) for binary terms, as MatchIt's "
+        f"summary() for the treated), an absolute value below {SMD_THRESHOLD:g} indicating adequate balance."
     )
+    if facts is not None:
+        sentence = _balance_sentence(facts)
+        if sentence:
+            out.append(sentence)
 
     weighted = spec.ratio > 1 or spec.replace
     if weighted:
         out.append(
             "Survival in the matched sample was estimated by the Kaplan-Meier method weighted by the matching "
-            "weights, with log-log confidence intervals; the log-rank test was not used because it ignores "
-            "the weights."
+            "weights, with log-log confidence intervals (R: survfit(conf.type = \"log-log\")); the log-rank test "
+            "was not used because it ignores the weights."
         )
     else:
         out.append(
             "Survival in the matched sample was estimated by the Kaplan-Meier method with log-log confidence "
-            "intervals and compared with the log-rank test."
+            "intervals (R: survfit(conf.type = \"log-log\")) and compared with the log-rank test."
         )
     if spec.method == "time_dependent":
-        out.append(
-            "The hazard ratio for resection was estimated by the time-dependent Cox model (Efron method for "
-            "ties) with robust (sandwich) standard errors."
-        )
+        sentence = ("The hazard ratio for resection was estimated by the time-dependent Cox model (Efron method for "
+                    "ties) with robust (sandwich) standard errors clustered on patients")
+        if facts is not None and facts.td_patients is not None:
+            sentence += (f", in {_small(facts.td_patients, k)} patients ({_small(facts.td_events, k)} "
+                         f"{EVENT_WORDS[spec.endpoint]}s) with complete covariate data")
+            if facts.dropped_td is not None:
+                sentence += (f"; {_arms(facts.dropped_td, k)} were excluded for a missing covariate value"
+                             if sum(facts.dropped_td) else "; no patient had a missing covariate value")
+        out.append(sentence + ".")
     else:
         if spec.replace:
             variance = "weighted by the matching weights, with robust standard errors clustered on patients"
@@ -279,8 +518,12 @@ def methods_paragraph(
             "Hazard ratios were estimated by Cox proportional hazards regression (Efron method for ties) in the "
             f"matched sample, {variance}."
         )
+    out.append(f"A hazard ratio was reported only when each arm had at least {MIN_PATIENTS_PER_ARM} patients and "
+               f"{MIN_EVENTS_PER_ARM} {EVENT_WORDS[spec.endpoint]}s; otherwise the counts per arm are given instead.")
     if tau is not None:
-        out.append(f"Restricted mean survival times up to {tau:g} months were compared between groups.")
+        horizon = f"{tau:g}" if float(tau).is_integer() else f"{tau:.1f}"
+        out.append(f"Restricted mean survival times up to {horizon} months were compared between groups, the "
+                   "standard error of the difference being the square root of the sum of the two variances.")
     out.append(f"Curves are truncated where fewer than {spec.min_at_risk} patients remained at risk.")
     out.append(_software_sentence(software))
     return " ".join(out)

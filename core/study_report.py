@@ -98,7 +98,10 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     """
     k = _check_k(k)
     out: list[tuple[str, list]] = []
-    summary = [export.suppress_in_text(tables.headline(result), k=k), "Filters and settings:\n\n" + spec.describe()]
+    summary = [export.suppress_in_text(tables.headline(result), k=k)]
+    if result.curves:
+        summary.append(export.suppress_in_text(tables.comparison_text(result), k=k))
+    summary.append("Filters and settings:\n\n" + spec.describe())
     if result.warnings:
         summary.append(export.suppress_in_text("Warnings: " + " ".join(result.warnings), k=k))
     flow = result.flow
@@ -112,7 +115,10 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         risk = export.suppress_formatted(result.risk_table, k=k)
         km = export.hide_hover_at_risk(figures.matched_km_figure(result, risk_table=risk), k=k)
         estimates = export.hide_bare_counts(export.suppress_formatted(tables.estimates_table(result), k=k), k=k)
+        comparison = export.suppress_formatted(tables.comparison_table(result), k=k)
         out.append(("Overall survival", [km, estimates.reset_index(names=""),
+                                         "Surgery vs chemotherapy alone (log-rank test and restricted mean survival "
+                                         "time: exploratory):", comparison,
                                          "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k)]))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
@@ -176,7 +182,5 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
     True
     """
     k = _check_k(k)
-    pairs = result.match.n_treated_matched if result.match is not None else None
-    methods = methods_paragraph(spec, n_surgery=result.filtered.n_surgery, n_chemotherapy=result.filtered.n_chemotherapy,
-                                n_matched_pairs=pairs, tau=result.rmst.tau if result.rmst is not None else None, k=k)
+    methods = methods_paragraph(spec, result=result, k=k)
     return report_html(TITLE, sections(cohort, spec, result, subgroup_result, k=k), provenance, methods)

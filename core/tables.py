@@ -8,8 +8,10 @@ from __future__ import annotations
 import pandas as pd
 
 from core.analysis import AnalysisResult
+from core.export_tables import comparison as export_comparison
+from core.export_tables import time_origin
 from core.figures import arm_label
-from core.format import fmt_ci, fmt_num, fmt_p, fmt_p_eq, fmt_pct
+from core.format import fmt_ci, fmt_interval, fmt_num, fmt_p, fmt_p_eq, fmt_pct
 from core.spec import EVENT_WORDS
 
 _YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"))
@@ -84,6 +86,61 @@ def headline(result: AnalysisResult) -> str:
         return "No hazard ratio: " + (hr.reason if hr is not None else "no comparison was possible") + "."
     return (f"Hazard ratio {fmt_num(hr.hr, 2)} (95% CI {fmt_num(hr.lower, 2)}–{fmt_num(hr.upper, 2)}), "
             f"p {fmt_p_eq(hr.p)}; {hr.method}.")
+
+
+def comparison_text(result: AnalysisResult) -> str:
+    """The log-rank test and the restricted mean survival times in words (or why they are missing).
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> comparison_text(analysis.run(cohort.demo(), AnalysisSpec())).startswith("Log-rank test p ")
+    True
+    """
+    parts = []
+    p = result.logrank_p
+    if p == p:
+        parts.append(f"Log-rank test p {fmt_p_eq(p)} (exploratory).")
+    r = result.rmst
+    if r is not None:
+        by = dict(zip(r.groups, r.by_group, strict=True))
+        arms = ", ".join(f"{arm_label(result, arm).lower()} {fmt_num(by[g].rmst, 1)}"
+                         for g, arm in ((1.0, "surgery"), (0.0, "chemotherapy")) if g in by)
+        origin = time_origin(result)
+        parts.append(f"Restricted mean survival time up to {fmt_num(r.tau, 0)} months from "
+                     f"{'the ' if origin.startswith('landmark') else ''}{origin}: {arms} months; difference (surgery "
+                     f"minus chemotherapy) {fmt_num(r.difference, 1)} months (95% CI "
+                     f"{fmt_interval(r.lower, r.upper, 1)}), p {fmt_p_eq(r.p)}.")
+    if p != p or r is None:
+        said = [w for w in (*result.warnings, *getattr(result, "notes", ())) if "log-rank" in w.lower()]
+        missing = " and ".join(x for x, gone in (("Log-rank test", p != p), ("RMST", r is None)) if gone)
+        parts.append(f"{missing} not computed" + (f": {said[0]}" if said else "."))
+    return " ".join(parts)
+
+
+def comparison_table(result: AnalysisResult) -> pd.DataFrame:
+    """The hazard ratio, log-rank test and restricted mean survival times formatted for display
+    (the numbers of :func:`core.export_tables.comparison`).
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> t = comparison_table(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> list(t.columns), t["Comparison"].tolist()[:2]
+    (['Comparison', 'Estimate (95% CI)', 'p', 'Note'], ['hazard ratio, surgery vs chemotherapy', 'log-rank test'])
+    """
+    t = export_comparison(result)
+    digits = [2 if unit == "ratio" else 1 for unit in t["unit"]]
+    estimate = [
+        "—" if est != est else fmt_ci(est, lo, up, d) + (f" {unit}" if unit and unit != "ratio" else "")
+        for est, lo, up, d, unit in zip(t["estimate"], t["lower_95"], t["upper_95"], digits, t["unit"], strict=True)
+    ]
+    quantity = [q if tau != tau else f"{q}, up to {tau:g} months" for q, tau in zip(t["quantity"], t["tau_months"],
+                                                                                     strict=True)]
+    return pd.DataFrame({"Comparison": quantity, "Estimate (95% CI)": estimate, "p": [fmt_p(p) for p in t["p"]],
+                         "Note": t["note"]})
 
 
 def _subgroup_counts(sub, k: int | None) -> pd.DataFrame:

@@ -15,6 +15,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.waits import BROWSER_MS, SERVER_START_S
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -58,7 +60,7 @@ def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None
     proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + SERVER_START_S
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -69,7 +71,7 @@ def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None
             if proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited with code {proc.returncode}")
             if time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not become healthy within 60 s")
+                raise RuntimeError(f"streamlit did not become healthy within {SERVER_START_S} s")
             time.sleep(0.3)
         yield url
     finally:
@@ -82,7 +84,7 @@ def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None
             log.close()
 
 
-def wait_for_app(page, timeout: float = 60_000, settle_ms: int = 400) -> None:
+def wait_for_app(page, timeout: float = BROWSER_MS, settle_ms: int = 400) -> None:
     """Wait until Streamlit has finished running the script and the figures are drawn."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)  # every page has a title

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.spec import AnalysisSpec
+from tests.waits import APP_RUN_S
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
@@ -17,7 +18,7 @@ PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at.run()

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.browser import screenshot, wait_for_app
+from tests.waits import BROWSER_MS
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +46,8 @@ def km_signature(page) -> str:
 
 def wait_metrics(page) -> dict[str, str]:
     """Wait until the overview's metrics (the hazard ratio last) are drawn and return them."""
-    page.get_by_text(HR_LABEL, exact=True).first.wait_for(timeout=30_000)
-    page.get_by_text("p-value", exact=True).wait_for(timeout=30_000)
+    page.get_by_text(HR_LABEL, exact=True).first.wait_for(timeout=BROWSER_MS)
+    page.get_by_text("p-value", exact=True).wait_for(timeout=BROWSER_MS)
     return metrics(page)
 
 
@@ -85,7 +86,7 @@ def test_a_filter_change_updates_curves_and_numbers(page, app_url):
     page.wait_for_selector(".js-plotly-plot")
     before_numbers, before_curve = wait_metrics(page), km_signature(page)
     choose(page, "Chemotherapy regimen", "FOLFIRINOX")
-    page.wait_for_function(f"() => ({KM_SIGNATURE_JS})() !== {json.dumps(before_curve)}", timeout=30_000)
+    page.wait_for_function(f"() => ({KM_SIGNATURE_JS})() !== {json.dumps(before_curve)}", timeout=BROWSER_MS)
     wait_for_app(page)
     assert metrics(page)[HR_LABEL] != before_numbers[HR_LABEL]
     assert "reg=FOLFIRINOX" in page.url
@@ -94,9 +95,11 @@ def test_a_filter_change_updates_curves_and_numbers(page, app_url):
 
 def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_url):
     first = chromium.new_context(viewport={"width": 1440, "height": 900})
+    first.set_default_timeout(BROWSER_MS)
     page = first.new_page()
     page.goto(f"{app_url}/?meth=naive&cal=0.3")
     wait_for_app(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()  # Resectability is there
     choose(page, "Resectability", "resectable")
     wait_for_app(page)
     page.get_by_text("Share this view").click()
@@ -106,6 +109,7 @@ def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_ur
     first.close()
 
     second = chromium.new_context(viewport={"width": 1440, "height": 900})
+    second.set_default_timeout(BROWSER_MS)
     other = second.new_page()
     other.goto(link.replace("http://localhost:8501", app_url))
     wait_for_app(other)
@@ -136,43 +140,101 @@ def test_upload_replaces_the_cohort_and_a_bad_file_keeps_it(page, app_url, tmp_p
     page.goto(f"{app_url}/data")
     wait_for_app(page)
     page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(small))
-    page.get_by_text("small.csv loaded: 60 patients").wait_for(timeout=30_000)
+    page.get_by_text("small.csv loaded: 60 patients").wait_for(timeout=BROWSER_MS)
     wait_for_app(page)
     assert page.get_by_text("Uploaded cohort").count() >= 1
     page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(bad))
-    page.get_by_text("bad.csv was not loaded").wait_for(timeout=30_000)
+    page.get_by_text("bad.csv was not loaded").wait_for(timeout=BROWSER_MS)
     wait_for_app(page)
     assert page.get_by_text("still active").count() >= 1
     assert page.locator('[data-testid="stSidebar"]').get_by_text("60 patients").count() >= 1
     screenshot(page, "upload-report")
 
 
+def _sheets(path: str) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(io.BytesIO(Path(path).read_bytes()), sheet_name=None)
+
+
+def _methods_sheet(path: str) -> dict[str, str]:
+    book = openpyxl.load_workbook(io.BytesIO(Path(path).read_bytes()))
+    return {row[0].value: row[1].value for row in book["Methods"].iter_rows() if row[0].value}
+
+
 def test_survival_downloads_contain_what_the_screen_shows(page, app_url):
     page.goto(f"{app_url}/survival")
     wait_for_app(page)
     headline = page.get_by_text("Hazard ratio 0.").first.inner_text()
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    log_rank = re.search(r"Log-rank p ([=<]) (0\.\d{3})", main).groups()
+    rmst = re.search(r"RMST difference at (\d+) months: (\d+\.\d) \((\d+\.\d)–(\d+\.\d)\) months", main).groups()
     with page.expect_download() as dl:
         download_button(page, "Excel").click()
     book = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
     assert "Methods" in book.sheetnames and "KM estimates" in book.sheetnames
-    methods = {row[0].value: row[1].value for row in book["Methods"].iter_rows() if row[0].value}
+    methods = _methods_sheet(dl.value.path())
     assert "View URL" in methods and "Cohort SHA-256" in methods
-    shown = pd.read_excel(io.BytesIO(Path(dl.value.path()).read_bytes()), sheet_name="Immortal-time methods")
-    landmark_hr = shown.loc[shown["method"].str.startswith("Landmark"), "HR"].item()
+    sheets = _sheets(dl.value.path())
+    shown = sheets["Immortal-time methods"]
+    landmark_hr = shown.loc[shown["method"].str.startswith("Landmark"), "hr"].item()
     assert f"Hazard ratio {landmark_hr:.2f}" in headline
+    # issue 10: the log-rank test and the RMST difference are in the download, as numbers
+    comparison = sheets["Comparison"].set_index("quantity")
+    p = comparison.loc["log-rank test", "p"]
+    assert p < float(log_rank[1]) if log_rank[0] == "<" else f"{p:.3f}" == log_rank[1]
+    diff = comparison.loc["restricted mean survival time difference, surgery minus chemotherapy"]
+    assert (f"{diff['tau_months']:.0f}", f"{diff['estimate']:.1f}", f"{diff['lower_95']:.1f}",
+            f"{diff['upper_95']:.1f}") == rmst
+    estimates = sheets["Estimates"]
+    assert all(pd.api.types.is_numeric_dtype(estimates[c]) for c in estimates.columns
+               if c not in ("arm", "time_origin", "note")), estimates.dtypes
+    assert methods["KM estimates: se_neg_log_survival"].startswith("standard error of -log S(t)")
+    assert methods["KM estimates: months_since_landmark"].startswith("time in months (days / 30.4375) since the landmark")
     with page.expect_download() as dl:
         download_button(page, "CSV").click()
     with zipfile.ZipFile(io.BytesIO(Path(dl.value.path()).read_bytes())) as z:
         names = z.namelist()
-        assert "provenance.json" in names
+        assert "provenance.json" in names and "Comparison.csv" in names
         km = pd.read_csv(z.open("KM_estimates.csv"), encoding="utf-8-sig")
+        readme = z.read("README.txt").decode("utf-8")
     assert set(km["arm"]) == {"surgery", "chemotherapy"}
+    assert "months_since_landmark" in km.columns and "se_neg_log_survival" in km.columns
+    assert "KM_estimates.csv\n  arm: " in readme and "  se_neg_log_survival: standard error of -log S(t)" in readme
+
+
+def test_downloads_under_suppression_explain_their_marks(page, app_url):
+    page.goto(f"{app_url}/")
+    wait_for_app(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Small-cell suppression", exact=True).click()
+    sidebar.get_by_text("Suppress small counts", exact=True).click()
+    wait_for_app(page)
+    with page.expect_download() as dl:
+        download_button(page, "Excel").click()
+    sheets = _sheets(dl.value.path())
+    assert {"Flow", "Estimates", "Comparison", "Immortal-time methods"} <= set(sheets)
+    flow = sheets["Flow"]
+    assert flow.columns.tolist() == ["step", "patients_surgery", "patients_chemotherapy"]
+    methods = _methods_sheet(dl.value.path())
+    assert methods["Comparison: p"].startswith("two-sided p-value")
+    assert sheets["Comparison"].set_index("quantity").loc["log-rank test", "p"] > 0
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Survival", exact=True).click()  # same session
+    page.locator('[data-testid="stMain"] h1:has-text("Survival")').wait_for()
+    wait_for_app(page)
+    with page.expect_download() as dl:
+        download_button(page, "CSV").click()
+    with zipfile.ZipFile(io.BytesIO(Path(dl.value.path()).read_bytes())) as z:
+        risk = pd.read_csv(z.open("Number_at_risk.csv"), encoding="utf-8-sig", dtype=str)
+        readme = z.read("README.txt").decode("utf-8")
+        assert "KM_estimates.csv" not in z.namelist()  # event-level life tables are withheld under suppression
+    assert "<11" in set(risk["n_at_risk_chemotherapy"])  # the demo's numbers at risk fall below 11
+    assert "Number_at_risk.csv\n" in readme
+    assert "  <11: a count from 1 to 10, hidden by small-cell suppression (k = 11)." in readme
 
 
 def test_km_png_download_is_an_image(page, app_url):
     page.goto(f"{app_url}/survival")
     wait_for_app(page)
-    with page.expect_download(timeout=60_000) as dl:
+    with page.expect_download(timeout=BROWSER_MS) as dl:
         download_button(page, "PNG (journal)").click()
     data = Path(dl.value.path()).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -250,6 +250,43 @@ def test_zip_bundles_files_and_provenance_deterministically():
     assert zip_bytes({"tables/km.csv": b"t\n1\n"}, prov) == data
 
 
+def _suppressed_table() -> pd.DataFrame:
+    counts = pd.DataFrame({"arm": ["surgery", "chemotherapy"], "patients": [7, 40], "events": [30, 50]})
+    shown = suppress_small_counts(counts, ["patients", "events"], k=11)
+    shown.loc[1, "events"] = "*"  # as complementary suppression marks a cell
+    return shown
+
+
+def test_zip_readme_defines_the_columns_and_explains_the_marks():
+    data = zip_bytes({"estimates.csv": csv_bytes(_suppressed_table()), "other.csv": b"x\n1\n"},
+                     {"Data source": "demo"})
+    readme = zipfile.ZipFile(io.BytesIO(data)).read("README.txt").decode()
+    head, notes = readme.split("\nAbout the tables\n================\n")
+    assert head == "Provenance\n==========\nData source: demo\n"
+    lines = notes.splitlines()
+    assert lines[0] == "estimates.csv"
+    assert lines[1].startswith("  arm: treatment arm: surgery = resection")
+    assert lines[2] == "  patients: patients in the analysis (a count)."
+    assert lines[4] == "  <11: a count from 1 to 10, hidden by small-cell suppression (k = 11)."
+    assert lines[5].startswith("  *: a count hidden only so that a hidden count cannot be recovered by subtraction")
+    assert "other.csv" not in notes  # nothing known, nothing marked: nothing said
+
+
+def test_xlsx_methods_sheet_defines_the_columns_and_explains_the_marks():
+    wb = _load(xlsx_bytes({"Estimates": _suppressed_table(), "Other": pd.DataFrame({"x": [1]})},
+                          {"Data source": "demo"}))
+    assert wb.sheetnames == ["Estimates", "Other", "Methods"]
+    rows = [(r[0].value, r[1].value) for r in wb["Methods"].iter_rows(min_row=2)]
+    assert rows[0] == ("Data source", "demo") and rows[1] == (None, None)
+    assert rows[2][0] == "About the tables"
+    notes = dict(rows[3:])
+    assert list(notes) == ["Estimates: arm", "Estimates: patients", "Estimates: events", "Estimates: <11",
+                           "Estimates: *"]
+    assert notes["Estimates: <11"] == "a count from 1 to 10, hidden by small-cell suppression (k = 11)."
+    ws = wb["Estimates"]
+    assert ws["B2"].value == "<11" and ws["B3"].value == 40 and ws["B3"].data_type == "n"
+
+
 @pytest.mark.parametrize("name", ["../x.csv", "/abs.csv", "a/../../b", "C:x", "README.txt", ""])
 def test_zip_rejects_unsafe_or_reserved_names(name):
     with pytest.raises(ValueError):

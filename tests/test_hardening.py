@@ -10,6 +10,7 @@ from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartParser
 from streamlit.testing.v1 import AppTest
 
+from tests.waits import APP_RUN_S
 from ui import hardening
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,6 @@ def test_uploads_up_to_the_size_limit_stay_in_memory(default_threshold):
 
 
 def test_the_app_applies_it_before_anything_else(default_threshold):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S).run()
     assert not at.exception
     assert MultiPartParser.spool_max_size >= hardening.upload_limit_bytes()

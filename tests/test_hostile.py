@@ -1,10 +1,10 @@
 """The hostile corpus (tests/hostile/, made by tests/hostile/make_hostile.py).
 
-Each file gives the correct cohort or a readable problem list, within 2 s and under 100 MB
-of extra memory. How it is measured:
+Each file gives the correct cohort or a readable problem list, under 100 MB of extra memory.
+How long each file takes (goal: 2 s) is measured by ``make bench`` (benchmarks/loading.py,
+docs/benchmarks.md), not asserted here: a wall-clock budget fails under load with nothing
+wrong. How memory is measured:
 
-* time: ``time.perf_counter`` around :func:`core.isolation.run_isolated` in the parent
-  (start of the child to its reaping; the fork server is started once beforehand);
 * memory: the child reads its own ``VmRSS`` when it starts and its ``VmHWM`` (peak resident
   set) when it has parsed, from ``/proc/self/status``; the difference is the extra memory
   the parse needed (``IsolatedRun.child_peak_extra_mb``). The separator/encoding matrix is
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from tests.cohort_helpers import VALID
 from tests.hostile import make_hostile as mh
 
 HOSTILE = Path(mh.__file__).resolve().parent
-SECONDS = 2.0
 EXTRA_MB = 100.0
 
 
@@ -47,10 +45,7 @@ def base_sha() -> str:
 
 
 def isolated(data: bytes, name: str):
-    t0 = time.perf_counter()
     run = run_isolated(data, name)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < SECONDS, f"{name}: {elapsed:.2f} s"
     assert run.child_peak_extra_mb is not None and run.child_peak_extra_mb < EXTRA_MB, (name, run.child_peak_extra_mb)
     assert run.exitcode == 0
     return run
@@ -89,14 +84,11 @@ def test_committed_corpus_is_what_the_script_makes():
 def test_dialect_matrix_gives_the_same_cohort(name, base_sha):
     data = (HOSTILE / "matrix" / name).read_bytes()
     tracemalloc.start()
-    t0 = time.perf_counter()
     try:
         cohort = load(data, filename=name)
-        elapsed = time.perf_counter() - t0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < SECONDS
     assert peak / 2**20 < EXTRA_MB
     assert cohort.sha256 == base_sha
     check_base_values(cohort.data)

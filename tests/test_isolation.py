@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import types
 from pathlib import Path
 
@@ -59,15 +58,15 @@ def test_valid_file_gives_the_same_cohort_as_in_process():
     assert there.notes == here.notes and there.warnings == here.warnings
 
 
-def test_90_patient_csv_end_to_end_well_under_a_second():
+def test_90_patient_csv_end_to_end():
+    """A 90-patient CSV read in the child equals the in-process read, every time (how long it takes:
+    `make bench`, benchmarks/loading.py)."""
     data = generate(n_surgery=40, n_chemotherapy=50, seed=3).to_csv(index=False).encode()
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
+    here = load(data, filename="ninety.csv")
+    for _ in range(3):
         cohort = load_isolated(data, "ninety.csv")
-        times.append(time.perf_counter() - t0)
-    assert cohort.n_patients == 90
-    assert sorted(times)[2] < 1.0, times  # median; measured ~0.1-0.3 s on 2 shared cores
+        assert cohort.n_patients == 90 and cohort.n_surgery == 40
+        assert cohort.sha256 == here.sha256 and cohort.data.equals(here.data)
 
 
 def test_problems_come_back_as_the_same_problems():
@@ -81,9 +80,8 @@ def test_problems_come_back_as_the_same_problems():
 
 
 def test_timeout_kills_the_child_and_leaves_no_zombie(big_csv):
-    t0 = time.perf_counter()
     run = run_isolated(big_csv, "big.csv", timeout_s=0.05)
-    assert time.perf_counter() - t0 < 2.0
+    # killed (SIGKILL) before it finished: it neither loaded the cohort nor reported problems of its own
     assert run.exitcode == -9 and run.cohort is None
     (p,) = run.error.problems
     assert p.message.startswith("The file could not be read within 0.05 seconds")
@@ -98,8 +96,10 @@ def test_memory_limit_gives_a_readable_problem(big_csv):
     assert zombies() == []
 
 
-def test_the_same_big_file_loads_with_the_default_limits(big_csv):
-    run = run_isolated(big_csv, "big.csv")
+def test_the_same_big_file_loads_with_the_default_memory_limit(big_csv):
+    # The wall-clock limit is not under test here: on a loaded machine the 30 MB parse can take longer
+    # than the default, which would fail the test with nothing wrong (issue 10, "tests that measure time").
+    run = run_isolated(big_csv, "big.csv", timeout_s=600)
     assert run.cohort is not None and run.cohort.n_patients == 126_000
     assert run.child_peak_extra_mb is not None and run.child_peak_extra_mb > 10
 

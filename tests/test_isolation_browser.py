@@ -29,6 +29,7 @@ import pytest
 
 from core import synthetic
 from tests.browser import ROOT, screenshot, streamlit_server, wait_for_app
+from tests.waits import BROWSER_MS
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +110,7 @@ def server(work):
 
 def _session(chromium):
     context = chromium.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(BROWSER_MS)
     page = context.new_page()
     dialogs: list[str] = []
 
@@ -134,7 +136,7 @@ def _goto(page, url: str, path: str) -> None:
 def _upload(page, url: str, path: Path | dict, *, expect: str = "stAlertContentSuccess") -> None:
     _goto(page, url, "/data")
     page.set_input_files(UPLOAD, path)
-    page.wait_for_selector(f'[data-testid="{expect}"]', timeout=90_000)
+    page.wait_for_selector(f'[data-testid="{expect}"]', timeout=BROWSER_MS)
     wait_for_app(page)
 
 
@@ -149,7 +151,7 @@ def _assert_health(url: str) -> None:
 
 
 def _download(page, work: Path, name: str) -> str:
-    with page.expect_download(timeout=30_000) as info:
+    with page.expect_download(timeout=BROWSER_MS) as info:
         page.get_by_role("button", name="Download this table (CSV)").click()
     target = work / "downloads" / name
     info.value.save_as(target)
@@ -281,13 +283,13 @@ def test_faults_in_one_session_leave_the_others_working(server, chromium, work):
         # 2. disconnect during a fit (matching page of the demo, left before it finishes)
         ctx, page = _session(chromium)
         page.goto(url + "/matching")
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=30_000)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="running"]', timeout=BROWSER_MS)
         ctx.close()
 
         # 3. an exception inside one session: a generic message, no details, no traceback
         ctx, page = _session(chromium)
         page.goto(url + "/?fault=raise")
-        page.wait_for_selector('[data-testid="stException"]', timeout=60_000)
+        page.wait_for_selector('[data-testid="stException"]', timeout=BROWSER_MS)
         shown = page.inner_text("body")
         assert "INJECTED-FAULT-DETAIL" not in shown and "Traceback" not in shown
         screenshot(page, "fault_exception")
@@ -334,16 +336,16 @@ def test_access_control_on_real_server_hides_every_page_until_login(chromium, tm
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
             page.fill('input[type="password"]', password)
             page.get_by_role("button", name="Log in").click()
-            page.wait_for_selector('[data-testid="stSidebarNavLink"]', timeout=60_000)
+            page.wait_for_selector('[data-testid="stSidebarNavLink"]', timeout=BROWSER_MS)
             wait_for_app(page)
             screenshot(page, "auth_after_login")
             # the user lands on the page and view of the link they opened, not on the default page
-            page.wait_for_selector('[data-testid="stMain"] h1:has-text("Survival")', timeout=60_000)
+            page.wait_for_selector('[data-testid="stMain"] h1:has-text("Survival")', timeout=BROWSER_MS)
             assert "/survival" in page.url and "meth=naive" in page.url, page.url
             assert "Naive" in page.inner_text('[data-testid="stMain"]') or "naive" in page.inner_text(
                 '[data-testid="stMain"]')
             _goto(page, url, "/data")
-            page.wait_for_selector(UPLOAD, state="attached", timeout=60_000)
+            page.wait_for_selector(UPLOAD, state="attached", timeout=BROWSER_MS)
             assert page.locator('input[type="password"]').count() == 0
         finally:
             ctx.close()

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.cohort import Cohort
+from tests.waits import APP_RUN_S, THREAD_S
 from ui import idle, memory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,7 @@ def test_a_collected_object_requests_a_release_and_the_thread_does_it(monkeypatc
     stop = threading.Event()
     threading.Thread(target=memory._loop, args=(3600.0, 0.0, stop), daemon=True).start()
     try:
-        assert done.wait(timeout=10), "the release thread did not trim after the request"
+        assert done.wait(timeout=THREAD_S), "the release thread did not trim after the request"
     finally:
         stop.set()
     assert not collections, "no full garbage collection while sessions are running"
@@ -93,7 +94,7 @@ def test_a_quiet_server_trims_once_without_a_full_collection(monkeypatch):
     loop = threading.Thread(target=memory._loop, args=(0.3, 0.0, stop), daemon=True)
     loop.start()
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + THREAD_S
         while loop not in trims and time.monotonic() < deadline:
             time.sleep(0.05)
         assert loop in trims, "no trim after the server went quiet"
@@ -136,7 +137,7 @@ def _alive(sha256: str) -> int:
 
 
 def _uploaded_session() -> tuple[AppTest, str]:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S).run()
     at.switch_page("views/data.py").run()
     at.file_uploader(key="upload").set_value(("small.csv", _small_cohort(), "text/csv")).run()
     at.switch_page("views/overview.py").run()  # the analysis of the upload is cached for the session

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from core.dictionary import DICTIONARY_VERSION, Regimen
 from core.provenance import provenance, provenance_text, view_url
 from core.spec import AnalysisSpec
 
+ROOT = Path(__file__).resolve().parent.parent
 SHA = "ab" * 32
 NOW = dt.datetime(2026, 3, 4, 10, 20, 30, 999, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 
@@ -26,22 +29,40 @@ def make(spec=None, **kw):
 
 
 def test_provenance_keys_and_values():
-    spec = AnalysisSpec(regimens=(Regimen.GEM,), caliper=None)
+    spec = AnalysisSpec(regimens=(Regimen.GEM,), caliper=0.3)
     prov = make(spec)
     assert list(prov)[:6] == [
         "Generated (UTC)", "View URL", "Data source", "Cohort SHA-256", "Data dictionary version", "Filters and settings",
     ]
     assert prov["Generated (UTC)"] == "2026-03-04T09:20:30Z"
-    assert prov["View URL"] == "https://h.example/Survival?reg=GEM&cal=none"
+    assert prov["View URL"] == "https://h.example/Survival?reg=GEM&cal=0.3"
     assert prov["Data source"] == "registry.xlsx"
     assert prov["Cohort SHA-256"] == SHA
     assert prov["Data dictionary version"] == DICTIONARY_VERSION
     assert prov["Filters and settings"].splitlines()[:2] == ["Filters:", "- Regimen: GEM"]
-    assert "no caliper" in prov["Filters and settings"]
+    assert "caliper 0.3 SD" in prov["Filters and settings"]
     assert prov["Python"] == platform.python_version()
-    for name in ("pandas", "numpy", "scipy", "lifelines", "scikit-learn", "plotly", "streamlit"):
+    for name in ("pandas", "numpy", "scipy", "plotly", "streamlit"):
         assert prov[name] == metadata.version(name)
     assert all(isinstance(v, str) for v in prov.values())
+
+
+def _pyproject() -> tuple[str, str]:
+    """``[project]`` name and version of pyproject.toml, read with a regular expression (not tomllib)."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    project = text.split("[project]", 1)[1].split("\n[", 1)[0]
+    name = re.search(r'^name = "([^"]+)"', project, re.M).group(1)
+    version = re.search(r'^version = "([^"]+)"', project, re.M).group(1)
+    return name, version
+
+
+def test_provenance_names_this_package_and_not_the_test_only_tools():
+    name, version = _pyproject()
+    assert name == "pdac-lm-explorer"
+    prov = make()
+    assert prov[name] == version
+    # the analysis never imports lifelines or scikit-learn: they are test-only checks, not provenance
+    assert "lifelines" not in prov and "scikit-learn" not in prov
 
 
 def test_view_url_round_trips_the_spec():

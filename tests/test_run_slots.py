@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.waits import THREAD_S
 from ui.run_slots import FairSlots
 
 
@@ -23,20 +24,20 @@ def _run_workers(gate: FairSlots, n: int) -> tuple[list[int], int, list[int]]:
             with lock:
                 started.append(i)
                 peak[0] = max(peak[0], gate.in_use)
-            release.wait(5)
+            release.wait(THREAD_S)
 
     threads = []
     for i in range(n):
         t = threading.Thread(target=worker, args=(i,))
         t.start()
         threads.append(t)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + THREAD_S
         while len(started) + gate.waiting < i + 1 and time.monotonic() < deadline:
             time.sleep(0.005)
     before_release = list(started)
     release.set()
     for t in threads:
-        t.join(5)
+        t.join(THREAD_S)
     return started, peak[0], before_release
 
 

@@ -13,6 +13,7 @@ import pytest
 from packaging.version import Version
 from streamlit.testing.v1 import AppTest
 
+from tests.waits import APP_RUN_S
 from ui import auth, idle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +173,7 @@ FAST_HASH = auth.hash_password(PASSWORD, iterations=1000)
 
 
 def _app(secrets: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S)
     for key, value in (secrets or {}).items():
         at.secrets[key] = value
     return at

@@ -49,12 +49,15 @@ def test_methods_paragraph_matches_the_spec(demo, spec):
         data = data[data[C.CHEMO_REGIMEN].isin(spec.regimens)]
     n_s = int((data[C.TREATMENT_GROUP] == Arm.SURGERY).sum())
     n_c = int((data[C.TREATMENT_GROUP] == Arm.CHEMOTHERAPY).sum())
-    expected = report.methods_paragraph(
-        spec, n_surgery=n_s, n_chemotherapy=n_c,
-        n_matched_pairs=result.match.n_treated_matched if result.match is not None else None,
-        tau=result.rmst.tau if result.rmst is not None else None)
+    expected = report.methods_paragraph(spec, result=result)
     assert f"<p>{html.escape(expected)}</p>" in page
+    if result.match is not None:
+        n_m = result.match.n_treated_matched
+        assert f"This yielded {n_m} matched {'pairs' if spec.ratio == 1 else 'sets'}." in expected
+    else:
+        assert "This yielded" not in expected
     assert f"included {n_s} patients who underwent resection" in expected
+    assert f"and {n_c} patients who received chemotherapy alone" in expected
     caliper = "without a caliper" if spec.caliper is None else f"within a caliper of {spec.caliper:g} standard deviations"
     assert caliper in expected and f"matched 1:{spec.ratio}" in expected
     if spec.method == "landmark":
@@ -63,6 +66,39 @@ def test_methods_paragraph_matches_the_spec(demo, spec):
         assert "naive comparison does not account for immortal time" in expected
     if spec.regimens:
         assert "Regimen: FOLFIRINOX, mFOLFIRINOX" in expected
+
+
+def test_report_carries_the_log_rank_test_and_the_rmst(demo):
+    from core import survival
+    from core.population import EVENT, TIME, TREATED
+
+    result, page = _html(demo, AnalysisSpec())
+    m = result.match.matched
+    lr = survival.logrank(m[TIME], m[EVENT], m[TREATED])
+    tau = min(36.0, m.loc[m[TREATED] == 1, TIME].max(), m.loc[m[TREATED] == 0, TIME].max())
+    rm = survival.rmst_difference(m[TIME], m[EVENT], m[TREATED], tau)
+    parsed = _parse(page)
+    summary = " ".join(parsed["Summary"]["text"])
+    def p_text(p):  # as journals print it: "< 0.001" below 0.001, else three decimals
+        return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+    assert f"Log-rank test p {p_text(lr.p)} (exploratory)." in summary
+    assert (f"Restricted mean survival time up to {tau:.0f} months from the landmark at 6 months after the start of "
+            "chemotherapy: surgery ") in summary
+    assert (f"difference (surgery minus chemotherapy) {rm.difference:.1f} months (95% CI {rm.lower:.1f}–"
+            f"{rm.upper:.1f}), p {p_text(rm.p)}.") in summary
+    table = next(t for t in parsed["Overall survival"]["tables"] if t[0][0] == "Comparison")
+    rows = {r[0]: r for r in table[1:]}
+    assert rows["log-rank test"][2] == p_text(lr.p).replace("= ", "").replace("< ", "<")
+    diff = rows[f"restricted mean survival time difference, surgery minus chemotherapy, up to {tau:g} months"]
+    assert diff[1] == f"{rm.difference:.1f} ({rm.lower:.1f}–{rm.upper:.1f}) months"
+    assert diff[2] == p_text(rm.p).replace("= ", "").replace("< ", "<")
+
+
+def test_report_says_why_log_rank_and_rmst_are_missing_with_weights(demo):
+    _, page = _html(demo, AnalysisSpec(ratio=2))
+    summary = " ".join(_parse(page)["Summary"]["text"])
+    assert "Log-rank test and RMST not computed: With k:1 matching or replacement the curves are weighted" in summary
 
 
 def test_sections_without_a_match(demo):
@@ -91,7 +127,9 @@ _N_PCT = re.compile(r"^(\d+) \(\d+(?:\.\d+)?%\)$")
 _N_OF = re.compile(r"^(\d+)/\d+ \(")  # n/N (x%): n is the count (N, the group size, is left by core.outcomes)
 _PAIR = re.compile(r"^(\d+) / (\d+)$")
 _IN_TEXT = (re.compile(r"\(n=(\d+)\)"), re.compile(r"\bonly (\d+) "), re.compile(r"\bincluded (\d+) patients"),
-            re.compile(r"\band (\d+) patients who received"), re.compile(r"\byielded (\d+) matched"))
+            re.compile(r"\band (\d+) patients who received"), re.compile(r"\byielded (\d+) matched"),
+            re.compile(r"\b(\d+) in the surgery group and (\d+) in the chemotherapy group"),
+            re.compile(r"\bin (\d+) patients \((\d+) deaths\)"))
 _FOREST = re.compile(r"\(S ([^/]+)/([^,]+), C ([^/]+)/([^)]+)\)")
 
 
@@ -145,7 +183,8 @@ def _parse(page: str) -> dict[str, dict[str, list]]:
 
 
 def _small(numbers) -> list[int]:
-    return [int(n) for n in numbers if 1 <= int(n) < K]
+    flat = [n for item in numbers for n in (item if isinstance(item, tuple) else (item,))]  # findall: groups
+    return [int(n) for n in flat if 1 <= int(n) < K]
 
 
 def _cell_counts(text: str) -> list[int]:
@@ -202,15 +241,19 @@ def reports(request, demo):
 
 
 def _legacy_sections(cohort_, spec, result, subgroup_result):
-    """``sections`` as it was before suppression existed (verbatim copy), the reference for k=None."""
+    """``sections`` as it was before suppression existed (verbatim copy, plus the log-rank / RMST items of
+    issue 10), the reference for k=None."""
     out = []
-    summary = [tables.headline(result), "Filters and settings:\n\n" + spec.describe()]
+    summary = [tables.headline(result)] + ([tables.comparison_text(result)] if result.curves else []) + [
+        "Filters and settings:\n\n" + spec.describe()]
     if result.warnings:
         summary.append("Warnings: " + " ".join(result.warnings))
     out.append(("Summary", summary + [figures.flow_figure(result.flow), result.flow]))
     if result.curves:
         km = figures.matched_km_figure(result)
         out.append(("Overall survival", [km, tables.estimates_table(result).reset_index(names=""),
+                                         "Surgery vs chemotherapy alone (log-rank test and restricted mean survival "
+                                         "time: exploratory):", tables.comparison_table(result),
                                          "Immortal-time methods side by side:", tables.methods_table(result)]))
     if result.balance is not None and len(result.balance):
         out.append(("Propensity-score matching", [
@@ -240,10 +283,7 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
 
 def test_without_k_the_report_is_unchanged(reports):
     _, (c, spec, result, sub), plain, _ = reports
-    pairs = result.match.n_treated_matched if result.match is not None else None
-    methods = report.methods_paragraph(spec, n_surgery=result.filtered.n_surgery,
-                                       n_chemotherapy=result.filtered.n_chemotherapy, n_matched_pairs=pairs,
-                                       tau=result.rmst.tau if result.rmst is not None else None)
+    methods = report.methods_paragraph(spec, result=result)
     assert plain == report.report_html(TITLE, _legacy_sections(c, spec, result, sub), PROV, methods)
     assert "Small-cell suppression" not in plain
 

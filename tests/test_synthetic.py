@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -271,6 +270,7 @@ def test_piecewise_hazard_inversion_by_hand():
     assert (ctl["os_months_actual"] == ctl["os_months_no_surgery"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Column pd have very low variance")
 def test_true_hr_recovered_by_time_dependent_cox():
     """Uncensored source data, true covariates, no postoperative deaths / occult progression:
@@ -395,6 +395,7 @@ def test_naive_hr_is_biased(big_times):
     assert 0.29 <= hr <= 0.42  # published crude 0.35-0.45; the recipe lands at ~0.34 (see module docs)
 
 
+@pytest.mark.slow
 def test_immortal_time_methods_near_truth(big, big_times):
     """Time-dependent Cox and a 6-month landmark, adjusted for pre-surgery covariates."""
     t = big_times
@@ -436,12 +437,11 @@ def test_short_term_outcomes(big):
 
 @pytest.mark.slow
 def test_scales_to_a_million():
-    t0 = time.perf_counter()
+    """A million patients generate consistently (how long it takes: `make bench`, docs/benchmarks.md)."""
     df = syn.generate(n_surgery=500_000, n_chemotherapy=500_000, seed=1)
-    elapsed = time.perf_counter() - t0
     assert df.shape == (1_000_000, len(IMPORTED_NAMES))
     assert df[C.PATIENT_ID].is_unique
-    assert elapsed < 60
+    assert (df[C.TREATMENT_GROUP] == Arm.SURGERY).sum() == 500_000
 
 
 # ------------------------------------------------------------------------------------------------

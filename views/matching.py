@@ -51,7 +51,8 @@ st.dataframe(pairs, hide_index=True, width="stretch", height=320,
              column_config={c: st.column_config.NumberColumn(format="%.3f")
                             for c in ("surgery_logit", "chemotherapy_logit", "difference")})
 downloads.tables("matching", {
-    "Balance": downloads.balance(res.balance) if res.balance is not None else pd.DataFrame(),
+    # the terms are the balance table's index: keep them as a column (tables are exported without index)
+    "Balance": downloads.balance(res.balance).reset_index(names="term") if res.balance is not None else pd.DataFrame(),
     "Pairs": pairs, "Propensity scores": scores,
     "Match": downloads.shown(pd.DataFrame({"item": list(card), "value": list(card.values())}), bare_counts=True),
 }, spec, key="dl_matching", index=False)

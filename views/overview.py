@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import figures, synthetic, tables
+from core import export_tables, figures, synthetic, tables
 from core.dictionary import Arm
 from core.format import fmt_interval, fmt_median, fmt_num, fmt_p
 from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINT_NAMES, EVENT_WORDS
@@ -79,6 +79,11 @@ with right:
     st.plotly_chart(flow, width="stretch", theme=None, config={"displayModeBar": False}, key="overview_flow")
     st.markdown("**Immortal-time methods**")
     st.dataframe(downloads.shown(tables.methods_table(res).iloc[:, :4]), hide_index=True, width="stretch")
-downloads.tables("overview", {"Flow": downloads.suppress(res.flow, list(Arm.ALL)),
-                              "Immortal-time methods": downloads.shown(res.methods)}, spec, key="dl_overview")
+small_k = downloads.suppression_k()
+downloads.tables("overview", {
+    "Flow": export_tables.flow(res, k=small_k),
+    "Estimates": export_tables.estimates(res, k=small_k),
+    "Comparison": export_tables.comparison(res, k=small_k),
+    "Immortal-time methods": export_tables.immortal_time_methods(res, k=small_k),
+}, spec, key="dl_overview")
 layout.provenance_card(spec)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import analysis, figures, tables
+from core import export_tables, figures, tables
 from core.format import fmt_ci, fmt_num, fmt_p_eq
 from ui import compute, controls, downloads, layout
 
@@ -47,6 +47,8 @@ with stats_col:
             f"p {fmt_p_eq(r.p)}"
         )
         st.caption("Restricted mean survival time: surgery minus chemotherapy, area under the curves up to the horizon.")
+    elif res.curves:
+        st.caption(downloads.text(tables.comparison_text(res)))
 
 st.subheader("Immortal time: three methods side by side")
 st.caption("The naive comparison counts the months before surgery as surgery time and is biased in favour of surgery.")
@@ -56,16 +58,23 @@ if withheld:
     st.caption(withheld)
 else:
     with st.expander("Kaplan-Meier tables"):
+        life = export_tables.km_estimates(res)
+        st.caption("se_neg_log_survival is the standard error of -log S(t) (R's survfit std.err for unweighted "
+                   "curves), not of the survival itself.")
         for c in res.curves:
             st.markdown(f"**{figures.arm_label(res, c.arm)}**")
-            st.dataframe(c.km, hide_index=True, width="stretch")
+            st.dataframe(life[life["arm"] == c.arm].drop(columns="arm"), hide_index=True, width="stretch")
         st.markdown("**Number at risk**")
         st.dataframe(res.risk_table, width="stretch")
 st.subheader("Download the numbers")
+st.caption("Numbers as numbers, one row per estimate; the README (CSV) or the Methods sheet (Excel) defines every "
+           "column (units, time origin) and every small-cell mark.")
+small_k = downloads.suppression_k()
 downloads.tables("survival", {
-    **({} if withheld else {"KM estimates": analysis.km_table(res)}),
-    "Number at risk": downloads.suppress(res.risk_table.reset_index().rename(columns={"index": "arm"})),
-    "Estimates": downloads.shown(tables.estimates_table(res), bare_counts=True).reset_index(names="statistic"),
-    "Immortal-time methods": downloads.shown(res.methods),
+    **({} if withheld else {"KM estimates": export_tables.km_estimates(res)}),
+    "Number at risk": export_tables.number_at_risk(res, k=small_k),
+    "Estimates": export_tables.estimates(res, k=small_k),
+    "Comparison": export_tables.comparison(res, k=small_k),
+    "Immortal-time methods": export_tables.immortal_time_methods(res, k=small_k),
 }, spec, key="dl_survival")
 layout.provenance_card(spec)
