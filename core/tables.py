@@ -109,8 +109,8 @@ def comparison_text(result: AnalysisResult) -> str:
                          for g, arm in ((1.0, "surgery"), (0.0, "chemotherapy")) if g in by)
         origin = time_origin(result)
         parts.append(f"Restricted mean survival time up to {fmt_num(r.tau, 0)} months from "
-                     f"{'the ' if origin.startswith('landmark') else ''}{origin}: {arms} months; difference (surgery "
-                     f"minus chemotherapy) {fmt_num(r.difference, 1)} months (95% CI "
+                     f"{'the ' if origin.startswith('landmark') else ''}{origin}: {arms} months; difference ("
+                     f"{arm_label(result, 'surgery').lower()} minus {arm_label(result, 'chemotherapy').lower()}) {fmt_num(r.difference, 1)} months (95% CI "
                      f"{fmt_interval(r.lower, r.upper, 1)}), p {fmt_p_eq(r.p)}.")
     if p != p or r is None:
         said = [w for w in (*result.warnings, *getattr(result, "notes", ())) if "log-rank" in w.lower()]

@@ -84,8 +84,8 @@ def test_report_carries_the_log_rank_test_and_the_rmst(demo):
 
     assert f"Log-rank test p {p_text(lr.p)} (exploratory)." in summary
     assert (f"Restricted mean survival time up to {tau:.0f} months from the landmark at 6 months after the start of "
-            "chemotherapy: surgery ") in summary
-    assert (f"difference (surgery minus chemotherapy) {rm.difference:.1f} months (95% CI {rm.lower:.1f}–"
+            "chemotherapy: operated by 6 months ") in summary
+    assert (f"difference (operated by 6 months minus not operated by 6 months) {rm.difference:.1f} months (95% CI {rm.lower:.1f}–"
             f"{rm.upper:.1f}), p {p_text(rm.p)}.") in summary
     table = next(t for t in parsed["Overall survival"]["tables"] if t[0][0] == "Comparison")
     rows = {r[0]: r for r in table[1:]}
