@@ -34,11 +34,12 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Matched overall survival")
     if res.curves:
+        risk = downloads.suppress(res.risk_table)
         fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table), large=large, height=620 if large else 520)))
+            res, risk_table=risk, large=large, height=620 if large else 520)))
         st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="overview_km")
-        downloads.figure("overall_survival", lambda: figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
+        downloads.figure("overall_survival", downloads.deferred(figures.matched_km_figure, res, risk_table=risk),
+                         key="dl_ov_km", slide_height=900, journal_height=560)
     else:
         st.info("No curves: there is no matched comparison for these filters. Widen the filters or the caliper.")
 with right:
