@@ -59,10 +59,10 @@ PRELOAD = ("core.cohort", "core.isolation", "pyarrow.parquet", "openpyxl")
 MIB = 1024 * 1024
 #: Processor seconds any parse may use, plus :data:`CPU_PER_MIB_S` per MiB of file.
 CPU_BASE_S = 20.0
-#: Processor seconds allowed per MiB of file: about 3 x the measured need (0.45 s per MiB, docs/benchmarks.md).
-CPU_PER_MIB_S = 1.5
+#: Processor seconds allowed per MiB of file: 3-4 x the measured need (0.45-0.6 s per MiB, docs/benchmarks.md).
+CPU_PER_MIB_S = 2.0
 #: Wall-clock limit = this x the processor-time limit: on a busy server a parse gets part of a core
-#: (measured: 15 x its processor time with a load average of 15 on 2 cores).
+#: (measured: up to 15 x its processor time with a load average of 15 on 2 cores).
 WALL_FACTOR = 10.0
 #: Address space (MiB) any parse may add, plus :data:`MEMORY_PER_MIB_MB` per MiB of file.
 MEMORY_BASE_MB = 1024
@@ -139,7 +139,7 @@ def limits_for(n_bytes: int) -> ParseLimits:
     >>> limits_for(0)
     ParseLimits(cpu_s=20.0, wall_s=200.0, memory_mb=1024)
     >>> limits_for(50 * 1024 * 1024)
-    ParseLimits(cpu_s=95.0, wall_s=950.0, memory_mb=3424)
+    ParseLimits(cpu_s=120.0, wall_s=1200.0, memory_mb=3424)
     """
     if isinstance(n_bytes, bool) or not isinstance(n_bytes, int) or n_bytes < 0:
         raise ValueError(f"n_bytes must be a non-negative integer, got {n_bytes!r}")

@@ -19,7 +19,9 @@ import html
 import io
 import re
 import secrets
+import socket
 import zipfile
+from urllib.parse import urlsplit
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -292,12 +294,25 @@ def test_uploads_are_refused_before_log_in(auth_server):
             assert not s.of_type("file_uploader")
             target = await s.upload_urls("export.csv")
             refused = s.put_file(target.upload_url, "export.csv", data)
-            assert refused.status in (401, 403), refused.status
+            assert refused.status == 403, refused.status
+            # refused before the body is read: announce 45 MB, send none, and still get the answer
+            assert await asyncio.to_thread(_status_of_a_put_without_body, url, target.upload_url) == 403
             await _log_in(s, PASSWORD)
             target = await s.upload_urls("export.csv")
             assert s.put_file(target.upload_url, "export.csv", data).status == 204  # control: after log-in
 
     asyncio.run(run())
+
+
+def _status_of_a_put_without_body(base: str, upload_url: str, announced: int = 45 * 1024 * 1024) -> int:
+    """Send only the headers of a large upload and return the HTTP status the server answers with."""
+    parts = urlsplit(base)
+    path = upload_url if upload_url.startswith("/") else urlsplit(upload_url).path
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as conn:
+        conn.sendall((f"PUT {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: multipart/form-data; "
+                      f"boundary=x\r\nContent-Length: {announced}\r\n\r\n").encode())
+        head = conn.recv(4096).decode("latin-1")  # blocks until the server answers (the body never comes)
+    return int(head.split()[1])
 
 
 def test_the_clear_cache_message_is_ignored(auth_server):
@@ -364,6 +379,25 @@ def test_log_out_drops_the_upload_and_its_download_files(auth_server):
     asyncio.run(run())
 
 
+def test_back_to_the_demo_drops_the_upload_and_its_download_files(server):
+    marker = f"DEMO-{TOKEN}"
+
+    async def run():
+        async with StreamlitClient(server) as s:
+            await s.open("data")
+            await _upload(s, "mine.csv", _small_cohort(seed=36, marker=marker))
+            urls = await _download_urls(s, marker)
+            deferred = s.download_button("CSV", key="dl_active_csv")
+            await s.click(s.widget("button", "Back to the demo cohort"))
+            assert "Synthetic demo cohort: 90 patients" in s.text().replace("*", "")
+            for u in urls:
+                assert (await asyncio.to_thread(s.get, u, cookies=False)).status == 404, u
+            with pytest.raises(ProtocolError):
+                await s.file_url(deferred)
+
+    asyncio.run(run())
+
+
 def test_idle_timeout_drops_the_upload_and_its_download_files(idle_server):
     marker = f"IDLE-{TOKEN}"
 
@@ -395,6 +429,7 @@ def test_pages_cannot_be_framed_and_downloads_are_not_cached(server):
     page, eager, deferred = asyncio.run(run())
     assert "frame-ancestors 'none'" in page.headers.get("content-security-policy", "")
     assert page.headers.get("x-frame-options") == "DENY"
+    assert page.headers.get("x-content-type-options") == "nosniff"
     for got in (eager, deferred):
         assert got.status == 200
         assert "no-store" in got.headers.get("cache-control", ""), got.headers

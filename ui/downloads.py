@@ -14,7 +14,7 @@ Two rules, both because of how Streamlit serves downloads:
 * **Every download gets a name unique to this session and its content** (:func:`button`, see
   ``ui/media.py``): Streamlit's media ids of files over 1 MiB are sampled, not a full hash.
 
-:func:`button` is the only place that calls ``st.download_button`` (``tests/test_architecture.py``).
+:func:`button` is the only place that calls ``st.download_button`` (``tests/test_downloads.py``).
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def button(label: str, data: bytes | str | functools.partial, *, file_name: str,
         raise TypeError("a file made on click must come from downloads.deferred(...)")
     name = media.unique_name(file_name, None if callable(data) else data)
     (where or st).download_button(label, data=data, file_name=name, mime=mime, key=key, **kwargs)
+
 
 _SUPPRESS = "suppress_small"
 _K = "suppress_k"
