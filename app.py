@@ -6,21 +6,25 @@ from core import isolation
 from ui import auth, controls, downloads, faults, hardening, idle, layout, memory, run_slots, sidebar, state
 
 hardening.keep_uploads_in_memory()  # before any upload can arrive: uploads never spool to disk
+hardening.ignore_clear_cache()  # no session can empty the process-wide caches (ui/hardening.py)
 memory.start()  # once per process: return memory freed by ended sessions to the operating system
 memory.note_activity()  # the release after a quiet period waits until no session has run for a while
+
+st.set_page_config(
+    page_title="PDAC liver-metastasis outcomes explorer",
+    page_icon=":material/monitoring:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+# Security first, before the run takes a shared run slot: expire an idle session, then nothing below runs
+# (no data, no upload) before login. The login form, and the delay after a wrong password, make nobody wait.
+hardening.require_security_layer()
+idle.check()
+auth.require_login()
 
 # Sessions take turns, in arrival order, a few at a time (ui/run_slots.py): fair update times under load.
 # After a run, when nobody waits: a full garbage collection (instead of Streamlit's after every run).
 with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.waiting == 0):
-    st.set_page_config(
-        page_title="PDAC liver-metastasis outcomes explorer",
-        page_icon=":material/monitoring:",
-        layout="wide",
-        initial_sidebar_state="expanded",
-    )
-    # Security first: expire an idle session, then nothing below runs (no data, no upload) before login.
-    idle.check()
-    auth.require_login()
     with st.sidebar:
         idle.watch()
     faults.maybe_raise()  # tests only: off unless PDAC_FAULT_INJECTION=1

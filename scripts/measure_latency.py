@@ -98,7 +98,7 @@ def main() -> None:
         "## Browser: filter change to updated figure",
         "",
         f"Measured {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} on {_machine()}, Debian Chromium headless "
-        "driven by Playwright against `streamlit run app.py` on localhost.",
+        "driven by Playwright against `streamlit run server.py` on localhost.",
         "",
         f"Command: `python scripts/measure_latency.py --changes {args.changes}`",
         "",

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Start the dashboard as it is deployed (`make run` calls this; extra arguments go to `streamlit run`).
+# Start the dashboard as it is deployed (`make run` calls this; extra arguments go to `streamlit run server.py`).
 #
 # Two allocator settings must be in the environment before Python starts (the app cannot set them):
 # * PYTHONMALLOC=malloc: small Python objects come from the C allocator instead of Python's own
@@ -12,4 +12,5 @@ set -e
 cd "$(dirname "$0")/.."
 export PYTHONMALLOC="${PYTHONMALLOC:-malloc}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec "${PYTHON:-.venv/bin/python}" -m streamlit run app.py "$@"
+# server.py serves app.py behind the security layer (ui/hardening.py: headers, no upload before log-in).
+exec "${PYTHON:-.venv/bin/python}" -m streamlit run server.py "$@"

@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import http.cookiejar
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, BackMsg
 from streamlit.proto.Common_pb2 import FileURLsRequest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -43,6 +44,15 @@ class RunResult:
     seconds: float
     status: int
     elements: dict[tuple[int, ...], object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One HTTP response as the client received it (any status, never raised)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 class StreamlitClient:
@@ -270,3 +280,91 @@ class StreamlitClient:
         with self._http.open(req, timeout=120) as r:
             if r.status not in (200, 204):
                 raise ProtocolError(f"upload failed: HTTP {r.status}")
+
+    # -- buttons, forms and raw messages ------------------------------------------------------
+    async def click(self, element, *, with_values: list[WidgetState] | None = None) -> RunResult:
+        """Press a button (or a form's submit button, sending ``with_values`` for the form's widgets)."""
+        state = WidgetState(id=element.id)
+        state.trigger_value = True
+        return await self.rerun([*(with_values or []), state])
+
+    async def set_value(self, element, **value) -> RunResult:
+        """Set one widget's value, e.g. ``bool_value=True`` or ``double_value=11``, and wait for the run."""
+        state = WidgetState(id=element.id)
+        for name, v in value.items():
+            setattr(state, name, v)
+        return await self.rerun([state])
+
+    async def send(self, back: BackMsg) -> None:
+        """Send any message (as a hostile or unusual client could)."""
+        await self._send(back)
+
+    # -- downloads ----------------------------------------------------------------------------
+    def download_buttons(self) -> list:
+        """The download buttons of the last run, in page order."""
+        return self.of_type("download_button")
+
+    def download_button(self, label: str, *, key: str | None = None):
+        """The download button with this label (and widget key, when several share a label)."""
+        for b in self.download_buttons():
+            if b.label == label and (key is None or b.id.endswith(f"-{key}")):  # keyed ids end with "-<key>"
+                return b
+        raise ProtocolError(f"no download button labelled {label!r} (key {key!r}) on the page")
+
+    async def file_url(self, button) -> str:
+        """The media URL a click on ``button`` downloads: its URL, or the one its deferred callable returns."""
+        if not button.HasField("deferred_file_id"):
+            return button.url
+        request_id = uuid.uuid4().hex
+        back = BackMsg(backend_operation_request=BackendOperationRequest(request_id=request_id,
+                                                                         session_id=self.session_id))
+        back.backend_operation_request.deferred_file.file_id = button.deferred_file_id
+        deadline = time.monotonic() + self.timeout
+        await self._send(back)
+        while True:
+            msg = await self._next(deadline)
+            if msg.WhichOneof("type") == "backend_operation_response" and \
+                    msg.backend_operation_response.request_id == request_id:
+                break
+        resp = msg.backend_operation_response
+        if resp.error_msg:
+            raise ProtocolError(f"deferred download failed: {resp.error_msg}")
+        return resp.deferred_file.url
+
+    def get(self, url: str, *, cookies: bool = True) -> HttpAnswer:
+        """GET ``url`` (relative to the server) with this session's cookies, or with none."""
+        target = url if url.startswith("http") else self.base_url + url
+        opener = self._http if cookies else urllib.request.build_opener()
+        try:
+            with opener.open(target, timeout=120) as r:
+                return HttpAnswer(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+        except urllib.error.HTTPError as exc:
+            return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+
+    async def download(self, button, *, cookies: bool = True) -> HttpAnswer:
+        """Click ``button`` as the browser does and fetch the file."""
+        url = await self.file_url(button)
+        return await asyncio.to_thread(self.get, url, cookies=cookies)
+
+    def put_file(self, url: str, name: str, data: bytes, content_type: str = "text/csv") -> HttpAnswer:
+        """PUT one file to an upload URL as the browser does; any status is returned, never raised."""
+        try:
+            self._put(url, name, data, content_type)
+            return HttpAnswer(204, {}, b"")
+        except urllib.error.HTTPError as exc:
+            return HttpAnswer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+
+    async def upload_urls(self, name: str):
+        """Ask for an upload URL for ``name`` (``FileURLs``), as the file uploader does before a PUT."""
+        back = BackMsg(file_urls_request=FileURLsRequest(request_id=uuid.uuid4().hex, file_names=[name],
+                                                         session_id=self.session_id))
+        deadline = time.monotonic() + self.timeout
+        await self._send(back)
+        while True:
+            msg = await self._next(deadline)
+            if msg.WhichOneof("type") == "file_urls_response":
+                break
+        resp = msg.file_urls_response
+        if resp.error_msg or not resp.file_urls:
+            raise ProtocolError(f"upload refused: {resp.error_msg}")
+        return resp.file_urls[0]

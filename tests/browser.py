@@ -47,11 +47,12 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(*, env: dict[str, str] | None = None, log_path: Path | None = None, cwd: Path = ROOT,
-                     args: list[str] | None = None):
-    """Run ``streamlit run app.py`` on a free port (extra command-line ``args``); yield its base URL."""
+                     args: list[str] | None = None, script: str = "server.py"):
+    """Run the server as deployed (``streamlit run server.py``: app.py behind the security layer) on a free
+    port (extra command-line ``args``; ``script="app.py"`` for the bare app); yield its base URL."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false", *(args or []),
     ]

@@ -8,7 +8,8 @@ wrong. How memory is measured:
 * memory: the child reads its own ``VmRSS`` when it starts and its ``VmHWM`` (peak resident
   set) when it has parsed, from ``/proc/self/status``; the difference is the extra memory
   the parse needed (``IsolatedRun.child_peak_extra_mb``). The separator/encoding matrix is
-  parsed in-process and measured with ``tracemalloc`` (Python allocations, incl. pandas/numpy).
+  parsed in-process and measured with ``tracemalloc`` (Python
+  allocations, incl. pandas/numpy).
 
 Expected values are the hand-written cells of tests/corpus/valid_minimal.csv.
 """

@@ -64,7 +64,9 @@ def test_90_patient_csv_end_to_end():
     data = generate(n_surgery=40, n_chemotherapy=50, seed=3).to_csv(index=False).encode()
     here = load(data, filename="ninety.csv")
     for _ in range(3):
-        cohort = load_isolated(data, "ninety.csv")
+        run = run_isolated(data, "ninety.csv")
+        assert run.exitcode == 0 and run.limits == isolation.limits_for(len(data))
+        cohort = run.cohort
         assert cohort.n_patients == 90 and cohort.n_surgery == 40
         assert cohort.sha256 == here.sha256 and cohort.data.equals(here.data)
 
@@ -84,7 +86,7 @@ def test_timeout_kills_the_child_and_leaves_no_zombie(big_csv):
     # killed (SIGKILL) before it finished: it neither loaded the cohort nor reported problems of its own
     assert run.exitcode == -9 and run.cohort is None
     (p,) = run.error.problems
-    assert p.message.startswith("The file could not be read within 0.05 seconds")
+    assert p.message.startswith("The file was not loaded: reading it took longer than the 0.05 seconds allowed")
     assert zombies() == []
 
 
@@ -102,6 +104,40 @@ def test_the_same_big_file_loads_with_the_default_memory_limit(big_csv):
     run = run_isolated(big_csv, "big.csv", timeout_s=600)
     assert run.cohort is not None and run.cohort.n_patients == 126_000
     assert run.child_peak_extra_mb is not None and run.child_peak_extra_mb > 10
+
+
+@pytest.fixture(scope="module")
+def export_at_the_upload_limit() -> bytes:
+    """A valid export just under the 50 MB upload limit (~230,000 patients, unique ids)."""
+    from ui import hardening
+
+    one = generate(n_surgery=2500, n_chemotherapy=7500, seed=2).to_csv(index=False).encode()
+    head, body = one.split(b"\n", 1)
+    parts, size, i = [head + b"\n"], len(head) + 1, 0
+    while size + len(body) <= hardening.upload_limit_bytes() - 64 * 1024:
+        part = body.replace(b"SYN-", b"E%d-" % i)
+        parts.append(part)
+        size, i = size + len(part), i + 1
+    data = b"".join(parts)
+    assert hardening.upload_limit_bytes() * 0.9 < len(data) <= hardening.upload_limit_bytes()
+    return data
+
+
+@pytest.mark.slow
+def test_a_valid_export_at_the_upload_limit_loads_with_the_default_limits(export_at_the_upload_limit):
+    data = export_at_the_upload_limit
+    run = run_isolated(data, "export.csv")
+    assert run.error is None, run.error
+    assert run.cohort.n_patients == data.count(b"\n") - 1
+    assert zombies() == []
+
+
+def test_a_parse_that_runs_out_of_time_is_not_called_damaged():
+    data = generate(n_surgery=2000, n_chemotherapy=2000, seed=4).to_csv(index=False).encode()
+    run = run_isolated(data, "valid.csv", timeout_s=0.05)
+    (p,) = run.error.problems
+    assert "damaged" not in p.message and "0.05 seconds" in p.message, p.message
+    assert "not loaded" in p.message
 
 
 @pytest.mark.parametrize("kw", [{"timeout_s": 0}, {"timeout_s": -1.0}, {"memory_mb": 0}, {"memory_mb": 1.5},

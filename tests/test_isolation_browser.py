@@ -266,6 +266,49 @@ def test_user_text_is_escaped_everywhere(server, chromium, work):
         ctx.close()
 
 
+URLS = {"column": f"https://col-{TOKEN.lower()}.example/x", "bare": f"www.bare-{TOKEN.lower()}.example",
+        "mail": f"someone@mail-{TOKEN.lower()}.example", "centre": f"http://centre-{TOKEN.lower()}.example/c"}
+
+
+def _url_cohort(path: Path) -> Path:
+    header, rows = _demo_rows()
+    rows = rows[:60]
+    for r in rows[:5]:
+        r[header.index("centre_id")] = URLS["centre"]
+    extra = [URLS["column"], URLS["bare"], f"ask {URLS['mail']}"]
+    return _write(path, [*header, *extra], [[*r, "x", "y", "z"] for r in rows])
+
+
+def test_user_text_with_urls_never_becomes_a_link(server, chromium, work):
+    """Column names, a centre and a file name that look like URLs or e-mail addresses show as text, not links."""
+    url, _ = server
+    ctx, page = _session(chromium)
+    links = 'a[href*="example"]'
+    try:
+        path = _url_cohort(work / "urls.csv")
+        _upload(page, url, {"name": f"{URLS['bare']}.csv", "mimeType": "text/csv", "buffer": path.read_bytes()})
+        body = page.inner_text("body").replace("\u2060", "")
+        assert URLS["column"] in body and URLS["bare"] in body and URLS["mail"] in body, "shown as text"
+        screenshot(page, "urls_data")
+        assert page.locator(links).count() == 0, page.eval_on_selector_all(links, "els => els.map(e => e.href)")
+        _goto(page, url, "/")
+        centre = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Centre")
+        box = centre.locator("input")
+        box.click()
+        box.press_sequentially("http")  # only the URL centre matches
+        page.keyboard.press("Enter")
+        wait_for_app(page)
+        page.keyboard.press("Escape")
+        assert URLS["centre"] in page.inner_text('[data-testid="stMain"]').replace("\u2060", ""), "filter strip"
+        for p in PAGES:
+            _goto(page, url, p)
+            assert not page.locator('[data-testid="stException"]').count(), p
+            found = page.eval_on_selector_all(links, "els => els.map(e => e.href)")
+            assert not found, f"{p}: user text rendered as links {found}"
+    finally:
+        ctx.close()
+
+
 def test_faults_in_one_session_leave_the_others_working(server, chromium, work):
     url, _ = server
     big = _large_cohort(work / "big.csv")

@@ -69,3 +69,32 @@ def test_a_slot_is_returned_when_the_run_raises():
 def test_slots_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         FairSlots(0)
+
+
+def test_a_run_waiting_outside_the_interpreter_steps_aside_and_queues_again():
+    gate = FairSlots(1)
+    order: list[str] = []
+
+    def other() -> None:
+        with gate.slot():
+            order.append("other")
+
+    with gate.slot():
+        t = threading.Thread(target=other)
+        t.start()
+        while gate.waiting < 1:
+            time.sleep(0.005)
+        with gate.step_aside():  # e.g. waiting for the upload parser: the waiter runs meanwhile
+            t.join(5)
+            order.append("parse done")
+        assert gate.holds() and gate.in_use == 1
+        order.append("back")
+    assert order == ["other", "parse done", "back"]
+    assert gate.in_use == 0 and not gate.holds()
+
+
+def test_stepping_aside_without_a_slot_does_nothing():
+    gate = FairSlots(1)
+    with gate.step_aside():
+        assert gate.in_use == 0
+    assert gate.in_use == 0

@@ -14,7 +14,7 @@ from packaging.version import Version
 from streamlit.testing.v1 import AppTest
 
 from tests.waits import APP_RUN_S
-from ui import auth, idle
+from ui import auth, hardening, idle
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
@@ -172,11 +172,25 @@ PASSWORD = "tangerine-otter-42"
 FAST_HASH = auth.hash_password(PASSWORD, iterations=1000)
 
 
+@pytest.fixture(autouse=True)
+def _behind_the_security_layer(monkeypatch):
+    """As under server.py (the deployed server): app.py refuses to run with a password and without the layer."""
+    monkeypatch.setitem(hardening._LAYER, "on", True)
+
+
 def _app(secrets: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S)
     for key, value in (secrets or {}).items():
         at.secrets[key] = value
     return at
+
+
+def test_without_the_security_layer_a_password_protected_app_shows_only_an_error(monkeypatch):
+    monkeypatch.setitem(hardening._LAYER, "on", False)
+    at = _app({"auth": {"password_hash": FAST_HASH}}).run()
+    assert not at.exception and not at.text_input and not _shows_data(at)
+    assert "without its security layer" in at.error[0].value
+    assert _shows_data(_app().run()), "without a password (the demo) the bare app runs"
 
 
 def _shows_data(at: AppTest) -> bool:

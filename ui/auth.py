@@ -11,8 +11,14 @@ with ``client_id`` / ``client_secret`` / ``server_metadata_url`` / ``redirect_ur
 ``cookie_secret`` and no ``password_hash`` (see SECURITY.md). An ``[auth]`` section that is
 neither fails closed: no page is shown.
 
-:func:`require_login` runs at the very top of ``app.py``: until the session is logged in,
-nothing below it runs, so no page shows data or accepts an upload.
+:func:`require_login` runs at the very top of ``app.py``, before the script run takes one of
+the shared run slots (``ui/run_slots.py``): until the session is logged in, nothing below it runs,
+so no page shows data, and the login form and the delay after a wrong password cost the other
+sessions nothing. The server itself (``ui/hardening.py``) refuses uploads from sessions that are
+not logged in (:func:`may_upload`), before reading the request body.
+
+Logging out drops the session's upload, its cached results and its download files at once
+(``ui.state.use_demo``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import hashlib
 import hmac
 import secrets as _secrets
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -145,13 +152,63 @@ def is_logged_in() -> bool:
     return bool(st.session_state.get(_OK))
 
 
+# Sessions logged in, by Streamlit session id: read by the server (ui/hardening.py) from its own
+# thread, to refuse uploads before log-in without touching any session's state.
+_SESSIONS: set[str] = set()
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _this_session() -> str | None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _note_login(logged_in: bool) -> None:
+    """Record this session as logged in or not (and forget sessions Streamlit has ended)."""
+    sid = _this_session()
+    if sid is None:
+        return
+    from streamlit import runtime
+
+    with _SESSIONS_LOCK:
+        if logged_in:
+            _SESSIONS.add(sid)
+        else:
+            _SESSIONS.discard(sid)
+        if runtime.exists():
+            rt = runtime.get_instance()
+            _SESSIONS.intersection_update({s for s in _SESSIONS if rt.is_active_session(s)})
+
+
+def may_upload(session_id: str) -> bool:
+    """Whether the server accepts an upload for ``session_id``: always with access control off, else
+    only from a session that has logged in (safe to call from any thread).
+
+    Examples
+    --------
+    >>> may_upload("no-such-session") == (mode() == "off")
+    True
+    """
+    if mode() == "off":
+        return True
+    with _SESSIONS_LOCK:
+        return session_id in _SESSIONS
+
+
 def logout() -> None:
-    """End this session's login (also used by the idle timeout)."""
+    """End this session's login and drop its upload, cached results and download files (also the idle timeout)."""
+    from ui import state
+
     st.session_state.pop(_OK, None)
+    _note_login(False)
+    state.use_demo()
 
 
 def _password_gate(encoded: str) -> None:
     if st.session_state.get(_OK):
+        _note_login(True)
         with st.sidebar:
             if st.button("Log out", key="auth_logout", icon=":material/logout:"):
                 logout()
@@ -170,6 +227,7 @@ def _password_gate(encoded: str) -> None:
         if password and verify_password(password, encoded):
             st.session_state[_OK] = True
             st.session_state.pop(_FAILS, None)
+            _note_login(True)
             st.rerun()
         st.session_state[_FAILS] = fails + 1
         st.error("Wrong password.")
@@ -204,11 +262,18 @@ def resume_wanted_view(pages: Mapping[str, list]) -> None:
         st.query_params.from_dict(query)
 
 
+def _oidc_logout() -> None:
+    logout()
+    st.logout()
+
+
 def _oidc_gate() -> None:
     if st.user.is_logged_in:
+        _note_login(True)
         with st.sidebar:
-            st.button("Log out", key="auth_logout", icon=":material/logout:", on_click=st.logout)
+            st.button("Log out", key="auth_logout", icon=":material/logout:", on_click=_oidc_logout)
         return
+    _note_login(False)
     st.title("PDAC liver-metastasis outcomes explorer")
     st.caption("This deployment holds study data: log in with your institution's account.")
     st.button("Log in", key="auth_oidc_login", on_click=st.login)

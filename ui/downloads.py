@@ -2,10 +2,24 @@
 
 The files are built by ``core.export`` / ``core.report`` only when the user clicks (Streamlit's
 deferred ``download_button``), in memory, for this session.
+
+Two rules, both because of how Streamlit serves downloads:
+
+* **A file made on click reads nothing from the session.** Streamlit runs the generator in a
+  worker thread without the session: ``st.session_state`` there is empty, so the small-cell
+  setting would read as off and the active cohort as the demo. Everything a file needs (cohort,
+  spec, k, provenance, a figure's inputs) is computed while the page is drawn and bound into the
+  generator by :func:`deferred`, which accepts only functions of ``core`` (never Streamlit) or
+  the pure helpers of this module; the slow part (rendering, the report) still runs on click.
+* **Every download gets a name unique to this session and its content** (:func:`button`, see
+  ``ui/media.py``): Streamlit's media ids of files over 1 MiB are sampled, not a full hash.
+
+:func:`button` is the only place that calls ``st.download_button`` (``tests/test_downloads.py``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -15,7 +29,76 @@ from core import export
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import layout, state
+from ui import layout, media, state
+
+_PURE: set[Callable] = set()
+
+
+def _pure(fn: Callable) -> Callable:
+    """Mark a helper of this module as usable in :func:`deferred` (it uses only its arguments and ``core``)."""
+    _PURE.add(fn)
+    return fn
+
+
+def _allowed(fn: object) -> bool:
+    if isinstance(fn, functools.partial):
+        return _allowed(fn.func) and all(_allowed_value(v) for v in (*fn.args, *fn.keywords.values()))
+    return fn in _PURE or str(getattr(fn, "__module__", "")).startswith("core.")
+
+
+def _allowed_value(value: object) -> bool:
+    return _allowed(value) if callable(value) and not isinstance(value, type) else True
+
+
+def deferred(fn: Callable, /, *args, **kwargs) -> functools.partial:
+    """A file (or figure) made on click by ``fn(*args, **kwargs)``, the arguments fixed now.
+
+    Parameters
+    ----------
+    fn : callable
+        A function of ``core`` (which never imports Streamlit) or a pure helper of this module.
+    *args, **kwargs
+        Its arguments, evaluated in the script run that draws the button. Callables among them
+        (a figure to render) must be made by :func:`deferred` as well.
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` (or a callable argument) could read the session when run on click.
+    """
+    made = functools.partial(fn, *args, **kwargs)
+    if not _allowed(made):
+        raise TypeError(f"{getattr(fn, '__qualname__', fn)!r} may not run on click: use a function of core, with "
+                        "every value it needs computed now (never read the session in a download)")
+    return made
+
+
+def button(label: str, data: bytes | str | functools.partial, *, file_name: str, mime: str, key: str,
+           where=None, **kwargs) -> None:
+    """Offer a download (Streamlit's ``download_button``) under a name unique to this session and content.
+
+    Parameters
+    ----------
+    label : str
+        Button label.
+    data : bytes, str or functools.partial
+        The file, or its generator made by :func:`deferred` (run on click).
+    file_name : str
+        The name the user sees, before the session and content tag is added.
+    mime : str
+        MIME type.
+    key : str
+        Widget key.
+    where : DeltaGenerator, optional
+        Container or column to draw in (default: the current one).
+    **kwargs
+        Passed to ``st.download_button`` (``icon``, ``help``...).
+    """
+    if callable(data) and not (isinstance(data, functools.partial) and _allowed(data)):
+        raise TypeError("a file made on click must come from downloads.deferred(...)")
+    name = media.unique_name(file_name, None if callable(data) else data)
+    (where or st).download_button(label, data=data, file_name=name, mime=mime, key=key, **kwargs)
+
 
 _SUPPRESS = "suppress_small"
 _K = "suppress_k"
@@ -137,6 +220,12 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name).strip("_") or "table"
 
 
+@_pure
+def _csv_zip(frames: Mapping[str, pd.DataFrame], prov: Mapping[str, str]) -> bytes:
+    files = {f"{_safe(k)}.csv": export.csv_bytes(v) for k, v in frames.items()}
+    return export.zip_bytes(files, prov)
+
+
 def tables(name: str, sheets: Mapping[str, pd.DataFrame], spec: AnalysisSpec, *, key: str,
            parquet: bool = False, index: bool = False) -> None:
     """Download buttons for one or more tables: CSV (zip with provenance), Excel (+ Methods), Parquet.
@@ -146,7 +235,7 @@ def tables(name: str, sheets: Mapping[str, pd.DataFrame], spec: AnalysisSpec, *,
     name : str
         Base file name.
     sheets : mapping of str to DataFrame
-        The tables (one sheet / CSV file each).
+        The tables (one sheet / CSV file each), as shown (suppression already applied).
     spec : AnalysisSpec
         The view, for provenance.
     key : str
@@ -160,23 +249,27 @@ def tables(name: str, sheets: Mapping[str, pd.DataFrame], spec: AnalysisSpec, *,
     frames = {k: (v.reset_index() if index else v) for k, v in sheets.items()}
     base = _safe(name)
     cols = st.columns(3 if parquet else 2)
-
-    def csv_zip() -> bytes:
-        files = {f"{_safe(k)}.csv": export.csv_bytes(v) for k, v in frames.items()}
-        return export.zip_bytes(files, prov)
-
-    cols[0].download_button("CSV", data=csv_zip, file_name=f"{base}.zip", mime="application/zip",
-                            key=f"{key}_csv", icon=":material/download:", help="CSV file(s) with provenance, zipped")
-    cols[1].download_button("Excel", data=lambda: export.xlsx_bytes(frames, prov), file_name=f"{base}.xlsx",
-                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            key=f"{key}_xlsx", icon=":material/download:", help="One sheet per table plus 'Methods'")
+    button("CSV", deferred(_csv_zip, frames, prov), file_name=f"{base}.zip", mime="application/zip",
+           key=f"{key}_csv", where=cols[0], icon=":material/download:", help="CSV file(s) with provenance, zipped")
+    button("Excel", deferred(export.xlsx_bytes, frames, prov), file_name=f"{base}.xlsx",
+           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+           where=cols[1], icon=":material/download:", help="One sheet per table plus 'Methods'")
     if parquet:
-        first = next(iter(frames.values()))
-        cols[2].download_button("Parquet", data=lambda: export.parquet_bytes(first), file_name=f"{base}.parquet",
-                                mime="application/octet-stream", key=f"{key}_parquet", icon=":material/download:")
+        button("Parquet", deferred(export.parquet_bytes, next(iter(frames.values()))), file_name=f"{base}.parquet",
+               mime="application/octet-stream", key=f"{key}_parquet", where=cols[2], icon=":material/download:")
 
 
-def figure(name: str, make: Callable[[], object], *, key: str, slide_height: int | None = None,
+@_pure
+def _png(build: Callable[[], object], width: int, height: int, scale: float) -> bytes:
+    return export.figure_png(build(), width=width, height=height, scale=scale)
+
+
+@_pure
+def _svg(build: Callable[[], object], width: int, height: int) -> bytes:
+    return export.figure_svg(build(), width=width, height=height)
+
+
+def figure(name: str, build: functools.partial, *, key: str, slide_height: int | None = None,
            journal_height: int | None = None) -> None:
     """PNG (slide and journal column) and SVG downloads of a figure, rendered on click.
 
@@ -184,48 +277,57 @@ def figure(name: str, make: Callable[[], object], *, key: str, slide_height: int
     ----------
     name : str
         Base file name.
-    make : callable
-        Returns the plotly figure (called on click, so nothing is rendered on a rerun).
+    build : functools.partial
+        ``deferred(figures.some_figure, inputs...)``: the figure's builder with every input
+        (suppressed tables included) computed now; it runs on click only.
     key : str
         Widget key prefix.
     slide_height, journal_height : int, optional
         Heights in CSS pixels when the presets' are too small (e.g. a KM plot with its risk table).
     """
+    if not (isinstance(build, functools.partial) and _allowed(build)):
+        raise TypeError("figure(): build must be downloads.deferred(<a core.figures function>, inputs...)")
     base = _safe(name)
     cols = st.columns(3)
     slide_w, slide_h, slide_s = export.FIGURE_PRESETS["slide"]
     col_w, col_h, col_s = export.FIGURE_PRESETS["journal column"]
-    cols[0].download_button(
-        "PNG (slide)", data=lambda: export.figure_png(make(), width=slide_w, height=slide_height or slide_h,
-                                                      scale=slide_s),
-        file_name=f"{base}_slide.png", mime="image/png", key=f"{key}_png_slide", icon=":material/image:",
-        help="1600 x 900 pixels")
-    cols[1].download_button(
-        "PNG (journal)", data=lambda: export.figure_png(make(), width=col_w, height=journal_height or col_h,
-                                                        scale=col_s),
-        file_name=f"{base}_column.png", mime="image/png", key=f"{key}_png_col", icon=":material/image:",
-        help="One journal column: 85 mm wide at 300 dpi")
-    cols[2].download_button(
-        "SVG", data=lambda: export.figure_svg(make(), width=slide_w, height=slide_height or slide_h),
-        file_name=f"{base}.svg", mime="image/svg+xml", key=f"{key}_svg", icon=":material/image:")
+    button("PNG (slide)", deferred(_png, build, slide_w, slide_height or slide_h, slide_s),
+           file_name=f"{base}_slide.png", mime="image/png", key=f"{key}_png_slide", where=cols[0],
+           icon=":material/image:", help="1600 x 900 pixels")
+    button("PNG (journal)", deferred(_png, build, col_w, journal_height or col_h, col_s),
+           file_name=f"{base}_column.png", mime="image/png", key=f"{key}_png_col", where=cols[1],
+           icon=":material/image:", help="One journal column: 85 mm wide at 300 dpi")
+    button("SVG", deferred(_svg, build, slide_w, slide_height or slide_h), file_name=f"{base}.svg",
+           mime="image/svg+xml", key=f"{key}_svg", where=cols[2], icon=":material/image:")
+
+
+@_pure
+def _report_html(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None) -> bytes:
+    from core import analysis, study_report, subgroups
+
+    return study_report.study_report_html(cohort, spec, analysis.run(cohort, spec), subgroups.subgroup_table(cohort, spec),
+                                          provenance=prov, k=k).encode("utf-8")
+
+
+@_pure
+def _report_pdf(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None) -> bytes:
+    from core import report
+
+    return report.report_pdf(_report_html(cohort, spec, prov, k).decode("utf-8"))
 
 
 def report_buttons(spec: AnalysisSpec) -> None:
-    """One-click report of the current view (HTML with interactive figures, and its PDF rendering)."""
-    from core import report, study_report
-    from ui import compute
+    """One-click report of the current view (HTML with interactive figures, and its PDF rendering).
 
-    def report_bytes() -> bytes:
-        result = compute.result(spec)
-        subs = compute.subgroup_result(spec)
-        return study_report.study_report_html(state.active_cohort(), spec, result, subs,
-                                              provenance=provenance(spec), k=suppression_k()).encode("utf-8")
-
+    The cohort, spec, provenance and small-cell threshold are fixed when the buttons are drawn;
+    the analysis and the report are made on click from them alone.
+    """
+    inputs = (state.active_cohort(), spec, provenance(spec), suppression_k())
     with st.sidebar.expander("Report of this view", icon=":material/description:"):
         st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
                    "provenance. Small-cell suppression, when on, applies to the report too.")
         c1, c2 = st.columns(2)
-        c1.download_button("HTML", data=report_bytes, file_name="pdac_lm_report.html", mime="text/html", key="dl_report_html",
-                           icon=":material/download:")
-        c2.download_button("PDF", data=lambda: report.report_pdf(report_bytes().decode("utf-8")), file_name="pdac_lm_report.pdf",
-                           mime="application/pdf", key="dl_report_pdf", icon=":material/download:")
+        button("HTML", deferred(_report_html, *inputs), file_name="pdac_lm_report.html", mime="text/html",
+               key="dl_report_html", where=c1, icon=":material/download:")
+        button("PDF", deferred(_report_pdf, *inputs), file_name="pdac_lm_report.pdf", mime="application/pdf",
+               key="dl_report_pdf", where=c2, icon=":material/download:")

@@ -4,7 +4,8 @@ The time of the last script run started by the user is kept in ``st.session_stat
 run :func:`check` compares it with the clock; past the timeout (``PDAC_IDLE_MINUTES`` in the
 environment, else ``[session] idle_minutes`` in the secrets, else 30 minutes) it drops the
 upload, its validation report, the uploaded file bytes held by Streamlit, every session-scoped
-cached result and the login, and tells the user why. :func:`watch` (a small fragment rerun
+cached result, the session's download files (their media URLs answer 404 from then on) and the
+login, and tells the user why. :func:`watch` (a small fragment rerun
 every minute while the tab is open) makes this happen even when the user never comes back to
 the tab. A tab that is closed ends its session by itself: Streamlit drops the session, its
 uploaded files and its session-scoped caches ``server.disconnectedSessionTTL`` (120 s) later.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from ui import auth, memory, state
+from ui import auth, state
 
 ENV_VAR = "PDAC_IDLE_MINUTES"
 DEFAULT_MINUTES = 30.0
@@ -64,20 +65,8 @@ def _has_something_to_drop() -> bool:
 
 
 def drop_session_data() -> None:
-    """Forget this session's upload, validation report, uploaded bytes, cached results and login."""
-    state.use_demo()
-    auth.logout()
-    try:
-        from streamlit.runtime.caching.cache_resource_api import clear_session_cache
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-        ctx = get_script_run_ctx()
-        if ctx is not None:
-            clear_session_cache(ctx.session_id)  # every st.cache_resource(scope="session") of this session
-            ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)  # the bytes behind st.file_uploader
-    except Exception:  # noqa: BLE001 - Streamlit internals moved: the session state above is gone anyway
-        pass
-    memory.request_release()  # return the freed pages to the operating system (background thread)
+    """Forget this session's upload, validation report, uploaded bytes, cached results, download files and login."""
+    auth.logout()  # ends the login and drops the upload with its download files (ui.state.use_demo)
 
 
 def check() -> bool:

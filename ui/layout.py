@@ -3,6 +3,8 @@ warnings, the copy-link control and the provenance card."""
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core import provenance as prov_mod
@@ -35,11 +37,28 @@ _BASE_CSS = """
 
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|>~<$:"
+#: Where Markdown's autolinks start: ``http://``, ``https://``, ``www.``, ``mailto:``/``xmpp:`` and an
+#: e-mail address's ``@``. Streamlit's Markdown (GitHub's dialect) turns these into links even when
+#: every character is escaped; an invisible WORD JOINER (U+2060) at that point keeps the text a text.
+_AUTOLINK = re.compile(r"(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)|(?<=\bmailto)(?=:)|(?<=\bxmpp)(?=:)|(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def escape_md(text: str) -> str:
-    """Escape Markdown so that data-derived text (centre names, labels such as ``>3``) shows literally."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    r"""Escape Markdown so that data-derived text (centre names, column and file names, labels such as ``>3``)
+    shows literally: no formatting, and no link even where it looks like a URL or an e-mail address.
+
+    Examples
+    --------
+    >>> print(escape_md(">3 mets"))
+    \>3 mets
+    >>> print(escape_md("see https://x.example").replace(WORD_JOINER, "|"))
+    see https|\://x\.example
+    >>> print(escape_md("www.x.example a@b.example").replace(WORD_JOINER, "|"))
+    www|\.x\.example a|@b\.example
+    """
+    text = _AUTOLINK.sub(WORD_JOINER, str(text))
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
 def presentation() -> bool:

@@ -5,8 +5,13 @@ GIL). When 20 sessions change a filter together, 20 threads share the interprete
 it out unevenly, so some updates finish in half a second and others in several seconds, and the
 average is no better. Letting only :data:`DEFAULT_SLOTS` script runs proceed at a time, the others
 waiting their turn in order, keeps the total work the same but makes the waiting fair: every
-session's update takes about (sessions ahead of it) x (one run's time). A long run (a very large
-upload) holds one slot; the other slot keeps everyone else moving.
+session's update takes about (sessions ahead of it) x (one run's time). A long run holds one slot;
+the other slot keeps everyone else moving. A run that waits for a child process (an upload being
+parsed, ``core.isolation``) steps aside (:meth:`FairSlots.step_aside`): its slot goes to the next
+session meanwhile, and it queues again afterwards.
+
+Only sessions that are logged in take a slot (``app.py`` checks the login first): the login form,
+and the delay after a wrong password, never make anyone else wait.
 
 The number of slots can be set with the environment variable ``PDAC_RUN_SLOTS`` (default 2, the
 number of cores of the study's server; more slots do not add speed under the GIL).
@@ -57,24 +62,50 @@ class FairSlots:
         self.in_use = 0
         self._lock = threading.Lock()
         self._queue: deque[threading.Event] = deque()
+        self._holders: set[int] = set()  # threads holding a slot
 
     def acquire(self) -> None:
         """Wait for a free slot; earlier callers are served first."""
         with self._lock:
             if self.in_use < self.slots and not self._queue:
                 self.in_use += 1
+                self._holders.add(threading.get_ident())
                 return
             turn = threading.Event()
             self._queue.append(turn)
         turn.wait()  # the releasing thread hands its slot over directly (in_use unchanged)
+        with self._lock:
+            self._holders.add(threading.get_ident())
 
     def release(self) -> None:
         """Free a slot, handing it to the longest waiter if there is one."""
         with self._lock:
+            self._holders.discard(threading.get_ident())
             if self._queue:
                 self._queue.popleft().set()
             else:
                 self.in_use -= 1
+
+    def holds(self) -> bool:
+        """True when the calling thread holds a slot."""
+        with self._lock:
+            return threading.get_ident() in self._holders
+
+    @contextmanager
+    def step_aside(self) -> Iterator[None]:
+        """Lend the calling thread's slot to the next waiter for the ``with`` block; queue again after it.
+
+        For a run that waits on something outside the interpreter (a child process parsing an
+        upload). Does nothing when the thread holds no slot (a bare script run, a test).
+        """
+        if not self.holds():
+            yield
+            return
+        self.release()
+        try:
+            yield
+        finally:
+            self.acquire()
 
     @property
     def waiting(self) -> int:

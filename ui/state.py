@@ -15,7 +15,7 @@ import streamlit as st
 from core import cohort as cohort_mod
 from core import isolation
 from core.cohort import Cohort, CohortValidationError
-from ui import memory
+from ui import media, memory, run_slots
 
 _COHORT = "active_cohort"
 _REPORT = "upload_report"
@@ -58,9 +58,27 @@ def is_demo() -> bool:
 
 
 def use_demo() -> None:
-    """Drop this session's upload and go back to the demo cohort."""
+    """Drop this session's upload at once and go back to the demo cohort.
+
+    Gone from the server: the parsed cohort and its validation report, the uploaded bytes held
+    by Streamlit, every session-scoped cached result, and the session's download files and their
+    generators in Streamlit's media store (``ui/media.py``): no media URL of the upload answers
+    afterwards. Used by "Back to the demo cohort", log out and the idle timeout.
+    """
     st.session_state.pop(_COHORT, None)
     st.session_state.pop(_REPORT, None)
+    try:
+        from streamlit.runtime.caching.cache_resource_api import clear_session_cache
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is not None:
+            clear_session_cache(ctx.session_id)  # every st.cache_resource(scope="session") of this session
+            ctx.uploaded_file_mgr.remove_session_files(ctx.session_id)  # the bytes behind st.file_uploader
+    except Exception:  # noqa: BLE001 - Streamlit internals moved: the session state above is gone anyway
+        pass
+    media.drop_session_files()
+    memory.request_release()  # return the freed pages to the operating system (background thread)
 
 
 def last_report() -> UploadReport | None:
@@ -88,7 +106,8 @@ def handle_upload(uploaded) -> bool:
         return False
     seen.add(uploaded.file_id)
     try:
-        new = isolation.load_isolated(uploaded.getvalue(), uploaded.name)
+        with run_slots.GATE.step_aside():  # the parse runs in a child process: others may run meanwhile
+            new = isolation.load_isolated(uploaded.getvalue(), uploaded.name)
     except CohortValidationError as exc:
         n = len(exc.problems)
         st.session_state[_REPORT] = UploadReport(

@@ -44,8 +44,8 @@ with tab_active:
     show_derived = st.toggle("Show derived columns", value=False, key="show_derived")
     table = cohort.data if show_derived else cohort.data[[c for c in IMPORTED_NAMES if c in cohort.data.columns]]
     st.dataframe(table, width="stretch", hide_index=True, height=420)
-    st.download_button("Download this table (CSV)", data=export.csv_bytes(table), file_name="cohort.csv",
-                       mime="text/csv", key="dl_cohort")
+    downloads.button("Download this table (CSV)", export.csv_bytes(table), file_name="cohort.csv", mime="text/csv",
+                     key="dl_cohort")
     downloads.tables("cohort", {"Cohort": table}, spec, key="dl_active", parquet=True)
 
 with tab_filtered:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.dictionary import DICTIONARY_VERSION, dictionary_frame
+from ui import downloads
 
 st.title("Data dictionary")
 st.caption(
@@ -16,9 +17,9 @@ if kind == "Imported":
 elif kind == "Derived":
     table = table[table["derived"] != "imported"]
 st.dataframe(table, width="stretch", hide_index=True, height=600)
-st.download_button(
+downloads.button(
     "Download the dictionary (CSV)",
-    data=dictionary_frame().to_csv(index=False).encode("utf-8"),
+    dictionary_frame().to_csv(index=False).encode("utf-8"),
     file_name=f"pdac_lm_dictionary_v{DICTIONARY_VERSION}.csv",
     mime="text/csv",
     key="dl_dictionary",

@@ -28,13 +28,13 @@ with right:
     scores = analysis.propensity_scores(res)
     st.plotly_chart(figures.overlap_plot(scores, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_overlap")
-    downloads.figure("propensity_overlap", lambda: figures.overlap_plot(scores), key="dl_overlap")
+    downloads.figure("propensity_overlap", downloads.deferred(figures.overlap_plot, scores), key="dl_overlap")
 
 st.subheader("Covariate balance")
 if res.balance is not None and len(res.balance):
     st.plotly_chart(figures.love_plot(res.balance, large=large), width="stretch", theme=None, config={"displaylogo": False},
                     key="matching_love")
-    downloads.figure("love_plot", lambda: figures.love_plot(res.balance), key="dl_love")
+    downloads.figure("love_plot", downloads.deferred(figures.love_plot, res.balance), key="dl_love")
     st.caption(
         "Standardised mean difference: difference in means (proportions for categories) divided by the standard "
         "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "

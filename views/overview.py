@@ -64,12 +64,13 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(f"Matched {ENDPOINT_NAMES[spec.endpoint].lower()}")
     if res.curves:
+        risk = downloads.suppress(res.risk_table)
         if not large:
             fig = compute.figure(("overview_km", large), spec, lambda: downloads.km_figure(
-                figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), height=520)))
+                figures.matched_km_figure(res, risk_table=risk, height=520)))
             st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="overview_km")
-        downloads.figure("overall_survival", lambda: figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table)), key="dl_ov_km", slide_height=900, journal_height=560)
+        downloads.figure("overall_survival", downloads.deferred(figures.matched_km_figure, res, risk_table=risk),
+                         key="dl_ov_km", slide_height=900, journal_height=560)
     else:
         st.info("No curves: no patients could be matched for these filters.")
 with right:

@@ -24,7 +24,7 @@ forest = tables.subgroup_forest_frame(sub, k=k)
 overall = sub.overall.hr if sub.overall is not None else None
 st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width="stretch", theme=None,
                 config={"displaylogo": False}, key="subgroup_forest")
-downloads.figure("subgroup_forest", lambda: figures.forest_plot(forest, overall=overall), key="dl_forest",
+downloads.figure("subgroup_forest", downloads.deferred(figures.forest_plot, forest, overall=overall), key="dl_forest",
                  slide_height=900, journal_height=700)
 st.dataframe(downloads.shown(tables.subgroup_display(sub, k=k, endpoint=spec.endpoint)), hide_index=True,
              width="stretch")

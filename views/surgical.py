@@ -35,15 +35,15 @@ max_t = max((float(k["time"].max()) for k in by.curves.values() if len(k)), defa
 risk = by.risk_table(analysis.risk_times(max_t))
 plot, stats = st.columns([3, 2])
 with plot:
-    fig = figures.km_figure(by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
-                            x_title="Months since surgery", y_title=ENDPOINTS[endpoint], large=large,
-                            labels={k: f"{label(grouping)}: {k}" for k in by.curves})
+    km_inputs = {"medians": by.medians, "min_at_risk": spec.min_at_risk, "show_ci": False,
+                 "x_title": "Months since surgery", "y_title": ENDPOINTS[endpoint],
+                 "labels": {k: f"{label(grouping)}: {k}" for k in by.curves}}
+    risk_shown = downloads.suppress(risk)
+    fig = figures.km_figure(by.curves, risk_shown, large=large, **km_inputs)
     st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="surgical_km")
-    downloads.figure(f"{endpoint}_by_{grouping}", lambda: figures.km_figure(
-        by.curves, downloads.suppress(risk), medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
-        x_title="Months since surgery", y_title=ENDPOINTS[endpoint],
-        labels={k: f"{label(grouping)}: {k}" for k in by.curves}), key="dl_surg_km", slide_height=900,
-        journal_height=600)
+    downloads.figure(f"{endpoint}_by_{grouping}", downloads.deferred(figures.km_figure, by.curves, risk_shown,
+                                                                     **km_inputs),
+                     key="dl_surg_km", slide_height=900, journal_height=600)
 with stats:
     st.dataframe(downloads.shown(by.display()), hide_index=True, width="stretch")
     layout.notes([by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else "")])

@@ -18,13 +18,14 @@ plot_col, stats_col = st.columns([3, 2])
 with plot_col:
     show_ci = st.toggle("Confidence bands", value=True, key="km_ci")
     if res.curves:
+        risk = downloads.suppress(res.risk_table)
         fig = compute.figure(("survival_km", show_ci, large), spec, lambda: downloads.km_figure(
-            figures.matched_km_figure(res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci,
-                                      large=large, height=680 if large else 580)))
+            figures.matched_km_figure(res, risk_table=risk, show_ci=show_ci, large=large,
+                                      height=680 if large else 580)))
         st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="survival_km")
-        downloads.figure("kaplan_meier", lambda: figures.matched_km_figure(
-            res, risk_table=downloads.suppress(res.risk_table), show_ci=show_ci), key="dl_km_fig",
-            slide_height=900, journal_height=560)
+        downloads.figure("kaplan_meier", downloads.deferred(figures.matched_km_figure, res, risk_table=risk,
+                                                            show_ci=show_ci),
+                         key="dl_km_fig", slide_height=900, journal_height=560)
         st.caption(
             f"Curves stop when fewer than {spec.min_at_risk} patients remain at risk. Numbers at risk count patients "
             "with follow-up of at least that time (as R's survival package). Ticks mark censored patients; dashed "
