@@ -636,8 +636,10 @@ def _original_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         keep.append(i)
     if problems:
         raise CohortValidationError(problems)
-    out = frame if len(keep) == frame.shape[1] else frame.iloc[:, keep]
-    out = out.set_axis(names, axis=1).reset_index(drop=True)
+    out = frame if len(keep) == frame.shape[1] else frame.iloc[:, keep].copy()
+    out.columns = names  # the parsers' own fresh frame: renamed in place
+    if not isinstance(out.index, pd.RangeIndex) or out.index.start != 0:
+        out = out.reset_index(drop=True)
     notes = [f"{dropped} column(s) without a name (or pandas index columns) were ignored."] if dropped else []
     return out, notes
 

@@ -277,6 +277,8 @@ def template_xlsx() -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "How to fill it in":
             cell.font = Font(bold=True, size=14 if i == 1 else 12)
+        elif len(line) > 110:  # wrapped: give the row the height of its lines
+            readme.row_dimensions[i].height = 15 * (len(line) // 110 + 1)
     readme.column_dimensions["A"].width = 120
 
     lists = wb.create_sheet("Lists")

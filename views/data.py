@@ -37,13 +37,13 @@ if report is not None:
             st.warning(layout.escape_md(warning) + " Remove direct identifiers before sharing or analysing the "
                        "data; pseudonymised study exports should not contain them.", icon=":material/badge:")
         st.success(layout.escape_md(report.message))
-        for note in report.notes:
-            st.info(layout.escape_md(note))
         used = mapping_step.used()
         if used is not None:
             st.download_button("Download the mapping used (JSON)", data=used[1], file_name=used[0],
                                mime="application/json", key="dl_mapping_used", icon=":material/download:",
                                help="Upload it together with the next export of the same form: it applies at once.")
+        for note in report.notes:
+            st.info(layout.escape_md(note))
     else:
         st.error(layout.escape_md(report.message))
         if report.problems is not None:
