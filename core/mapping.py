@@ -564,7 +564,9 @@ def fit_problems(saved: ExportMapping, prof: Profile) -> list[str]:
             extra = [opt for opt, _ in groups[base] if opt not in saved.checkboxes[base].options]
             if extra:
                 out.append(f"The checkbox field '{base}' has boxes the mapping does not cover: {', '.join(extra)}.")
-    new_codes = [f"{r.target} '{r.code}'" for r in codes_to_review(prof, saved) if r.label is None]
+    covered = {t: {code_key(k) for k in table} for t, table in saved.values.items()}
+    new_codes = [f"{r.target} '{r.code}'" for r in codes_to_review(prof, saved)
+                 if code_key(r.code) not in covered.get(r.target, set())]
     if new_codes:
         shown = ", ".join(new_codes[:8]) + (f" and {len(new_codes) - 8} more" if len(new_codes) > 8 else "")
         out.append(f"This export has codes the mapping does not cover: {shown}.")

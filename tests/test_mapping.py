@@ -299,6 +299,14 @@ def test_fit_of_a_saved_mapping():
     ]
 
 
+def test_a_new_code_is_not_covered_even_when_a_synonym_would_read_it():
+    """The user confirms every code: 'Maschio' in the next export is not applied unasked."""
+    saved = ExportMapping({"Sesso": "sex"}, values={"sex": {"Femmina": "F"}})
+    assert m.fit_problems(saved, _prof(b"Sesso\nFemmina\nF\n")) == []
+    assert m.fit_problems(saved, _prof(b"Sesso\nFemmina\nMaschio\n")) == [
+        "This export has codes the mapping does not cover: sex 'Maschio'."]
+
+
 def test_fit_flags_new_checkbox_boxes_and_fields():
     saved = ExportMapping({"id": "patient_id"}, {"s": CheckboxRule(C.RECURRENCE_SITE, {"1": "liver"})})
     p = _prof(b"id,s___1,s___2,t___1\nA,1,0,0\n")

@@ -54,7 +54,7 @@ def test_every_category_and_yes_no_column_has_a_dropdown_list(wb):
     listed = {lists.cell(row=1, column=j).value: [lists.cell(row=i, column=j).value for i in range(2, 20)
                                                   if lists.cell(row=i, column=j).value is not None]
               for j in range(1, lists.max_column + 1)}
-    for title, cols in SECTIONS:
+    for title, _cols in SECTIONS:
         ws = wb[title]
         by_range = {}
         for dv in ws.data_validations.dataValidation:
