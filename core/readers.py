@@ -30,6 +30,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from core import template
 from core.dictionary import COLUMNS_BY_NAME, DERIVED, IMPORTED
 
 #: Longest offending value kept in a :class:`Problem` (longer values are truncated).
@@ -446,8 +447,6 @@ def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
         try:
             table: list[list[str | None]] = []
             rows: list[int] = []
-            from core import template  # lazily: core.template imports this module
-
             if template.is_template(wb.sheetnames):
                 sheets = {title: _sheet_rows(wb[title]) for title in template.SECTION_TITLES}
                 frame, row_numbers, notes = template.combine_sections(sheets)

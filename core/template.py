@@ -43,7 +43,6 @@ from core.dictionary import (
     Vital,
     dictionary_frame,
 )
-from core.readers import CohortValidationError, Problem
 
 __all__ = ["EXAMPLES", "EXAMPLE_PREFIX", "SECTIONS", "SECTION_TITLES", "combine_sections", "is_template",
            "template_xlsx"]
@@ -178,6 +177,8 @@ def combine_sections(sheets: dict[str, list[tuple[int, list[str | None]]]]) -> t
     >>> frame.to_dict("list"), rows.tolist()
     ({'patient_id': ['P1'], 'sex': ['F'], 'liver_mets_n': ['3']}, [2])
     """
+    from core.readers import CohortValidationError, Problem  # lazily: core.readers imports this module
+
     first = SECTION_TITLES[0]
     problems: list[Problem] = []
     names: list[str | None] = []
