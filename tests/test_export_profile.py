@@ -80,3 +80,13 @@ def test_preview_table_keeps_the_file_row_numbers():
     p = profile(read_table(b"a,b\n\n1,x\n\n2,y\n"))
     t = p.preview_table()
     assert t.rows.tolist() == [3, 5] and t.frame.to_dict("list") == {"a": ["1", "2"], "b": ["x", "y"]}
+
+
+def test_the_committed_workbook_holds_the_hand_written_rows():
+    import openpyxl
+
+    from tests.exports import make_exports
+
+    ws = openpyxl.load_workbook(EXPORTS / "london_en.xlsx").active
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows == [make_exports.HEADER, *make_exports.ROWS]
