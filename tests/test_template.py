@@ -190,3 +190,10 @@ def test_rows_used_only_on_a_later_sheet_are_kept():
                                        "Follow-up": [(1, ["patient_id", "vital_status"]), (4, [None, "dead"])]})
     assert rows.tolist() == [2, 4]
     assert frame.to_dict("list") == {"patient_id": ["P1", None], "sex": ["F", None], "vital_status": [None, "dead"]}
+
+
+def test_the_template_needs_no_mapping_on_upload(workbook_bytes):
+    from core.upload import prepare
+
+    prep = prepare(workbook_bytes, "template.xlsx")
+    assert prep.cohort is not None and not prep.mapped and prep.cohort.n_patients == 2
