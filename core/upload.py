@@ -32,7 +32,17 @@ from dataclasses import dataclass, field, replace
 
 from core.cohort import Cohort, from_table
 from core.export_profile import Profile, profile
-from core.mapping import ExportMapping, apply, check, describe, fit_problems, is_plain, merge, propose
+from core.mapping import (
+    ExportMapping,
+    apply,
+    check,
+    date_question,
+    describe,
+    fit_problems,
+    is_plain,
+    merge,
+    propose,
+)
 from core.readers import CohortValidationError, Problem, RawTable, canonical, clip, read_table
 
 __all__ = ["Prepared", "load_mapped", "prepare"]
@@ -104,6 +114,10 @@ def prepare(data: bytes, filename: str | None = None, *, saved: ExportMapping | 
         return Prepared(prof, merge(saved, proposal.mapping), how=proposal.how, unfit=tuple(unfit))
     if is_plain(prof, proposal):
         cohort = from_table(canonical(raw), _name(filename))
+        q = date_question(prof, proposal.mapping)
+        if q.needed and q.ambiguous:  # say how dates such as 03/11/2021 were read, and why
+            cohort = replace(cohort, notes=(*cohort.notes, f"Dates such as {q.either_example} were read as "
+                                            f"day/month/year, as {q.day_first_example} shows."))
         return Prepared(prof, proposal.mapping, how=proposal.how, cohort=cohort)
     return Prepared(prof, proposal.mapping, how=proposal.how)
 

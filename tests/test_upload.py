@@ -168,6 +168,16 @@ def test_our_own_layout_loads_at_once_exactly_like_load():
     assert err.value.problems == there.value.problems
 
 
+def test_our_own_layout_with_dates_that_show_day_first_says_how_they_were_read():
+    data = (CORPUS / "valid_minimal.csv").read_bytes()
+    data = data.replace(b"2019-01-10", b"10/01/2019", 1).replace(b"2019-01-24", b"24/01/2019", 1)
+    prep = upload.prepare(data, "x.csv")
+    assert prep.cohort is not None and not prep.mapped
+    assert prep.cohort.data[C.DIAGNOSIS_DATE].iat[0] == pd.Timestamp("2019-01-10")
+    assert prep.cohort.notes[-1] == ("Dates such as '10/01/2019' (diagnosis_date) were read as day/month/year, "
+                                     "as '24/01/2019' (chemo_start_date) shows.")
+
+
 def test_a_saved_mapping_that_fits_applies_at_once():
     data = (EXPORTS / "redcap_raw.csv").read_bytes()
     saved = _redcap_mapping(upload.prepare(data, "r.csv"))
