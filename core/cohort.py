@@ -49,7 +49,8 @@ from core.dictionary import (
 from core.identifiers import identifier_warnings
 from core.readers import CohortValidationError, Problem, RawTable, clip, read_raw
 
-__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "load", "DEMO_PATH"]
+__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "from_table", "load",
+           "read_label", "DEMO_PATH"]
 
 #: The embedded default cohort (written by ``core.synthetic``).
 DEMO_PATH = Path(__file__).resolve().parent.parent / "data" / "demo_cohort.parquet"
@@ -162,6 +163,41 @@ def load(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, filen
     raw = read_raw(source, filename=filename)
     name = filename or (Path(source).name if isinstance(source, (str, os.PathLike)) else "") or "upload"
     return _validate(raw, name)
+
+
+def from_table(raw: RawTable, name: str) -> Cohort:
+    """Validate and enrich a table already read (with dictionary column names), like :func:`load`.
+
+    The upload mapping (``core.mapping``) renames and recodes an export's columns, then validates
+    through here; row numbers in problems are ``raw.rows`` (those of the original file).
+
+    Raises
+    ------
+    CohortValidationError
+        With every problem found.
+
+    Examples
+    --------
+    >>> from core.readers import read_raw
+    >>> from_table(read_raw(Path(__file__).parent.parent / "tests" / "corpus" / "valid_minimal.csv"), "x").n_patients
+    6
+    """
+    return _validate(raw, name)
+
+
+def read_label(column: str, text: str) -> str | None:
+    """The label the loader reads for the text of a category cell, ``None`` when it reads none.
+
+    Case, spaces, hyphens and underscores do not matter when they leave no doubt.
+
+    Examples
+    --------
+    >>> read_label(C.TREATMENT_GROUP, " Chemotherapy"), read_label(C.SEX, "Maschio")
+    ('chemotherapy', None)
+    """
+    labels = CATEGORY_MAPS.get(column, {})
+    text = str(text).strip()
+    return labels.get(text) or labels.get(_norm_key(text))
 
 
 def demo() -> Cohort:

@@ -520,6 +520,234 @@ def value_help(column: str) -> str:
     return "; ".join(f"{code} = {words}" for code, words in VALUE_LABELS.get(column, {}).items() if code != words)
 
 
+#: Other names of the imported columns met in study exports, English and Italian (the upload mapping
+#: proposes a column when an export header matches one of them; case, accents, spaces, punctuation,
+#: units in brackets and the words "of", "the", "di", "del", ... do not matter).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    C.PATIENT_ID: ("patient id", "patient", "patient number", "study id", "subject id", "record id", "record_id", "id",
+                   "pt id", "codice paziente", "id paziente", "paziente", "codice", "codice studio", "numero paziente"),
+    C.CENTRE_ID: ("centre", "center", "center id", "centre code", "site", "site id", "hospital", "institution",
+                  "redcap_data_access_group", "data access group", "centro", "codice centro", "ospedale", "istituto"),
+    C.TREATMENT_GROUP: ("group", "arm", "study arm", "study group", "treatment", "cohort", "gruppo", "braccio",
+                        "gruppo di studio", "gruppo di trattamento", "trattamento"),
+    C.DIAGNOSIS_DATE: ("diagnosis date", "date of diagnosis", "dx date", "date diagnosis", "data diagnosi",
+                       "data di diagnosi", "data della diagnosi", "dt diagnosi"),
+    C.AGE: ("age", "age at diagnosis", "age years", "eta", "età", "eta alla diagnosi", "età alla diagnosi", "eta anni"),
+    C.SEX: ("gender", "sex", "sesso", "genere"),
+    C.ECOG: ("ecog", "ecog ps", "ecog performance status", "performance status", "ps", "ps ecog", "ecog basale"),
+    C.TUMOUR_LOCATION: ("tumour location", "tumor location", "location", "tumour site", "tumor site", "primary site",
+                        "sede", "sede tumore", "sede del tumore", "sede tumore primitivo", "localizzazione",
+                        "localizzazione tumore"),
+    C.TUMOUR_SIZE: ("tumour size", "tumor size", "primary tumour size", "primary tumor size", "size of primary",
+                    "dimensione tumore", "dimensioni tumore", "diametro tumore", "dimensione del tumore primitivo"),
+    C.RESECTABILITY: ("resectability", "resectability status", "nccn resectability", "nccn", "resecabilita",
+                      "resecabilità", "stato di resecabilita"),
+    C.CA19_9_BASELINE: ("ca19-9", "ca 19-9", "ca19.9", "ca199", "ca19-9 baseline", "baseline ca19-9", "ca19-9 at diagnosis",
+                        "ca19-9 basale", "ca 19-9 basale", "ca19-9 alla diagnosi", "ca19-9 pre"),
+    C.CA19_9_RESTAGING: ("ca19-9 restaging", "restaging ca19-9", "ca19-9 after chemotherapy", "ca19-9 post",
+                         "ca19-9 ristadiazione", "ca 19-9 ristadiazione", "ca19-9 post chemioterapia",
+                         "ca19-9 preoperatorio"),
+    C.LEWIS_NEGATIVE: ("lewis negative", "lewis", "lewis status", "non secretor", "lewis negativo"),
+    C.LIVER_METS_N: ("number of liver metastases", "liver metastases", "liver mets", "n liver mets", "no of liver mets",
+                     "number of metastases", "n metastasi", "numero metastasi", "numero metastasi epatiche",
+                     "metastasi epatiche", "n metastasi epatiche", "nr metastasi"),
+    C.LIVER_METS_MAX: ("largest liver metastasis", "largest metastasis", "max liver met size", "size of largest metastasis",
+                       "diametro massimo metastasi", "dimensione massima metastasi", "metastasi maggiore",
+                       "diametro metastasi maggiore"),
+    C.LIVER_METS_BILOBAR: ("bilobar", "bilobar metastases", "bilobar mets", "bilobare", "bilobari", "metastasi bilobari"),
+    C.CHEMO_START_DATE: ("chemotherapy start", "chemotherapy start date", "start of chemotherapy", "chemo start",
+                         "date chemotherapy start", "data inizio chemioterapia", "inizio chemioterapia", "inizio chemio",
+                         "data inizio ct", "data inizio chemio"),
+    C.CHEMO_REGIMEN: ("regimen", "chemotherapy regimen", "chemo regimen", "first line regimen", "schema",
+                      "schema chemioterapia", "regime", "regime chemioterapico", "schema chemioterapico",
+                      "chemioterapia"),
+    C.CHEMO_CYCLES: ("cycles", "number of cycles", "chemotherapy cycles", "n cycles", "cicli", "numero cicli", "n cicli",
+                     "cicli chemioterapia"),
+    C.CHEMO_SETTING: ("setting", "chemotherapy setting", "chemo setting", "intent", "setting chemioterapia",
+                      "intento", "intento chemioterapia"),
+    C.RECIST: ("recist", "recist response", "response", "best response", "radiological response", "risposta",
+               "risposta recist", "miglior risposta", "risposta radiologica"),
+    C.SURGERY_DATE: ("surgery date", "date of surgery", "operation date", "date of operation", "data intervento",
+                     "data chirurgia", "data operazione", "data dell intervento"),
+    C.PANCREATIC_PROCEDURE: ("pancreatic procedure", "pancreatic resection", "type of pancreatectomy", "pancreatectomy",
+                             "procedure", "operation", "intervento", "tipo di intervento", "intervento pancreatico",
+                             "tipo intervento", "tipo resezione pancreatica", "resezione pancreatica"),
+    C.VASCULAR_RESECTION: ("vascular resection", "vascular", "resezione vascolare", "resezioni vascolari"),
+    C.LIVER_PROCEDURE: ("liver procedure", "liver resection", "type of liver resection", "hepatectomy", "hepatic resection",
+                        "resezione epatica", "tipo resezione epatica", "tipo di resezione epatica", "intervento epatico"),
+    C.LIVER_SEGMENTS_N: ("liver segments", "segments", "number of segments", "segments resected", "segmenti",
+                         "n segmenti", "numero segmenti", "segmenti resecati", "numero segmenti resecati"),
+    C.LIVER_TIMING: ("liver resection timing", "timing", "liver timing", "timing of liver resection", "tempistica",
+                     "timing resezione epatica", "tempistica resezione epatica"),
+    C.LIVER_ABLATION: ("liver ablation", "ablation", "rfa", "mwa", "ablazione", "termoablazione", "ablazione epatica"),
+    C.YP_T: ("ypt", "yp t", "pathological t", "t patologico", "pt"),
+    C.YP_N: ("ypn", "yp n", "pathological n", "n patologico", "pn"),
+    C.MARGIN: ("resection margin", "margin", "margin status", "r status", "margine", "margine di resezione",
+               "margini", "radicalita"),
+    C.LIVER_METS_VIABLE: ("viable tumour in metastases", "viable tumor in metastases", "viable metastases",
+                          "liver mets viable", "metastasi vitali", "tumore vitale nelle metastasi", "vitalita metastasi"),
+    C.CLAVIEN_DINDO: ("clavien-dindo", "clavien dindo", "clavien", "clavien-dindo 90 days", "complications",
+                      "clavien-dindo grade", "complicanze", "complicanze clavien-dindo", "grado clavien-dindo"),
+    C.POPF: ("popf", "pancreatic fistula", "postoperative pancreatic fistula", "popf grade", "fistola pancreatica",
+             "fistola", "grado fistola"),
+    C.PHLF: ("phlf", "liver failure", "post-hepatectomy liver failure", "phlf grade", "insufficienza epatica",
+             "insufficienza epatica post-epatectomia"),
+    C.REOPERATION: ("reoperation", "re-operation", "reoperation 90 days", "reintervento", "re-intervento",
+                    "reintervento 90 giorni"),
+    C.READMISSION: ("readmission", "readmission 90 days", "riammissione", "riammissione 90 giorni", "riospedalizzazione"),
+    C.LENGTH_OF_STAY: ("length of stay", "los", "hospital stay", "length of hospital stay", "degenza", "giorni di degenza",
+                       "durata degenza", "degenza postoperatoria"),
+    C.ADJUVANT_CHEMO: ("adjuvant chemotherapy", "adjuvant", "adjuvant chemo", "chemioterapia adiuvante", "adiuvante"),
+    C.PROGRESSION: ("progression or recurrence", "progression", "recurrence", "relapse", "recidiva", "progressione",
+                    "recidiva o progressione", "recidiva progressione"),
+    C.PROGRESSION_DATE: ("progression date", "recurrence date", "date of progression", "date of recurrence",
+                         "date of progression or recurrence", "relapse date", "data recidiva", "data progressione",
+                         "data recidiva o progressione", "data di recidiva", "data recidiva progressione"),
+    C.RECURRENCE_SITE: ("recurrence site", "site of recurrence", "site of progression", "relapse site", "sede recidiva",
+                        "sede della recidiva", "sede di recidiva", "sede progressione"),
+    C.LAST_IMAGING_DATE: ("last imaging", "last imaging date", "date of last imaging", "last ct", "last scan",
+                          "data ultimo imaging", "ultimo imaging", "data ultima tc", "ultima tc", "data ultima imaging"),
+    C.VITAL_STATUS: ("vital status", "status", "alive or dead", "stato", "stato in vita", "stato vitale", "vivo morto",
+                     "stato al follow up", "status at last follow up"),
+    C.DEATH_DATE: ("death date", "date of death", "dod", "data decesso", "data del decesso", "data di morte",
+                   "data exitus", "data morte"),
+    C.LAST_FOLLOWUP_DATE: ("last follow-up", "last follow up", "last followup", "date of last follow-up",
+                           "last follow-up date", "last contact", "data ultimo follow-up", "ultimo follow-up",
+                           "data ultimo fu", "data ultimo contatto", "data ultimo controllo"),
+}
+
+#: Other spellings of category labels met in study exports (English and Italian), per column:
+#: label -> synonyms. The upload mapping proposes the label for a code that matches one of them.
+VALUE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    C.TREATMENT_GROUP: {
+        Arm.SURGERY: ("surgical", "operated", "resected", "resection", "surgery group", "chirurgia", "chirurgico",
+                      "operato", "operata", "resecato", "resecata", "resezione", "gruppo chirurgico"),
+        Arm.CHEMOTHERAPY: ("chemo", "chemo only", "chemotherapy only", "chemotherapy alone", "not operated",
+                           "not resected", "non-operated", "control", "chemioterapia", "chemio", "solo chemioterapia",
+                           "non operato", "non operata", "controllo", "ct"),
+    },
+    C.SEX: {
+        Sex.FEMALE: ("female", "woman", "femmina", "donna", "femminile"),
+        Sex.MALE: ("male", "man", "maschio", "uomo", "maschile"),
+    },
+    C.TUMOUR_LOCATION: {
+        Location.HEAD: ("pancreatic head", "head/uncinate", "uncinate process", "uncinate", "testa", "testa del pancreas",
+                        "cefalico", "cefalica", "testa pancreatica", "processo uncinato"),
+        Location.BODY_TAIL: ("body", "tail", "body/tail", "body and tail", "body-tail", "corpo", "coda", "corpo-coda",
+                             "corpo coda", "corpo/coda", "corpo e coda"),
+    },
+    C.RESECTABILITY: {
+        Resectability.RESECTABLE: ("r", "resecabile", "upfront resectable"),
+        Resectability.BORDERLINE: ("br", "brpc", "borderline resectable", "borderline resecabile"),
+        Resectability.LOCALLY_ADVANCED: ("la", "lapc", "locally advanced", "localmente avanzato", "non resecabile"),
+    },
+    C.CHEMO_REGIMEN: {
+        Regimen.FOLFIRINOX: ("ffx", "folfirinox full dose"),
+        Regimen.MFOLFIRINOX: ("mffx", "modified folfirinox", "folfirinox modificato", "m-folfirinox"),
+        Regimen.GEM_NABPAC: ("gemcitabine + nab-paclitaxel", "gemcitabine nab-paclitaxel", "gemcitabine/nab-paclitaxel",
+                             "nab-paclitaxel + gemcitabine", "gem-nab", "gem/nab", "gemnab", "gem nab-paclitaxel",
+                             "gemcitabina + nab-paclitaxel", "gemcitabina nab-paclitaxel", "gemcitabina/nab-paclitaxel"),
+        Regimen.GEM: ("gemcitabine", "gemcitabine alone", "gemcitabine monotherapy", "gemcitabina",
+                      "gemcitabina monoterapia"),
+        Regimen.NALIRIFOX: ("nal-irifox",),
+        Regimen.GEMCAP: ("gemcitabine + capecitabine", "gemcitabine capecitabine", "gem-cap", "gem/cap",
+                         "gemcitabina + capecitabina", "gemcitabina capecitabina"),
+        Regimen.OTHER: ("altro", "other regimen", "altra"),
+    },
+    C.CHEMO_SETTING: {
+        Setting.NEOADJUVANT: ("neo-adjuvant", "preoperative", "neoadiuvante", "preoperatoria"),
+        Setting.PERIOPERATIVE: ("peri-operative", "perioperatoria", "perioperatorio"),
+        Setting.ADJUVANT_ONLY: ("adjuvant", "adjuvant only", "postoperative only", "adiuvante", "solo adiuvante"),
+        Setting.PALLIATIVE: ("palliation", "palliativa", "palliativo", "first-line palliative"),
+    },
+    C.RECIST: {
+        Recist.CR: ("complete response", "risposta completa"),
+        Recist.PR: ("partial response", "risposta parziale"),
+        Recist.SD: ("stable disease", "stable", "malattia stabile", "stabile", "stazionaria"),
+        Recist.PD: ("progressive disease", "progression", "progressione", "malattia in progressione"),
+        Recist.NE: ("not evaluable", "non valutabile", "nv"),
+    },
+    C.PANCREATIC_PROCEDURE: {
+        Pancreatic.PD: ("whipple", "classic whipple", "pancreaticoduodenectomy", "pancreatoduodenectomy",
+                        "duodenocefalopancreasectomia", "dcp", "duodenopancreasectomia cefalica"),
+        Pancreatic.PPPD: ("pylorus-preserving pancreaticoduodenectomy", "pylorus preserving whipple", "pylorus-preserving",
+                          "traverso", "traverso-longmire", "dcp con conservazione del piloro", "dcp-pp"),
+        Pancreatic.DP: ("distal pancreatectomy", "left pancreatectomy", "distal splenopancreatectomy",
+                        "pancreasectomia distale", "splenopancreasectomia distale", "splenopancreasectomia",
+                        "pancreasectomia sinistra"),
+        Pancreatic.TP: ("total pancreatectomy", "pancreasectomia totale", "duodenopancreasectomia totale"),
+    },
+    C.VASCULAR_RESECTION: {
+        "none": ("no", "nessuna", "nessuno", "assente"),
+        "venous": ("vein", "venous resection", "portal vein", "pv/smv", "venosa", "vena porta"),
+        "arterial": ("artery", "arterial resection", "arteriosa"),
+        "both": ("venous and arterial", "arterial and venous", "venosa e arteriosa", "artero-venosa", "entrambe"),
+    },
+    C.LIVER_PROCEDURE: {
+        LiverProcedure.WEDGE: ("wedge resection", "atypical resection", "non-anatomical resection", "metastasectomy",
+                               "resezione atipica", "resezione non anatomica", "metastasectomia"),
+        LiverProcedure.SEGMENTECTOMY: ("segmentectomia", "anatomical segmentectomy"),
+        LiverProcedure.BISEGMENTECTOMY: ("bisegmentectomia",),
+        LiverProcedure.SECTIONECTOMY: ("sectorectomy", "sectionectomia", "settoriectomia", "sezionectomia"),
+        LiverProcedure.HEMIHEPATECTOMY: ("right hepatectomy", "left hepatectomy", "emiepatectomia", "epatectomia destra",
+                                         "epatectomia sinistra"),
+        LiverProcedure.EXTENDED: ("extended hepatectomy", "trisectionectomy", "trisegmentectomy",
+                                  "epatectomia allargata", "trisettoriectomia", "trisegmentectomia"),
+    },
+    C.LIVER_TIMING: {
+        Timing.SIMULTANEOUS: ("synchronous", "combined", "one-stage", "simultanea", "sincrona", "contestuale"),
+        Timing.STAGED: ("two-stage", "sequential", "differita", "in due tempi", "sequenziale"),
+    },
+    C.YP_T: {t: ("yp" + t, "p" + t) for t in YpT.ALL},
+    C.YP_N: {n: ("yp" + n, "p" + n) for n in YpN.ALL},
+    C.MARGIN: {"R0": ("negative margin", "margine negativo"), "R1": ("positive margin", "margine positivo"),
+               "R2": ("macroscopic residual", "residuo macroscopico")},
+    C.LIVER_METS_VIABLE: {
+        "yes": ("viable", "si", "sì", "vitale", "present", "presente"),
+        "no": ("not viable", "non vitale", "complete pathological response", "absent", "assente"),
+        "not_assessed": ("not assessed", "non valutato", "non valutata"),
+    },
+    C.CLAVIEN_DINDO: {
+        **{grade: (arabic, "grade " + grade, "grado " + grade, "grade " + arabic, "grado " + arabic)
+           for grade, arabic in zip(ClavienDindo.ALL, ("0", "1", "2", "3a", "3b", "4a", "4b", "5"), strict=True)},
+        ClavienDindo.NONE: ("none", "no complications", "nessuna", "nessuna complicanza", "grade 0", "grado 0"),
+    },
+    C.POPF: {
+        "none": ("no", "no fistula", "assente", "nessuna", "0"),
+        "BL": ("biochemical leak", "leak biochimico", "grade a", "grado a", "a"),
+        "B": ("grade b", "grado b"),
+        "C": ("grade c", "grado c"),
+        "not_applicable": ("not applicable", "non applicabile"),
+    },
+    C.PHLF: {
+        "none": ("no", "assente", "nessuna", "0"),
+        "A": ("grade a", "grado a"),
+        "B": ("grade b", "grado b"),
+        "C": ("grade c", "grado c"),
+    },
+    C.RECURRENCE_SITE: {
+        "local": ("locoregional", "pancreatic bed", "locale", "loco-regionale", "loggia pancreatica"),
+        "liver": ("hepatic", "fegato", "epatica", "epatico"),
+        "lung": ("pulmonary", "polmone", "polmonare"),
+        "peritoneum": ("peritoneal", "carcinomatosis", "peritoneo", "peritoneale", "carcinosi peritoneale"),
+        "nodes": ("lymph nodes", "nodal", "linfonodi", "linfonodale"),
+        "multiple": ("multiple sites", "multiorgan", "multipla", "multiple sedi", "multiorgano"),
+    },
+    C.VITAL_STATUS: {
+        Vital.ALIVE: ("living", "vivo", "viva", "in vita", "vivente"),
+        Vital.DEAD: ("deceased", "died", "death", "morto", "morta", "deceduto", "deceduta", "exitus"),
+    },
+}
+
+#: Other spellings of yes/no met in exports (REDCap labels export, Italian forms), beyond those the
+#: loader reads itself (``core.cohort.TRUE_TOKENS``/``FALSE_TOKENS``).
+BOOLEAN_SYNONYMS: dict[bool, tuple[str, ...]] = {
+    True: ("checked", "present", "positive", "done", "presente", "positivo", "positiva", "eseguito", "eseguita"),
+    False: ("unchecked", "absent", "negative", "not done", "assente", "negativo", "negativa", "non eseguito",
+            "non eseguita"),
+}
+
+
 def label(name: str) -> str:
     """Return the display label of a column (its name when it has none).
 
@@ -581,6 +809,21 @@ def dictionary_markdown() -> str:
         for r in df[df["derived"] == derived].itertuples():
             lines.append(f"| `{r.column}` | {r.type} | {r.allowed} | {r.unit} | {r.required} | {r.arm} | {r.meaning} |")
         lines.append("")
+    lines += [
+        "## Other names recognised on upload",
+        "",
+        "An export with other column names or codes is mapped on upload (Data page): a header or code that matches",
+        "one of these (case, accents, spaces, punctuation and units in brackets do not matter) is proposed, and the",
+        "user confirms or changes every proposal. Yes/no columns also read "
+        + ", ".join(BOOLEAN_SYNONYMS[True]) + " (yes) and " + ", ".join(BOOLEAN_SYNONYMS[False]) + " (no).",
+        "",
+        "| column | other column names | other codes |",
+        "|---|---|---|",
+    ]
+    for c in IMPORTED:
+        codes = "; ".join(f"{lab}: {', '.join(syn)}" for lab, syn in VALUE_SYNONYMS.get(c.name, {}).items() if syn)
+        lines.append(f"| `{c.name}` | {', '.join(SYNONYMS.get(c.name, ()))} | {codes} |")
+    lines.append("")
     return "\n".join(lines)
 
 

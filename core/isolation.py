@@ -45,6 +45,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -82,7 +83,7 @@ class IsolatedRun:
     Attributes
     ----------
     cohort : Cohort or None
-        The loaded cohort, ``None`` when the file was refused.
+        The loaded cohort (or what ``task`` returned), ``None`` when the file was refused.
     error : CohortValidationError or None
         The problems, ``None`` when the file loaded.
     wall_s : float
@@ -168,7 +169,8 @@ def _status_kb(field: str) -> int | None:
     return None  # pragma: no cover
 
 
-def _child(conn: Connection, data: bytes, filename: str | None, memory_mb: int, cpu_s: int) -> None:
+def _child(conn: Connection, data: bytes, filename: str | None, memory_mb: int, cpu_s: int,
+           task: Callable[..., object] | None = None) -> None:
     """Body of the child process: set limits, parse, send ``(kind, payload, peak_extra_mb, cpu_s, vm_extra_mb)``."""
     import core.cohort as cohort_mod
 
@@ -188,7 +190,7 @@ def _child(conn: Connection, data: bytes, filename: str | None, memory_mb: int, 
         pass
     result: tuple[str, object]
     try:
-        result = ("ok", cohort_mod.load(data, filename=filename))
+        result = ("ok", (task or cohort_mod.load)(data, filename=filename))
     except CohortValidationError as exc:
         result = ("problems", exc.problems)
     except MemoryError:
@@ -249,8 +251,8 @@ def _neutral_main():
 
 
 def run_isolated(data: bytes, filename: str | None, *, timeout_s: float | None = None,
-                 memory_mb: int | None = None) -> IsolatedRun:
-    """Run :func:`core.cohort.load` in a limited child process and report what happened.
+                 memory_mb: int | None = None, task: Callable[..., object] | None = None) -> IsolatedRun:
+    """Run :func:`core.cohort.load` (or ``task``) in a limited child process and report what happened.
 
     Parameters
     ----------
@@ -264,6 +266,10 @@ def run_isolated(data: bytes, filename: str | None, *, timeout_s: float | None =
     memory_mb : int, optional
         Address space the child may add to what it has when it starts (MiB). Default:
         :func:`limits_for` the file's size.
+    task : callable, optional
+        Run ``task(data, filename=filename)`` instead of :func:`core.cohort.load` (a module-level
+        function or a ``functools.partial`` of one, so that it can be sent to the child); what it
+        returns is in ``IsolatedRun.cohort`` and the :class:`CohortValidationError` it raises in ``error``.
 
     Returns
     -------
@@ -297,7 +303,7 @@ def run_isolated(data: bytes, filename: str | None, *, timeout_s: float | None =
     warm_up()
     t0 = time.perf_counter()
     receive, send = _CTX.Pipe(duplex=False)
-    proc = _CTX.Process(target=_child, args=(send, bytes(data), filename, limits.memory_mb, int(limits.cpu_s)),
+    proc = _CTX.Process(target=_child, args=(send, bytes(data), filename, limits.memory_mb, int(limits.cpu_s), task),
                         daemon=True, name="cohort-parser")
     kind: str = "crash"
     payload: object = "the parser process could not be started"

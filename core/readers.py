@@ -30,6 +30,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from core import template
 from core.dictionary import COLUMNS_BY_NAME, DERIVED, IMPORTED
 
 #: Longest offending value kept in a :class:`Problem` (longer values are truncated).
@@ -173,6 +174,9 @@ class RawTable:
 def read_raw(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, filename: str | None = None) -> RawTable:
     """Read a CSV, Excel or Parquet file into a :class:`RawTable` of text cells.
 
+    Headers that match a dictionary column (tolerating case, spaces and hyphens) are renamed to
+    it; columns named like derived columns are dropped (they are recomputed).
+
     Parameters
     ----------
     source : str, path, bytes or binary file object
@@ -198,6 +202,22 @@ def read_raw(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, f
     ...
     core.readers.CohortValidationError: The cohort file has 1 problem: file: The file is empty.
     """
+    return canonical(read_table(source, filename=filename))
+
+
+def read_table(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, filename: str | None = None) -> RawTable:
+    """Read a file like :func:`read_raw` but keep its headers as written (for the upload mapping).
+
+    Header cells are stripped; columns without a name and without data are dropped, a column
+    without a name but with data is called ``column_<n>``. Two columns with the same name are
+    refused (a mapping could not tell them apart).
+
+    Examples
+    --------
+    >>> raw = read_table(b"Sesso;Et\\xc3\\xa0\\nMaschio;64\\n", filename="x.csv")
+    >>> list(raw.frame.columns), raw.rows.tolist()
+    (['Sesso', 'Età'], [2])
+    """
     data, name = _read_bytes(source, filename)
     ext = Path(name).suffix.lower() if name else ""
     notes: list[str] = []
@@ -205,7 +225,8 @@ def read_raw(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, f
         _fail("The file is empty.")
     kind = _sniff(data)
     if kind == "xlsx":
-        frame, rows = _read_xlsx(data)
+        frame, rows, xlsx_notes = _read_xlsx(data)
+        notes += xlsx_notes
         fmt = "xlsx"
     elif kind == "parquet":
         frame, rows = _read_parquet(data)
@@ -218,11 +239,24 @@ def read_raw(source: str | os.PathLike[str] | bytes | bytearray | BinaryIO, *, f
         fmt = "csv"
     else:
         _fail(kind)
-    frame, more = _canonical_header(frame)
+    frame, more = _original_header(frame)
     notes += more
     if len(frame) == 0:
         _fail("The file has a header but no data rows.")
     return RawTable(frame=frame, rows=rows, fmt=fmt, notes=tuple(notes))
+
+
+def canonical(raw: RawTable) -> RawTable:
+    """The same table with its headers renamed to dictionary names (see :func:`read_raw`).
+
+    Examples
+    --------
+    >>> raw = read_table(b"Patient ID,os_event\\n7,1\\n")
+    >>> list(canonical(raw).frame.columns)
+    ['patient_id']
+    """
+    frame, more = _canonical_header(raw.frame)
+    return RawTable(frame=frame, rows=raw.rows, fmt=raw.fmt, notes=raw.notes + tuple(more))
 
 
 def _fail(message: str) -> None:
@@ -404,7 +438,7 @@ def _check_dimension(ws: object) -> None:
               f"{MAX_COLUMNS:,} columns). Delete the stray cells far from the table (or save it as CSV) and upload again.")
 
 
-def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     _check_zip(data)
     try:
         import openpyxl
@@ -413,6 +447,10 @@ def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         try:
             table: list[list[str | None]] = []
             rows: list[int] = []
+            if template.is_template(wb.sheetnames):
+                sheets = {title: _sheet_rows(wb[title]) for title in template.SECTION_TITLES}
+                frame, row_numbers, notes = template.combine_sections(sheets)
+                return frame, row_numbers, notes
             for ws in wb.worksheets:
                 _check_dimension(ws)
                 for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -440,7 +478,21 @@ def _read_xlsx(data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     names = [h if h is not None else "" for h in header]
     frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width), dtype=object)
     frame.columns = names
-    return frame, np.asarray(rows[1:], dtype=np.int64)
+    return frame, np.asarray(rows[1:], dtype=np.int64), []
+
+
+def _sheet_rows(ws: object) -> list[tuple[int, list[str | None]]]:
+    """The non-empty rows of one sheet as (sheet row number, text cells)."""
+    _check_dimension(ws)
+    out: list[tuple[int, list[str | None]]] = []
+    for r, values in enumerate(ws.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        if len(values) > MAX_COLUMNS or r > MAX_ROWS:
+            _fail(f"The sheet '{getattr(ws, 'title', '')}' has more than {MAX_ROWS:,} rows or {MAX_COLUMNS:,} columns; "
+                  "it is not a cohort table. Delete stray cells (or save it as CSV) and upload again.")
+        cells = [_excel_text(v) for v in values]
+        if any(c is not None and c.strip() for c in cells):
+            out.append((r, cells))
+    return out
 
 
 def _excel_text(v: object) -> str | None:
@@ -539,7 +591,56 @@ def _header_key(name: object) -> str:
 
 
 _KNOWN = {c.name for c in IMPORTED}
+
+
+def dictionary_name(header: object) -> str | None:
+    """The imported dictionary column a file header names for the loader (case, spaces, hyphens tolerated).
+
+    Examples
+    --------
+    >>> dictionary_name(" Patient-ID"), dictionary_name("Sesso")
+    ('patient_id', None)
+    """
+    key = _header_key(header)
+    return key if key in _KNOWN else None
 _DERIVED_NAMES = {c.name for c in DERIVED}
+
+
+def _is_unnamed(key: str) -> bool:
+    return key == "" or re.fullmatch(r"unnamed:_?\d+", key) is not None
+
+
+def _blank_column(col: pd.Series) -> bool:
+    return bool(col.isna().all() or col.astype(str).str.strip().eq("").all())
+
+
+def _original_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Strip header cells, drop unnamed empty (or pandas index) columns, name unnamed ones with data."""
+    names: list[str] = []
+    keep: list[int] = []
+    dropped = 0
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for i, raw in enumerate(frame.columns):
+        key = _header_key(raw)
+        if _is_unnamed(key) and (key.startswith("unnamed") or _blank_column(frame.iloc[:, i])):
+            dropped += 1
+            continue
+        name = f"column_{i + 1}" if key == "" else str(raw).replace("\ufeff", "").strip()
+        if name in seen:
+            problems.append(Problem(None, name, None, f"The column '{name}' appears more than once in the header."))
+            continue
+        seen.add(name)
+        names.append(name)
+        keep.append(i)
+    if problems:
+        raise CohortValidationError(problems)
+    out = frame if len(keep) == frame.shape[1] else frame.iloc[:, keep].copy()
+    out.columns = names  # the parsers' own fresh frame: renamed in place
+    if not isinstance(out.index, pd.RangeIndex) or out.index.start != 0:
+        out = out.reset_index(drop=True)
+    notes = [f"{dropped} column(s) without a name (or pandas index columns) were ignored."] if dropped else []
+    return out, notes
 
 
 def _canonical_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

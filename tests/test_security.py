@@ -233,7 +233,7 @@ def test_wrong_password_is_refused_and_right_one_opens_the_app():
     assert not at.error
     assert _shows_data(at)
     at.switch_page("views/data.py").run()
-    assert len(at.get("file_uploader")) == 1
+    assert [u.key for u in at.get("file_uploader")] == ["upload", "upload_mapping"]  # the export, its mapping file
     at.sidebar.button(key="auth_logout").click().run()
     assert not _shows_data(at)
     assert at.text_input(key="auth_password")

@@ -20,6 +20,8 @@ from ui import media, memory, run_slots
 _COHORT = "active_cohort"
 _REPORT = "upload_report"
 _SEEN = "upload_seen_ids"
+#: The column-mapping step of an upload (ui/mapping_step.py): the export waiting for a mapping, the mapping used.
+MAPPING = "mapping_step_state"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class UploadReport:
     problems: object = None  # DataFrame of problems, or None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    pending: bool = False  # the export waits for its column mapping to be confirmed (nothing loaded yet)
 
 
 def _readable(problems):
@@ -79,6 +82,12 @@ def use_demo() -> None:
         pass
     media.drop_session_files()
     memory.request_release()  # return the freed pages to the operating system (background thread)
+    st.session_state.pop(MAPPING, None)
+
+
+def clear_report() -> None:
+    """Forget the report of the last upload (the active cohort stays)."""
+    st.session_state.pop(_REPORT, None)
 
 
 def last_report() -> UploadReport | None:
@@ -109,31 +118,55 @@ def handle_upload(uploaded) -> bool:
         with run_slots.GATE.step_aside():  # the parse runs in a child process: others may run meanwhile
             new = isolation.load_isolated(uploaded.getvalue(), uploaded.name)
     except CohortValidationError as exc:
-        n = len(exc.problems)
-        st.session_state[_REPORT] = UploadReport(
-            filename=uploaded.name,
-            ok=False,
-            message=f"{uploaded.name} was not loaded: {n} problem{'s' if n != 1 else ''} found. "
-            "The cohort you were working on is still active.",
-            problems=_readable(exc.problems_frame()),
-        )
+        refuse(uploaded.name, exc)
         return True
     except Exception:  # noqa: BLE001 - load() promises CohortValidationError only; never show a traceback
+        refuse(uploaded.name, None)
+        return True
+    accept(uploaded.name, new)
+    return True
+
+
+def refuse(filename: str, exc: CohortValidationError | None) -> None:
+    """Report an upload that did not load (``exc`` None: an internal error); the active cohort stays."""
+    if exc is None:
         st.session_state[_REPORT] = UploadReport(
-            filename=uploaded.name,
+            filename=filename,
             ok=False,
-            message=f"{uploaded.name} could not be read (an internal error occurred). "
+            message=f"{filename} could not be read (an internal error occurred). "
             "The cohort you were working on is still active.",
         )
-        return True
+        return
+    n = len(exc.problems)
+    st.session_state[_REPORT] = UploadReport(
+        filename=filename,
+        ok=False,
+        message=f"{filename} was not loaded: {n} problem{'s' if n != 1 else ''} found. "
+        "The cohort you were working on is still active.",
+        problems=_readable(exc.problems_frame()),
+    )
+
+
+def accept(filename: str, new: Cohort) -> None:
+    """Make a validated upload this session's cohort and report it."""
     st.session_state[_COHORT] = new
     memory.release_when_collected(new)  # once the session drops it, give the freed memory back to the system
     st.session_state[_REPORT] = UploadReport(
-        filename=uploaded.name,
+        filename=filename,
         ok=True,
-        message=f"{uploaded.name} loaded: {len(new.data)} patients "
+        message=f"{filename} loaded: {len(new.data)} patients "
         f"({new.n_surgery} surgery, {new.n_chemotherapy} chemotherapy).",
         notes=tuple(new.notes),
         warnings=tuple(getattr(new, "warnings", ())),
     )
-    return True
+
+
+def mark_pending(filename: str) -> None:
+    """Report an export that waits for its column mapping (so that an idle timeout also drops it)."""
+    st.session_state[_REPORT] = UploadReport(
+        filename=filename,
+        ok=False,
+        pending=True,
+        message=f"{filename} uses other column names or codes than the data dictionary: check the mapping below, "
+        "then load it. The cohort you were working on is still active.",
+    )

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import analysis, export
 from core.dictionary import DICTIONARY_VERSION, IMPORTED_NAMES, dictionary_frame
-from ui import compute, controls, downloads, layout, state
+from ui import compute, controls, downloads, layout, mapping_step, state
 
 st.title("Data & upload")
 
@@ -12,20 +12,36 @@ with st.container(border=True):
     st.markdown("#### Upload a study export")
     st.caption(
         "CSV (comma, semicolon or tab; decimal point or comma; UTF-8 or Latin-1), Excel (.xlsx) or Parquet, one row "
-        "per patient, columns as in the data dictionary. The file stays in this browser session only: it is not "
-        "written to disk and other users cannot see it."
+        "per patient. Other column names and codes (Italian or English headers, REDCap exports) are mapped to the "
+        "data dictionary in a step below; a mapping saved from an earlier export applies at once. The file stays in "
+        "this browser session only: it is not written to disk and other users cannot see it."
     )
-    uploaded = st.file_uploader("Study export", type=["csv", "txt", "tsv", "xlsx", "parquet"], key="upload")
-    if state.handle_upload(uploaded):
+    left, right = st.columns([3, 2])
+    with left:
+        uploaded = st.file_uploader("Study export", type=["csv", "txt", "tsv", "xlsx", "parquet"], key="upload")
+    with right:
+        mapping_file = st.file_uploader("Mapping file (optional)", type=["json"], key="upload_mapping",
+                                        help="The mapping saved from an earlier export of the same form.")
+    if mapping_step.handle(uploaded, mapping_file):
         st.rerun()
+    mapping_step.template_button()
 
+for notice in mapping_step.notices():
+    st.warning(layout.escape_md(notice), icon=":material/rule:")
 report = state.last_report()
 if report is not None:
-    if report.ok:
+    if report.pending:
+        st.info(layout.escape_md(report.message), icon=":material/rule:")
+    elif report.ok:
         for warning in report.warnings:
             st.warning(layout.escape_md(warning) + " Remove direct identifiers before sharing or analysing the "
                        "data; pseudonymised study exports should not contain them.", icon=":material/badge:")
         st.success(layout.escape_md(report.message))
+        used = mapping_step.used()
+        if used is not None:
+            st.download_button("Download the mapping used (JSON)", data=used[1], file_name=used[0],
+                               mime="application/json", key="dl_mapping_used", icon=":material/download:",
+                               help="Upload it together with the next export of the same form: it applies at once.")
         for note in report.notes:
             st.info(layout.escape_md(note))
     else:
@@ -33,6 +49,8 @@ if report is not None:
         if report.problems is not None:
             st.markdown("**Validation report**: every problem found, by row as numbered in the file (header = row 1).")
             st.dataframe(report.problems, width="stretch", hide_index=True)
+
+mapping_step.render()
 
 cohort = state.active_cohort()
 spec = controls.current_spec()
