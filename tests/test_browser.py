@@ -121,7 +121,7 @@ def test_presentation_mode_hides_controls_and_keeps_numbers(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
     shown = wait_metrics(page)
-    page.get_by_text("Presentation").click()
+    page.get_by_text("Present", exact=True).click()
     wait_for_app(page)
     assert "present=1" in page.url
     assert not page.locator('[data-testid="stSidebar"]').is_visible()

@@ -246,11 +246,14 @@ def test_user_text_is_escaped_everywhere(server, chromium, work):
         assert page.locator('img[src="x"]').count() == 0 and page.dialogs == []  # type: ignore[attr-defined]
         assert XSS in page.inner_text('[data-testid="stSidebar"]'), "file name shown literally in the sidebar"
         # choose the centre named like an element: options and the filter strip show it as text
+        page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()  # Centre is there
         centre = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Centre")
+        centre.evaluate("e => e.scrollIntoView({block: 'start'})")  # room below for the option list
         box = centre.locator("input")
         box.click()
-        box.press_sequentially("<img")  # only the marker centre matches
-        page.keyboard.press("Enter")
+        box.press_sequentially("<img")
+        # click the option itself: Enter would take Streamlit's "Select all matches" (the search is fuzzy)
+        page.get_by_role("option").filter(has_text="<img").first.click()
         wait_for_app(page)
         page.keyboard.press("Escape")
         for p in PAGES:
@@ -292,11 +295,13 @@ def test_user_text_with_urls_never_becomes_a_link(server, chromium, work):
         screenshot(page, "urls_data")
         assert page.locator(links).count() == 0, page.eval_on_selector_all(links, "els => els.map(e => e.href)")
         _goto(page, url, "/")
+        page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()  # Centre is there
         centre = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Centre")
+        centre.evaluate("e => e.scrollIntoView({block: 'start'})")  # room below for the option list
         box = centre.locator("input")
         box.click()
-        box.press_sequentially("http")  # only the URL centre matches
-        page.keyboard.press("Enter")
+        box.press_sequentially("http")
+        page.get_by_role("option").filter(has_text=URLS["centre"]).first.click()  # not Enter: "Select all matches"
         wait_for_app(page)
         page.keyboard.press("Escape")
         assert URLS["centre"] in page.inner_text('[data-testid="stMain"]').replace("\u2060", ""), "filter strip"

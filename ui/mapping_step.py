@@ -82,11 +82,13 @@ def template_bytes() -> bytes:
 
 def template_button() -> None:
     """Download button of the data-collection template."""
-    st.download_button("Data-collection template (.xlsx)", data=template_bytes(),
-                       file_name=f"pdac_lm_template_v{DICTIONARY_VERSION}.xlsx", mime=XLSX_MIME,
-                       key="dl_template", icon=":material/download:",
-                       help="One sheet per section of the study form, dropdown lists for every category, a sheet "
-                            "explaining each column and two example patients. Filled in, it uploads as it is.")
+    from ui import downloads  # the one caller of st.download_button (names unique per session and content)
+
+    downloads.button("Data-collection template (.xlsx)", template_bytes(),
+                     file_name=f"pdac_lm_template_v{DICTIONARY_VERSION}.xlsx", mime=XLSX_MIME,
+                     key="dl_template", icon=":material/download:",
+                     help="One sheet per section of the study form, dropdown lists for every category, a sheet "
+                          "explaining each column and two example patients. Filled in, it uploads as it is.")
 
 
 # ------------------------------------------------------------------------------------------
@@ -384,10 +386,12 @@ def render() -> None:
         left, middle, right = st.columns([2, 2, 1])
         go = left.button("Load with this mapping", type="primary", disabled=bool(blocking),
                          key=f"map_{step.token}_load", icon=":material/upload:")
-        middle.download_button("Download this mapping (JSON)", data=mapping_mod.to_json(current),
-                               file_name=_mapping_stem(step.filename), mime="application/json",
-                               key=f"map_{step.token}_dl", icon=":material/download:",
-                               help="Upload it together with the next export of the same form: it applies at once.")
+        from ui import downloads
+
+        downloads.button("Download this mapping (JSON)", mapping_mod.to_json(current),
+                         file_name=_mapping_stem(step.filename), mime="application/json",
+                         key=f"map_{step.token}_dl", where=middle, icon=":material/download:",
+                         help="Upload it together with the next export of the same form: it applies at once.")
         if right.button("Cancel", key=f"map_{step.token}_cancel"):
             cancel()
             st.rerun()

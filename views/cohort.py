@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import table1
+from core import figures, table1
+from core.estimators import arm_counts
 from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
@@ -15,7 +16,12 @@ if res.match is None:
     st.info("No matched sample for these filters: Table 1 before and after matching needs one.")
     st.stop()
 t1 = downloads.table_one(table1.table_one_before_after(res))
-st.caption(f"Before: {res.population_description}. After: the propensity-matched sample.")
+before, after = arm_counts(res.population), arm_counts(res.match.matched)
+operated, not_operated = (figures.arm_label(res, arm).lower() for arm in ("surgery", "chemotherapy"))
+st.caption(f"Before matching: {downloads.count(before.n_surgery)} {operated}, {downloads.count(before.n_chemotherapy)} "
+           f"{not_operated} ({res.population_description}). After: {downloads.count(after.n_surgery)} and "
+           f"{downloads.count(after.n_chemotherapy)} in the propensity-matched sample.")
+layout.notes([downloads.text(n) for n in res.notes])
 shown = t1.drop(columns=["variable", "level"])
 shown.attrs = {}
 st.dataframe(shown, hide_index=True, width="stretch", height=760,

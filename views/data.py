@@ -39,9 +39,9 @@ if report is not None:
         st.success(layout.escape_md(report.message))
         used = mapping_step.used()
         if used is not None:
-            st.download_button("Download the mapping used (JSON)", data=used[1], file_name=used[0],
-                               mime="application/json", key="dl_mapping_used", icon=":material/download:",
-                               help="Upload it together with the next export of the same form: it applies at once.")
+            downloads.button("Download the mapping used (JSON)", used[1], file_name=used[0],
+                             mime="application/json", key="dl_mapping_used", icon=":material/download:",
+                             help="Upload it together with the next export of the same form: it applies at once.")
         for note in report.notes:
             st.info(layout.escape_md(note))
     else:
