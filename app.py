@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import isolation
-from ui import auth, controls, downloads, faults, hardening, idle, layout, memory, run_slots, sidebar, state
+from ui import auth, controls, downloads, faults, hardening, idle, layout, linked, memory, run_slots, sidebar, state
 
 hardening.keep_uploads_in_memory()  # before any upload can arrive: uploads never spool to disk
 hardening.ignore_clear_cache()  # no session can empty the process-wide caches (ui/hardening.py)
@@ -51,6 +51,7 @@ with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.wait
     navigation = st.navigation(PAGES)
     auth.resume_wanted_view(PAGES)  # after login: the page and view of the link the user opened
     layout.apply_style()
+    linked.require()  # a shared link of an uploaded cohort: its file first, never other data in its place
     spec = controls.render(state.active_cohort().data)  # the study's filters first, seen without scrolling
     sidebar.render()
     downloads.suppression_controls()

@@ -48,7 +48,7 @@ from core.estimators import (  # noqa: F401 (re-exported)
     matched_comparison,
 )
 from core.filters import FilterResult, apply_filters
-from core.guards import ArmCounts, unreliable_reason
+from core.guards import MIN_EVENTS_PER_ARM, MIN_PATIENTS_PER_ARM, ArmCounts, comparison_reason, unreliable_reason
 from core.population import EVENT, SURGERY_TIME, TIME, TREATED
 from core.spec import PROPENSITY_MODELS, AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
@@ -223,6 +223,9 @@ def _no_hr_line(hr: Estimate) -> str:
     if hr.counts is None:
         return f"No hazard ratio: {hr.reason}."
     where = hr.counted_in or "this selection"
+    if hr.reason == comparison_reason(hr.counts):  # too few patients or events in an arm: counts, then the rule
+        return (f"No hazard ratio: in {where}, {hr.counts.in_words()}; each arm needs at least "
+                f"{MIN_PATIENTS_PER_ARM} patients and {MIN_EVENTS_PER_ARM} {hr.counts.event_word}s.")
     return f"No hazard ratio: {hr.reason}. In {where}: {hr.counts.in_words()}."
 
 

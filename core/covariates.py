@@ -109,7 +109,10 @@ def model_adjustments(dropped: tuple[DroppedCovariate, ...], pooled: tuple[Poole
             parts.append(f"{name} left out (not recorded for any patient)")
         else:
             parts.append(f"{name} left out (one group left after pooling rare categories)")
+    left_out = {d.covariate for d in dropped}
     for p in pooled:
+        if p.covariate in left_out:  # pooled, then left out: the pooling no longer matters
+            continue
         levels = ", ".join(f"{value_label(p.covariate, lev)} ({t} operated, {c} chemotherapy-only)"
                            for lev, t, c in zip(p.levels, p.n_treated, p.n_control, strict=True))
         into = (f"pooled as '{p.into}'" if str(p.into).startswith(POOLED_LEVEL)

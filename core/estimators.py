@@ -114,8 +114,8 @@ def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weig
 def cox_failure_reason(exc: ValueError, event_word: str) -> str:
     """A Cox model's refusal in plain words."""
     if "monotone" in str(exc):
-        return (f"the hazard ratio is not finite: the {event_word}s of one arm all come before those of the other, "
-                "so the data cannot say how large the difference is")
+        return (f"the {event_word}s of one arm all come before those of the other, so the data cannot say how "
+                "large the difference is (the estimate is not finite)")
     return "the Cox model cannot be fitted on these patients"
 
 

@@ -247,10 +247,10 @@ def test_no_operated_patient_left_gives_no_hr_and_a_plain_reason(demo):
     assert math.isnan(r.hr.hr) and not r.hr.reliable
     assert r.hr.reason and "Traceback" not in r.hr.reason
     assert r.curves == () and r.balance is None and math.isnan(r.logrank_p)
-    assert r.warnings == ("No hazard ratio: no operated patients (at least 5 patients and 3 deaths in each arm are "
-                          "needed). In the patients alive at the 6-month landmark: 0 operated (0 deaths) and "
+    assert r.warnings == ("No hazard ratio: in the patients alive at the 6-month landmark, 0 operated (0 deaths) and "
                           f"{r.hr.counts.n_chemotherapy} chemotherapy-only patients "
-                          f"({r.hr.counts.events_chemotherapy} deaths).",)
+                          f"({r.hr.counts.events_chemotherapy} deaths); each arm needs at least 5 patients and 3 "
+                          "deaths.",)
     assert 0 < r.hr.counts.n_chemotherapy <= r.filtered.n_chemotherapy
 
 

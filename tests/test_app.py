@@ -363,7 +363,7 @@ def test_overview_hides_small_patient_and_death_counts_under_suppression():
     at = _app()
     _no_exception(at)
     texts = _overview_texts(at)
-    assert any("37 patients" in t for t in texts) and any("37 matched patients" in t for t in texts)
+    assert any("37 patients" in t for t in texts) and any("Matched: 37 patients" in t for t in texts)
     # k = 11 (default): nothing from 1 to 10; k = 40: the demo's 37 patients and 25/34 deaths are small too
     for k in (11, 40):
         _suppress(at, k)
@@ -371,7 +371,7 @@ def test_overview_hides_small_patient_and_death_counts_under_suppression():
         texts = _overview_texts(at)
         assert not [n for t in texts for n in _quoted_counts(t, k)], texts
     assert any("<40 patients, <40 deaths" in t for t in texts)
-    assert any("<40 matched patients, <40 deaths" in t for t in texts)
+    assert any("Matched: <40 patients, <40 deaths" in t for t in texts)
 
 
 def _km_hover_at_risk(at: AppTest) -> list:

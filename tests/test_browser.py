@@ -117,6 +117,60 @@ def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_ur
     second.close()
 
 
+def test_shared_link_of_an_uploaded_cohort_asks_for_that_file(chromium, app_url, tmp_path):
+    """The link names the upload by its SHA-256: a new browser sees no numbers until it gives the same file."""
+    lines = (ROOT / "data" / "demo_cohort.csv").read_text().splitlines(keepends=True)
+    mine, other = tmp_path / "mine.csv", tmp_path / "other.csv"
+    mine.write_text("".join(lines[:71]))  # 70 patients
+    other.write_text("".join(lines[:61]))  # 60 patients: another cohort
+    first = chromium.new_context(viewport={"width": 1440, "height": 900})
+    first.set_default_timeout(BROWSER_MS)
+    page = first.new_page()
+    page.goto(f"{app_url}/data")
+    wait_for_app(page)
+    page.set_input_files('[data-testid="stFileUploaderDropzoneInput"]', str(mine))
+    page.get_by_text("mine.csv loaded: 70 patients").wait_for(timeout=BROWSER_MS)
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Overview").click()
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()
+    choose(page, "Resectability", "resectable")
+    wait_for_app(page)
+    shown = wait_metrics(page)
+    page.get_by_text("Share this view").click()
+    link = page.locator('[data-testid="stPopoverBody"] code').inner_text().strip()
+    assert "res=resectable" in link and re.search(r"[?&]data=[0-9a-f]{64}", link), link
+    assert "patient" not in link.lower()
+    first.close()
+
+    second = chromium.new_context(viewport={"width": 1440, "height": 900})
+    second.set_default_timeout(BROWSER_MS)
+    other_page = second.new_page()
+    other_page.goto(link)
+    wait_for_app(other_page)
+    other_page.get_by_text("This link is for an uploaded cohort").wait_for()
+    assert other_page.locator('[data-testid="stMetric"]').count() == 0, "no numbers before the file is given"
+    screenshot(other_page, "shared_upload_link_asks")
+    uploader = '[data-testid="stFileUploaderDropzoneInput"]'
+    other_page.set_input_files(uploader, str(other))
+    other_page.get_by_text("other.csv is not the cohort this link was made from").wait_for()
+    assert other_page.locator('[data-testid="stMetric"]').count() == 0, "another file is refused, not shown"
+    other_page.set_input_files(uploader, str(mine))
+    assert wait_metrics(other_page) == shown
+    assert "70 patients" in other_page.inner_text('[data-testid="stSidebar"]')
+    assert "res=resectable" in other_page.url
+    screenshot(other_page, "shared_upload_link_restored")
+    second.close()
+
+    third = chromium.new_context(viewport={"width": 1440, "height": 900})
+    third.set_default_timeout(BROWSER_MS)
+    demo_page = third.new_page()
+    demo_page.goto(link)
+    wait_for_app(demo_page)
+    demo_page.get_by_text("Open the synthetic demo cohort instead").click()
+    wait_metrics(demo_page)
+    assert "data=" not in demo_page.url and "synthetic demo cohort" in demo_page.inner_text('[data-testid="stMain"]')
+    third.close()
+
 def test_presentation_mode_hides_controls_and_keeps_numbers(page, app_url):
     page.goto(app_url)
     wait_for_app(page)

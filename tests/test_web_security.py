@@ -451,3 +451,23 @@ def test_the_bare_app_shows_nothing_when_access_control_is_on(tmp_path):
     with streamlit_server(args=["--secrets.files", str(secrets_file)], script="app.py") as url:
         text, inputs, uploaders = asyncio.run(run(url))
     assert "without its security layer" in text and not inputs and not uploaders
+
+
+def test_the_default_page_by_name_redirects_to_the_base_url(server):
+    """Streamlit answers the default page's own path with "Page not found": /overview?... goes to /?..."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    host = urlsplit(server)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    try:
+        conn.request("GET", "/overview?reg=GEM&ep=efs")
+        got = conn.getresponse()
+        got.read()
+        assert got.status == 307 and got.getheader("location") == "/?reg=GEM&ep=efs"
+        conn.request("GET", "/survival?reg=GEM")  # other pages are served as they are
+        other = conn.getresponse()
+        other.read()
+        assert other.status == 200
+    finally:
+        conn.close()

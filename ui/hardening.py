@@ -92,6 +92,28 @@ def is_metrics(path: str) -> bool:
     return _segments(path)[-2:] == ["_stcore", "metrics"]
 
 
+#: The default page's own name: Streamlit serves the default page at the base URL only and answers
+#: its ``url_path`` with "Page not found", so a link such as ``/overview?reg=GEM`` is redirected.
+DEFAULT_PAGE_PATH = "overview"
+
+
+def default_page_redirect(path: str, query: str, base_url_path: str = "") -> str | None:
+    """Where to send a request for the default page by name (None: not such a request).
+
+    Examples
+    --------
+    >>> default_page_redirect("/overview", "reg=GEM")
+    '/?reg=GEM'
+    >>> default_page_redirect("/app/overview/", "", "app"), default_page_redirect("/survival", "")
+    ('/app/', None)
+    """
+    base = _segments(base_url_path)
+    if _segments(path) != [*base, DEFAULT_PAGE_PATH]:
+        return None
+    target = "/" + "".join(f"{b}/" for b in base)
+    return target + (f"?{query}" if query else "")
+
+
 def is_media(path: str) -> bool:
     """True for a media (download) URL.
 
@@ -124,6 +146,15 @@ class SecurityMiddleware:
         path = scope.get("path", "")
         if is_metrics(path):
             await self._refuse(send, 404, b"Not found")
+            return
+        from streamlit import config
+
+        target = default_page_redirect(path, scope.get("query_string", b"").decode("latin-1"),
+                                       str(config.get_option("server.baseUrlPath") or ""))
+        if target is not None:
+            headers = [(b"location", target.encode("latin-1")), (b"content-length", b"0"), *SECURITY_HEADERS]
+            await send({"type": "http.response.start", "status": 307, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
             return
         session = upload_session(path)
         if session is not None and scope.get("method") in ("PUT", "POST"):

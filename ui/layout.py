@@ -122,15 +122,24 @@ def view_url(spec: AnalysisSpec) -> str:
     if not base.startswith(("http://", "https://")):
         base = "http://localhost:8501/"  # AppTest and bare runs have no browser URL
     query = prov_mod.view_url(spec, base)
+    extra = {}
+    if not state.is_demo():
+        extra["data"] = state.active_cohort().sha256  # names the cohort, never carries it (ui/linked.py)
     if presentation():
-        query += ("&" if "?" in query else "?") + f"{PRESENT_KEY}=1"
+        extra[PRESENT_KEY] = "1"
+    for key, value in extra.items():
+        query += ("&" if "?" in query else "?") + f"{key}={value}"
     return query
 
 
 def copy_link(spec: AnalysisSpec) -> None:
     """A copy-link control: the full URL of this view, in a code box with a copy button."""
     with st.popover("Share this view", icon=":material/link:"):
-        st.caption("Anyone with access to the app who opens this link sees the same filters, settings and numbers.")
+        if state.is_demo():
+            st.caption("Anyone with access to the app who opens this link sees the same filters, settings and numbers.")
+        else:
+            st.caption("The link names this uploaded cohort by its SHA-256 fingerprint and carries no patient data: "
+                       "whoever opens it is asked for the same file, and sees the numbers only if it matches.")
         st.code(view_url(spec), language=None, wrap_lines=True)
 
 

@@ -29,10 +29,10 @@ else:
     cols = st.columns(4)
 for col, curve in zip(cols[:2], res.curves, strict=False):
     n, events = downloads.count(curve.n), downloads.count(curve.events)
+    patients = f"{n} patient{'' if n == '1' else 's'}, {events} {event_word}{'' if events == '1' else 's'}"
     col.metric(f"Median {abbrev}, {figures.arm_label(res, curve.arm).lower()}", fmt_median(curve.median),
-               help=f"{n} matched patients, {events} {event_word}s")
-    col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {n} patients, {events} "
-                f"{event_word}s")
+               help=f"Matched: {patients}")
+    col.caption(f"95% CI {fmt_interval(curve.median_lower, curve.median_upper, 1)} · {patients}")
 if res.hr is not None and res.hr.estimated:
     cols[2].metric("Hazard ratio", fmt_num(res.hr.hr, 2), help="Surgery vs chemotherapy alone. " + res.hr.method)
     cols[2].caption(f"95% CI {fmt_interval(res.hr.lower, res.hr.upper, 2)}")
