@@ -181,8 +181,12 @@ def km_figure(
         traces.append({"type": "scatter", **trace})
         rows_of.append(row)
 
-    for i, (key, km) in enumerate(curves.items()):
-        colour = colours.get(key, palette[i % len(palette)])
+    # one colour per group, fixed by its place among all the groups: a curve not drawn (too few at
+    # risk) never shifts the colours of the others, and its risk-table row keeps the same colour
+    groups = list(dict.fromkeys([*curves, *(risk_table.index if has_table else [])]))
+    colour_of = {key: colours.get(key, palette[i % len(palette)]) for i, key in enumerate(groups)}
+    for key, km in curves.items():
+        colour = colour_of[key]
         name = labels.get(key, str(key))
         shown = km[km["n_risk"] >= min_at_risk] if len(km) else km
         if shown.empty:
@@ -215,8 +219,8 @@ def km_figure(
     if has_table:
         ticks = [float(t) for t in risk_table.columns]
         keys = [k for k in risk_table.index if k in curves] or list(risk_table.index)
-        for j, key in enumerate(keys):
-            colour = colours.get(key, palette[j % len(palette)])
+        for key in keys:
+            colour = colour_of[key]
             add(2, x=ticks, y=[labels.get(key, str(key))] * len(ticks), mode="text",
                 text=[str(v) for v in risk_table.loc[key].tolist()], textfont={"color": colour, "size": 18 if large else 13},
                 showlegend=False, hoverinfo="skip")

@@ -164,3 +164,17 @@ def test_patients_by_centre():
     s, c = fig.data
     assert list(s.x) == ["A", "B"] and list(s.y) == [1, 1] and list(c.y) == [0, 1]
     assert not math.isnan(fig.layout.height)
+
+
+def test_km_one_colour_per_group_in_curve_and_risk_table():
+    """Groups without arm colours: a group whose curve is not drawn, and a risk table in another order,
+    never change which colour a group has (Surgical outcomes, "Major hepatectomy" seen in a browser)."""
+    short = km_frame().assign(n_risk=[2, 2, 1, 1, 1])  # fewer than 3 at risk from the start: no curve
+    curves = {"Minor": km_frame(), "Major": short, "Wedge": km_frame()}
+    risk = pd.DataFrame({0.0: [5, 2, 5], 6.0: [2, 1, 2]}, index=["Wedge", "Major", "Minor"])
+    fig = km_figure(curves, risk, min_at_risk=3, show_ci=False)
+    line_colour = {t.name: t.line.color for t in fig.data if t.mode == "lines" and t.showlegend is not False}
+    table_colour = {t.y[0]: t.textfont.color for t in fig.data if t.mode == "text"}
+    assert set(line_colour) == {"Minor", "Wedge"}  # Major is not drawn
+    assert table_colour["Minor"] == line_colour["Minor"] and table_colour["Wedge"] == line_colour["Wedge"]
+    assert len(set(table_colour.values())) == 3  # Major keeps a colour of its own in the table
