@@ -61,7 +61,7 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability
+from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability, value_label
 from core.estimators import ESTIMATORS, Context, Estimate, cox_failure_reason, is_weighted
 from core.filters import apply_filters
 from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
@@ -391,7 +391,7 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
             notes.append(f"{dim.label}: {n_miss} matched patient(s) without a value are left out of its subgroups.")
         framed = framed.loc[~missing]
         present = [lv for lv in dim.levels if (framed[GROUP] == lv).any()]
-        dim_rows = [{"dimension": dim.label, "subgroup": lv, "label": f"{dim.label}: {lv}",
+        dim_rows = [{"dimension": dim.label, "subgroup": lv, "label": f"{dim.label}: {value_label(dim.column, lv)}",
                      **_estimate_row(framed.loc[framed[GROUP] == lv], weighted=weighted, event_word=event_word)}
                     for lv in present]
         rows.extend(dim_rows)

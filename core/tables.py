@@ -71,6 +71,30 @@ def methods_table(result: AnalysisResult) -> pd.DataFrame:
     })
 
 
+#: Short names of the estimators, for a narrow table (the full estimand is in :func:`methods_table`).
+SHORT_METHOD_NAMES: dict[str, str] = {"naive": "Naive (biased)", "landmark": "Landmark", "time_dependent": "Time-dependent Cox"}
+
+
+def methods_compact(result: AnalysisResult) -> pd.DataFrame:
+    """The immortal-time methods in three short columns (method, HR with CI, p), for a narrow column.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> methods_compact(analysis.run(cohort.demo(), AnalysisSpec()))["Method"].tolist()
+    ['Naive (biased)', 'Landmark 6 mo', 'Time-dependent Cox']
+    """
+    full = methods_table(result)
+    names = []
+    for c in result.comparisons:
+        name = SHORT_METHOD_NAMES.get(c.key, c.label)
+        names.append(f"{name} {fmt_num(result.spec.landmark_months, 0)} mo" if c.key == "landmark" else name)
+    if len(names) != len(full):  # comparisons and methods come from the same registry; never mislabel rows
+        names = full["Method"].tolist()
+    return pd.DataFrame({"Method": names, "HR (95% CI)": full["HR (95% CI)"], "p": full["p"]})
+
+
 def headline(result: AnalysisResult) -> str:
     """One sentence with the main estimate, e.g. for a report or a caption.
 

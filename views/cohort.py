@@ -24,8 +24,18 @@ st.caption(f"Before matching: {downloads.count(before.n_surgery)} {operated}, {d
 layout.notes([downloads.text(n) for n in res.notes])
 shown = t1.drop(columns=["variable", "level"])
 shown.attrs = {}
-st.dataframe(shown, hide_index=True, width="stretch", height=760,
-             column_config={"Variable": st.column_config.TextColumn(pinned=True, width="medium")})
+# two views of the same table, each readable without scrolling sideways at 1280 px
+balance_cols = ["Variable", "Surgery (before)", "Chemotherapy (before)", "SMD (before)", "Surgery (after)",
+                "Chemotherapy (after)", "SMD (after)"]
+tests_cols = ["Variable", "Missing (before)", "p (before)", "Missing (after)", "p (after)"]
+# st.table drops leading spaces (and reads a leading ">" as a quote): indent level rows with no-break spaces
+on_screen = shown.assign(Variable=shown["Variable"].str.replace(r"^ +", lambda m: "\u00a0" * 2 * len(m.group(0)),
+                                                            regex=True))
+by_arm, tests = st.tabs(["Before and after matching", "Missing values and tests"])
+for tab, cols in ((by_arm, balance_cols), (tests, tests_cols)):
+    with tab:
+        # a static table wraps its cells: every column is on screen, as in a journal's Table 1
+        st.table(on_screen[[c for c in cols if c in on_screen.columns]].set_index("Variable"))
 layout.notes(t1.attrs.get("footnotes", ()))
 downloads.tables("table1", {"Table 1": shown, "Table 1 (numbers)": t1.attrs.get("long", pd.DataFrame())}, spec,
                  key="dl_table1")

@@ -79,7 +79,9 @@ with right:
                           lambda: figures.flow_figure(downloads.suppress(res.flow, list(Arm.ALL)), large=large))
     st.plotly_chart(flow, width="stretch", theme=None, config={"displayModeBar": False}, key="overview_flow")
     st.markdown("**Immortal-time methods**")
-    st.dataframe(downloads.shown(tables.methods_table(res).iloc[:, :4]), hide_index=True, width="stretch")
+    st.dataframe(downloads.shown(tables.methods_compact(res)), hide_index=True, width="stretch",
+                 column_config={"Method": st.column_config.TextColumn(help="Estimands in words: Survival page")})
+    st.caption("Patients and events per method, and each estimand in words: Survival page.")
 small_k = downloads.suppression_k()
 downloads.tables("overview", {
     "Flow": export_tables.flow(res, k=small_k),

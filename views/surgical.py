@@ -23,8 +23,9 @@ left, right = st.columns(2)
 endpoint = left.segmented_control("Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.get,
                                   key="surg_endpoint", default=url.page_value("sep", list(ENDPOINTS), "rfs"))
 endpoint = endpoint or "rfs"
-grouping = right.segmented_control("By", list(outcomes.GROUPINGS), format_func=label, key="surg_group",
-                                   default=url.page_value("sgr", list(outcomes.GROUPINGS), C.METS_GROUP))
+groupings = list(outcomes.GROUPINGS)
+grouping = right.selectbox("By", groupings, format_func=label, key="surg_group",
+                           index=groupings.index(url.page_value("sgr", groupings, C.METS_GROUP)))
 grouping = grouping or C.METS_GROUP
 url.keep({"sep": endpoint, "sgr": grouping})
 st.caption("RFS is measured from surgery and exists only for operated patients: it is never compared with the "
@@ -33,7 +34,7 @@ st.caption("RFS is measured from surgery and exists only for operated patients: 
 by = outcomes.survival_by(operated, endpoint, grouping, min_at_risk=spec.min_at_risk)
 max_t = max((float(k["time"].max()) for k in by.curves.values() if len(k)), default=0.0)
 risk = by.risk_table(analysis.risk_times(max_t))
-plot, stats = st.columns([3, 2])
+plot, stats = st.container(), st.container()  # one below the other: every column of the table fits at 1280 px
 with plot:
     km_inputs = {"medians": by.medians, "min_at_risk": spec.min_at_risk, "show_ci": False,
                  "x_title": "Months since surgery", "y_title": ENDPOINTS[endpoint],
@@ -52,7 +53,7 @@ with stats:
 st.subheader("Prognostic factors (multivariable Cox model)")
 cox = outcomes.prognostic_cox(operated, endpoint)
 if cox.fitted:
-    c1, c2 = st.columns([3, 2])
+    c1, c2 = st.container(), st.container()  # the whole Cox table below its forest plot, readable at 1280 px
     with c1:
         st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", theme=None, config={"displaylogo": False},
                         key="surgical_forest")
