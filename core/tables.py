@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.analysis import AnalysisResult
+from core.dictionary import Arm
 from core.export_tables import comparison as export_comparison
 from core.export_tables import time_origin
 from core.figures import arm_label
@@ -134,7 +135,7 @@ def comparison_text(result: AnalysisResult) -> str:
         origin = time_origin(result)
         parts.append(f"Restricted mean survival time up to {fmt_num(r.tau, 0)} months from "
                      f"{'the ' if origin.startswith('landmark') else ''}{origin}: {arms} months; difference ("
-                     f"{arm_label(result, 'surgery').lower()} minus {arm_label(result, 'chemotherapy').lower()}) {fmt_num(r.difference, 1)} months (95% CI "
+                     f"{arm_label(result, Arm.SURGERY).lower()} minus {arm_label(result, Arm.CHEMOTHERAPY).lower()}) {fmt_num(r.difference, 1)} months (95% CI "
                      f"{fmt_interval(r.lower, r.upper, 1)}), p {fmt_p_eq(r.p)}.")
     if p != p or r is None:
         said = [w for w in (*result.warnings, *getattr(result, "notes", ())) if "log-rank" in w.lower()]

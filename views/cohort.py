@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import figures, table1
+from core.dictionary import Arm
 from core.estimators import arm_counts
 from ui import compute, controls, downloads, layout
 
@@ -17,7 +18,7 @@ if res.match is None:
     st.stop()
 t1 = downloads.table_one(table1.table_one_before_after(res))
 before, after = arm_counts(res.population), arm_counts(res.match.matched)
-operated, not_operated = (figures.arm_label(res, arm).lower() for arm in ("surgery", "chemotherapy"))
+operated, not_operated = (figures.arm_label(res, arm).lower() for arm in (Arm.SURGERY, Arm.CHEMOTHERAPY))
 st.caption(f"Before matching: {downloads.count(before.n_surgery)} {operated}, {downloads.count(before.n_chemotherapy)} "
            f"{not_operated} ({res.population_description}). After: {downloads.count(after.n_surgery)} and "
            f"{downloads.count(after.n_chemotherapy)} in the propensity-matched sample.")
