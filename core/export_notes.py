@@ -101,6 +101,21 @@ COLUMN_NOTES: dict[str, str] = {
     "surgery_logit": "logit of the propensity score of the operated patient of the pair.",
     "chemotherapy_logit": "logit of the propensity score of the chemotherapy patient of the pair.",
     "difference": "absolute difference of the two logits (compared with the caliper in logit units).",
+    # reviewer checks (Survival page: core/checks.py)
+    "chisq": ("chi-square statistic of the proportional-hazards test (scaled Schoenfeld residuals against "
+              "Kaplan-Meier-transformed time, as R's cox.zph); GLOBAL = all terms together."),
+    "df": "degrees of freedom of the chi-square test.",
+    "value": "the value of the quantity named in the same row.",
+    "rr": "the hazard ratio converted to the risk-ratio scale for a common outcome (VanderWeele 2017).",
+    "evalue": ("E-value: the risk ratio an unmeasured confounder would need with both surgery and the outcome to "
+               "explain the estimate (point estimate row) or to move the interval to 1 (confidence limit row)."),
+    "distribution": ("prior (sceptical: centred on HR 1, 5% probability of HR < 0.70), data (the estimate alone, "
+                     "flat prior) or posterior, all normal on log HR; an aid to interpretation."),
+    "lower": "lower limit of the 95% interval of the hazard ratio under this distribution.",
+    "upper": "upper limit of the 95% interval of the hazard ratio under this distribution.",
+    "sd_log_hr": "standard deviation of log HR under this distribution.",
+    "p_below_threshold": "probability that the hazard ratio is below 0.80 under this distribution.",
+    "p_below_1": "probability that the hazard ratio is below 1 under this distribution.",
 }
 for _when in ("before", "after"):
     _WHEN = "before matching" if _when == "before" else "after matching (weighted by the matching weights)"

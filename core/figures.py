@@ -489,3 +489,44 @@ def matched_km_figure(result, *, risk_table: pd.DataFrame | None = None, **kwarg
         x_title=result.time_label,
         **{"y_title": ENDPOINT_NAMES[result.spec.endpoint], "labels": getattr(result, "arm_labels", None), **kwargs},
     )
+
+
+def zph_figure(plot, *, large: bool = False) -> go.Figure:
+    """Scaled Schoenfeld residuals of one term against time, as R's ``plot(cox.zph(fit)[term])``.
+
+    Parameters
+    ----------
+    plot : core.ph.ZphPlotData
+        From :func:`core.ph.zph_plot_data`.
+    large : bool
+        Presentation mode.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort, checks
+    >>> from core.spec import AnalysisSpec
+    >>> c = checks.reviewer_checks(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> [t.name for t in zph_figure(c.ph_plot).data][:2]
+    ['Scaled Schoenfeld residual', 'Smooth (natural spline)']
+    """
+    fig = go.Figure()
+    pts = plot.points
+    fig.add_trace(go.Scatter(x=pts["x"], y=pts["residual"], mode="markers", name="Scaled Schoenfeld residual",
+                             marker={"color": NEUTRAL, "size": 7 if large else 5, "opacity": 0.7},
+                             customdata=pts[["time"]].to_numpy(),
+                             hovertemplate="%{customdata[0]:.1f} months<br>residual %{y:.2f}<extra></extra>"))
+    if len(plot.table):
+        t = plot.table
+        fig.add_trace(go.Scatter(x=t["x"], y=t["fit"], mode="lines", name="Smooth (natural spline)",
+                                 line={"color": ARM_COLOURS[Arm.SURGERY], "width": 3 if large else 2}))
+        for col in ("lower", "upper"):
+            fig.add_trace(go.Scatter(x=t["x"], y=t[col], mode="lines", showlegend=col == "lower",
+                                     name="± 2 standard errors", hoverinfo="skip",
+                                     line={"color": ARM_COLOURS[Arm.SURGERY], "width": 1, "dash": "dash"}))
+    fig.add_hline(y=plot.centre, line={"color": "#1B1F24", "width": 1, "dash": "dot"},
+                  annotation_text="constant effect (the model's log HR)", annotation_position="top left")
+    xaxis: dict = {"title": {"text": "Time (Kaplan-Meier scale; labels in months)"}}
+    if len(plot.ticks):
+        xaxis |= {"tickvals": plot.ticks.iloc[:, 0].tolist(), "ticktext": [str(v) for v in plot.ticks.iloc[:, 1]]}
+    fig.update_layout(xaxis=xaxis, yaxis={"title": {"text": "Beta(t) for surgery"}})
+    return base_layout(fig, height=420 if not large else 520, large=large)

@@ -525,6 +525,13 @@ def methods_paragraph(
         out.append(f"Restricted mean survival times up to {horizon} months were compared between groups, the "
                    "standard error of the difference being the square root of the sum of the two variances.")
     out.append(f"Curves are truncated where fewer than {spec.min_at_risk} patients remained at risk.")
+    out.append("The proportional-hazards assumption of the Cox model of the matched comparison was tested with scaled "
+               "Schoenfeld residuals against Kaplan-Meier-transformed time (R: cox.zph). Sensitivity to unmeasured "
+               "confounding is given as the E-value of the hazard ratio and of its confidence limit closest to 1 "
+               "(VanderWeele and Ding, hazard ratio converted for a common outcome); as aids to interpretation, the "
+               "expected precision at the observed number of events (Schoenfeld) and the posterior probability of a "
+               "hazard ratio below 0.80 under a sceptical normal prior on log HR (centred on 1, 5% probability "
+               "below 0.70) are reported.")
     out.append(_software_sentence(software))
     return " ".join(out)
 

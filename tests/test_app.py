@@ -390,7 +390,7 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
     at = _app()
     at.switch_page("views/survival.py").run()
     _no_exception(at)
-    estimates, methods = at.dataframe[0].value, at.dataframe[1].value
+    estimates, methods = at.dataframe[0].value, at.table[0].value
     assert estimates.loc["Patients"].tolist() == ["37", "37"] and estimates.loc["Deaths"].tolist() == ["25", "34"]
     assert methods["Deaths (S / C)"].tolist() == ["32 / 40", "25 / 34", "32 / 40"]
     assert methods["Patients (S / C)"].tolist() == ["44 / 44", "37 / 37", "44 / 44"]
@@ -403,7 +403,7 @@ def test_survival_tables_and_km_hover_hide_small_counts_under_suppression():
     for k in (11, 50):
         _suppress(at, k)
         _no_exception(at)
-        estimates, methods = at.dataframe[0].value, at.dataframe[1].value
+        estimates, methods = at.dataframe[0].value, at.table[0].value
         assert not _small_cells(estimates, k), estimates
         assert not _small_cells(methods[["Patients (S / C)", "Deaths (S / C)"]], k), methods
         hover = _km_hover_at_risk(at)

@@ -64,7 +64,7 @@ def test_survival_and_overview_downloads_carry_the_log_rank_test_and_rmst(captur
 def test_survival_and_overview_downloads_are_numeric_and_every_column_is_defined(captured):
     _run("views/survival.py")
     _run("views/overview.py")
-    text_columns = {"arm", "time_origin", "note", "quantity", "unit", "method", "step"}
+    text_columns = {"arm", "time_origin", "note", "quantity", "unit", "method", "step", "term", "distribution"}
     for key in ("dl_survival", "dl_overview"):
         for sheet, table in captured[key].items():
             undefined = [c for c in table.columns if column_note(str(c)) is None]

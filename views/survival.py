@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from core import export_tables, figures, tables
+from core import checks, export_tables, figures, tables
 from core.format import fmt_ci, fmt_num, fmt_p_eq
+from core.spec import EVENT_WORDS
 from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
@@ -53,7 +54,7 @@ with stats_col:
 
 st.subheader("Immortal time: three methods side by side")
 st.caption("The naive comparison counts the months before surgery as surgery time and is biased in favour of surgery.")
-st.dataframe(downloads.shown(tables.methods_table(res)), hide_index=True, width="stretch")
+st.table(downloads.shown(tables.methods_table(res)).set_index("Method"))  # wraps: every column readable at 1280 px
 withheld = downloads.life_tables_withheld()
 if withheld:
     st.caption(withheld)
@@ -67,6 +68,46 @@ else:
             st.dataframe(life[life["arm"] == c.arm].drop(columns="arm"), hide_index=True, width="stretch")
         st.markdown("**Number at risk**")
         st.dataframe(res.risk_table, width="stretch")
+st.subheader("Checks a reviewer asks for")
+review = checks.reviewer_checks(res)
+ph_tab, e_tab, n_tab = st.tabs(["Proportional hazards", "Unmeasured confounding (E-value)",
+                                f"What {res.filtered.n_surgery + res.filtered.n_chemotherapy} patients can show"])
+with ph_tab:
+    if review.ph is None:
+        st.info(layout.escape_md(f"No proportional-hazards test: {review.ph_reason}."))
+    else:
+        row = review.ph.table.loc["GLOBAL"]
+        st.caption(layout.escape_md(
+            f"Test of a constant hazard ratio over time (scaled Schoenfeld residuals, as R's cox.zph) in the Cox model "
+            f"of the {review.comparison.lower()} comparison: chi-square {fmt_num(row['chisq'], 2)} on "
+            f"{int(row['df'])} df, p {fmt_p_eq(row['p'])}. A small p, or a smooth that leaves the dotted line, means "
+            "the benefit of surgery changes with time: read the curves and the RMST rather than one hazard ratio."))
+        st.plotly_chart(figures.zph_figure(review.ph_plot, large=large), width="stretch", theme=None,
+                        config={"displaylogo": False}, key="survival_zph")
+        if review.ph_plot.note:
+            st.caption(layout.escape_md(review.ph_plot.note))
+with e_tab:
+    if review.evalue is None:
+        st.info(layout.escape_md(f"No E-value: there is no hazard ratio ({review.reason})."))
+    else:
+        st.markdown(layout.escape_md(review.evalue.reading))
+        st.caption("E-value (VanderWeele & Ding 2017), hazard ratio converted to the risk-ratio scale for a common "
+                   "outcome. It says how strong a confounder missing from the propensity model would have to be, "
+                   "not whether one exists.")
+with n_tab:
+    if review.precision is None or review.bayes is None:
+        st.info(layout.escape_md(f"Nothing to read: there is no hazard ratio ({review.reason})."))
+    else:
+        pr = review.precision
+        st.markdown(layout.escape_md(
+            f"With {downloads.count(int(pr.events))} {EVENT_WORDS[spec.endpoint]}s, any 95% interval of the hazard "
+            f"ratio spans a factor of about {fmt_num(pr.width_ratio, 1)} (upper / lower limit); the hazard ratio "
+            f"this comparison detects with 80% power is {fmt_num(pr.detectable_hr, 2)}."))
+        st.markdown(layout.escape_md(review.bayes.reading))
+        st.caption("Both are aids to interpretation, not analyses: expected precision from the number of events "
+                   "(Schoenfeld 1983); Bayesian reading with a normal sceptical prior on log HR, centred on no effect "
+                   "with a 5% prior probability of HR < 0.70 (Spiegelhalter, Freedman & Parmar 1994).")
+
 st.subheader("Download the numbers")
 st.caption("Numbers as numbers, one row per estimate; the README (CSV) or the Methods sheet (Excel) defines every "
            "column (units, time origin) and every small-cell mark.")
@@ -77,5 +118,6 @@ downloads.tables("survival", {
     "Estimates": export_tables.estimates(res, k=small_k),
     "Comparison": export_tables.comparison(res, k=small_k),
     "Immortal-time methods": export_tables.immortal_time_methods(res, k=small_k),
+    **checks.checks_tables(review, k=small_k),
 }, spec, key="dl_survival")
 layout.provenance_card(spec)
