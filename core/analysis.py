@@ -54,9 +54,9 @@ from core.spec import PROPENSITY_MODELS, AnalysisSpec
 from core.table1 import TABLE1_VARIABLES
 
 #: Times (months) at which survival is reported.
-REPORT_TIMES = (12.0, 24.0, 36.0)
+REPORT_TIMES = (12.0, 24.0, 36.0, 60.0)
 #: RMST horizon (months), shortened to the shorter follow-up of the two arms.
-RMST_TAU = 36.0
+RMST_TAU = 36.0  # the default horizon (AnalysisSpec.rmst_months)
 ARM_OF_TREATED = {1: Arm.SURGERY, 0: Arm.CHEMOTHERAPY}
 
 
@@ -202,7 +202,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
                 logrank_p = float(survival.logrank(matched[TIME], matched[EVENT], matched[TREATED]).p)
             except ValueError:
                 pass
-            rmst = _rmst(matched)
+            rmst = _rmst(matched, spec.rmst_months)
 
     warnings = [] if hr.estimated else [_no_hr_line(hr)]
     time_label = ("Months since the landmark" if spec.method != "naive"
@@ -269,9 +269,9 @@ def _risk_table(matched: pd.DataFrame, min_at_risk: int) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.Index(times, name="time")).T
 
 
-def _rmst(matched: pd.DataFrame) -> survival.RmstDifference | None:
+def _rmst(matched: pd.DataFrame, horizon: float = RMST_TAU) -> survival.RmstDifference | None:
     tmax = [matched.loc[matched[TREATED] == g, TIME].max() for g in (1, 0)]
-    tau = float(min(RMST_TAU, *tmax))
+    tau = float(min(horizon, *tmax))
     if not tau > 0:
         return None
     try:

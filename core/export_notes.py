@@ -135,6 +135,9 @@ COLUMN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
      "Kaplan-Meier survival {0} months after the start of this table's clock (time_origin), a proportion."),
     (re.compile(r"survival_at_(\d+)_months_lower_95"), f"lower {_CI} of the survival {{0}} months after the start."),
     (re.compile(r"survival_at_(\d+)_months_upper_95"), f"upper {_CI} of the survival {{0}} months after the start."),
+    (re.compile(r"n_risk_at_(\d+)_months"),
+     "number at risk {0} months after the start of this table's clock (patients followed at least that long); "
+     "the survival at that time is empty when it is 0 (follow-up too short)."),
 )
 
 #: A small-count mark inside a cell ("<11", "<11/45", "only <11 patients"), not "<0.001".

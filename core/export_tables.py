@@ -121,12 +121,14 @@ def estimates(result: AnalysisResult, *, k: int | None = None) -> pd.DataFrame:
             row[name] = float(at.loc[t, "survival"]) if ok else math.nan
             row[f"{name}_lower_95"] = float(at.loc[t, "lower"]) if ok else math.nan
             row[f"{name}_upper_95"] = float(at.loc[t, "upper"]) if ok else math.nan
+            row[f"n_risk_at_{t:g}_months"] = int(at.loc[t, "n_risk"]) if t in at.index else 0
         row["note"] = "" if c.reliable else c.reason
         rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:
         return out
-    out = out.astype({"patients": np.int64, "events": np.int64})
+    out = out.astype({"patients": np.int64, "events": np.int64,
+                      **{f"n_risk_at_{t:g}_months": np.int64 for t in REPORT_TIMES}})
     return _suppressed(out, k)
 
 

@@ -154,6 +154,9 @@ class AnalysisSpec:
         Order in which operated patients are matched.
     min_at_risk : int
         Curves stop where fewer patients than this remain at risk.
+    rmst_months : float
+        Horizon of the restricted mean survival time (months from the start of the clock), 6 to 60;
+        shortened to the shorter follow-up of the two arms when that ends earlier.
     """
 
     pancreatic_procedures: tuple[str, ...] = field(default=(), metadata=_meta("pp", "tuple", Pancreatic.ALL))
@@ -187,6 +190,8 @@ class AnalysisSpec:
     exact_centre: bool = field(default=False, metadata=_meta("exc", "bool"))
     order: Order = field(default="largest", metadata=_meta("ord", "str", ("largest", "smallest", "data")))
     min_at_risk: int = field(default=3, metadata=_meta("mar", "int", lo=1, hi=50, what="minimum number at risk"))
+    rmst_months: float = field(default=36.0, metadata=_meta("tau", "float", lo=6.0, hi=60.0,
+                                                            what="RMST horizon (months)"))
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -409,6 +414,7 @@ class AnalysisSpec:
             f"Matching: 1:{self.ratio} nearest neighbour {'with' if self.replace else 'without'} replacement, "
             f"{cal}, order {self.order}" + (", exact on centre" if self.exact_centre else ""),
             f"Curves stop below {self.min_at_risk} patients at risk",
+            f"Restricted mean survival time up to {self.rmst_months:g} months",
         ]
 
     def describe(self) -> str:

@@ -15,7 +15,8 @@ from core.figures import arm_label
 from core.format import fmt_ci, fmt_interval, fmt_num, fmt_p, fmt_p_eq, fmt_pct
 from core.spec import EVENT_WORDS
 
-_YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"))
+_YEARS = ((12.0, "1-year survival"), (24.0, "2-year survival"), (36.0, "3-year survival"),
+          (60.0, "5-year survival"))
 
 
 def estimates_table(result: AnalysisResult) -> pd.DataFrame:

@@ -493,14 +493,14 @@ _CHANGES = {
     "ca19_9_max": 500.0, "year_min": 2019, "year_max": 2021, "endpoint": "efs", "origin": "diagnosis",
     "method": "naive", "landmark_months": 9.0, "covariates": (C.AGE, C.ECOG, C.CHEMO_REGIMEN),
     "propensity": "glm", "caliper": 0.2, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
-    "min_at_risk": 10,
+    "min_at_risk": 10, "rmst_months": 24.0,
 }
 
 
 def _fingerprint(r) -> tuple:
     curves = tuple(c.km[["time", "survival"]].round(12).to_records(index=False).tobytes() for c in r.curves)
     return (repr(r.hr), r.methods.round(12).to_json(), r.flow.to_json(), curves, r.population_description,
-            None if r.balance is None else r.balance.round(12).to_json(), r.notes, r.time_label)
+            None if r.balance is None else r.balance.round(12).to_json(), r.notes, r.time_label, repr(r.rmst))
 
 
 def test_every_spec_field_changes_the_result_or_is_documented_as_display_only(demo, demo_result):

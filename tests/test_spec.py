@@ -184,6 +184,7 @@ _EVERY_FIELD = {
     "exact_centre": (True, "exc", "1"),
     "order": ("data", "ord", "data"),
     "min_at_risk": (7, "mar", "7"),
+    "rmst_months": (60.0, "tau", "60"),
 }
 
 

@@ -45,9 +45,9 @@ def test_estimates_table_by_hand():
     t = estimates_table(fake_result())
     assert t.columns.tolist() == ["Surgery", "Chemotherapy"]
     assert t.index.tolist() == ["Patients", "Deaths", "Median, months (95% CI)", "1-year survival", "2-year survival",
-                                "3-year survival", "Note"]
-    assert t["Surgery"].tolist() == ["30", "20", "18.8 (12.0–NR)", "72% (55%–85%)", "40% (20%–60%)", "—", ""]
-    assert t["Chemotherapy"].tolist() == ["6", "2", "not reached", "50% (10%–80%)", "—", "—",
+                                "3-year survival", "5-year survival", "Note"]
+    assert t["Surgery"].tolist() == ["30", "20", "18.8 (12.0–NR)", "72% (55%–85%)", "40% (20%–60%)", "—", "—", ""]
+    assert t["Chemotherapy"].tolist() == ["6", "2", "not reached", "50% (10%–80%)", "—", "—", "—",
                                           "only 6 patients (fewer than 10)"]
     assert estimates_table(fake_result(endpoint="efs")).index[1] == "Events"
 

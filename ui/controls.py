@@ -252,6 +252,10 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         order = st.selectbox("Matching order", ["largest", "smallest", "data"], key=_key("order"))
         mar_lo, mar_hi = field_range("min_at_risk")
         min_risk = st.number_input("Stop curves below n at risk", int(mar_lo), int(mar_hi), key=_key("min_at_risk"))
+        tau_lo, tau_hi = field_range("rmst_months")
+        tau = st.slider("RMST horizon (months)", tau_lo, tau_hi, step=6.0, key=_key("rmst_months"),
+                        help="Restricted mean survival time: the area under each curve up to this time (shortened "
+                             "to the shorter follow-up of the two arms).")
 
     values = dict(
         pancreatic_procedures=pancreatic, hepatectomy=hepatectomy, liver_procedures=liver, liver_timings=timing,
@@ -261,7 +265,7 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         endpoint=endpoint, origin=origin, method=method, landmark_months=float(landmark),
         covariates=tuple(covariates), propensity=propensity,
         caliper=float(caliper) if caliper_on else None, ratio=int(ratio), replace=bool(replace),
-        exact_centre=bool(exact), order=order, min_at_risk=int(min_risk),
+        exact_centre=bool(exact), order=order, min_at_risk=int(min_risk), rmst_months=float(tau),
     )
     try:
         spec = AnalysisSpec(**values)
@@ -278,5 +282,5 @@ WIDGET_FIELDS: tuple[str, ...] = (
     "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups", "mets_min",
     "mets_max", "regimens", "chemo_settings", "recist", "resectability_levels", "centres", "age_min", "age_max",
     "year_min", "year_max", "ca19_9_max", "endpoint", "origin", "method", "landmark_months", "covariates",
-    "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "min_at_risk",
+    "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "min_at_risk", "rmst_months",
 )
