@@ -35,6 +35,7 @@ from core.dictionary import (
     Setting,
     Timing,
 )
+from core.eligibility import criteria_masks
 from core.spec import AnalysisSpec
 
 
@@ -122,6 +123,8 @@ def apply_filters(data: pd.DataFrame, spec: AnalysisSpec) -> FilterResult:
         keep &= mask
         steps.append(FilterStep(description, int((keep & surgery).sum()), int((keep & ~surgery).sum())))
 
+    for words, mask in criteria_masks(data, spec.eligibility):  # both arms, at time zero
+        step(f"Eligible: {words}", mask)
     if spec.pancreatic_procedures:
         step("Pancreatic procedure (surgery arm)", _isin(data, C.PANCREATIC_PROCEDURE, spec.pancreatic_procedures), surgery_only=True)
     if spec.hepatectomy != "any":

@@ -38,6 +38,7 @@ from core.dictionary import (
     Timing,
     label,
 )
+from core.eligibility import CRITERIA, PRESET_NAMES, preset_of
 
 Endpoint = Literal["os", "efs"]
 Origin = Literal["chemo_start", "diagnosis"]
@@ -110,6 +111,9 @@ class AnalysisSpec:
 
     Parameters
     ----------
+    eligibility : tuple of str
+        *Both arms, at time zero.* Eligibility criteria (keys of :data:`core.eligibility.CRITERIA`;
+        a preset of :data:`core.eligibility.PRESETS` or any custom set).
     pancreatic_procedures : tuple of str
         *Surgery arm.* Pancreatic procedures to keep (PD, PPPD, DP, TP).
     hepatectomy : {"any", "minor", "major"}
@@ -159,6 +163,7 @@ class AnalysisSpec:
         shortened to the shorter follow-up of the two arms when that ends earlier.
     """
 
+    eligibility: tuple[str, ...] = field(default=(), metadata=_meta("elig", "tuple", tuple(CRITERIA)))
     pancreatic_procedures: tuple[str, ...] = field(default=(), metadata=_meta("pp", "tuple", Pancreatic.ALL))
     hepatectomy: Hepatectomy = field(default="any", metadata=_meta("hep", "str", tuple(HEPATECTOMY)))
     liver_procedures: tuple[str, ...] = field(default=(), metadata=_meta("lp", "tuple", LiverProcedure.ALL))
@@ -361,6 +366,10 @@ class AnalysisSpec:
         ['Surgery arm: major (>= 3 segments) hepatectomy', 'Regimen: GEM']
         """
         out: list[str] = []
+        if self.eligibility:
+            preset = preset_of(self.eligibility)
+            out.append("Eligible at time zero (both arms): " + (PRESET_NAMES[preset] if preset else "; ".join(
+                CRITERIA[k].words for k in CRITERIA if k in self.eligibility)))
         if self.pancreatic_procedures:
             out.append("Surgery arm: pancreatic procedure " + ", ".join(self.pancreatic_procedures))
         if self.hepatectomy != "any":

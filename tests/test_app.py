@@ -75,7 +75,7 @@ RAW = {
     "f_ca_max_input": 500.0, "f_min_at_risk": 5, "f_pancreatic_procedures": ["PD"], "f_liver_procedures": ["wedge"],
     "f_liver_timings": ["staged"], "f_mets_groups": ["1"], "f_regimens": ["FOLFIRINOX"],
     "f_chemo_settings": ["perioperative"], "f_recist": ["PR"], "f_resectability_levels": ["resectable"],
-    "f_centres": ["C02"],
+    "f_centres": ["C02"], "f_eligibility_preset": "sonar",
 }
 
 

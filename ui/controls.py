@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core.dictionary import PRE_SURGERY_COVARIATES, C, label, value_help, value_label
+from core.eligibility import CRITERIA, PRESET_NAMES, PRESETS, preset_of, removed_per_arm
 from core.filters import CATEGORY_FILTERS, OptionCount, option_counts
 from core.spec import ENDPOINT_ABBREVIATIONS, ENDPOINTS, METHODS, ORIGINS, PROPENSITY_MODELS, AnalysisSpec, field_range
 from ui import layout, url
@@ -84,6 +85,33 @@ def _multiselect(data: pd.DataFrame, counts: dict[str, dict[str, OptionCount]], 
                                 placeholder=placeholder, help=help_text))
 
 
+def _use_preset() -> None:
+    """Callback of the preset box: its criteria become the chosen ones (a custom set keeps them)."""
+    preset = st.session_state.get(_key("eligibility_preset"))
+    if preset in PRESETS:
+        st.session_state[_key("eligibility")] = list(PRESETS[preset])
+    elif preset == "none":
+        st.session_state[_key("eligibility")] = []
+
+
+def _eligibility(data: pd.DataFrame) -> tuple[str, ...]:
+    """Eligibility criteria applied to both arms: a named preset or a custom set, each with what it removes."""
+    chosen = tuple(st.session_state.get(_key("eligibility")) or ())
+    st.session_state[_key("eligibility_preset")] = preset_of(chosen) or ("custom" if chosen else "none")
+    st.caption("Compare only patients who could have been operated: each criterion removes patients from both arms "
+               "(the Overview's flow shows how many at each step).")
+    names = {"none": "None (all patients)", **PRESET_NAMES, "custom": "Custom set (below)"}
+    st.selectbox("Preset", list(names), format_func=names.get, key=_key("eligibility_preset"), on_change=_use_preset,
+                 help="Named after the trials and consensus they follow; the registry does not record every "
+                      "criterion of a trial.")
+    removed = removed_per_arm(data)
+    return tuple(st.multiselect(
+        "Criteria", list(CRITERIA), key=_key("eligibility"), placeholder="None",
+        format_func=lambda k: f"{CRITERIA[k].words} (removes S {removed[k][0]} · C {removed[k][1]})",
+        help="S / C: operated / chemotherapy-only patients who do not meet the criterion on its own "
+             "(a missing value does not meet it)."))
+
+
 def _limits(spec_lo: int, spec_hi: int, data_lo: int, data_hi: int) -> tuple[int, int]:
     lo, hi = max(spec_lo, data_lo), min(spec_hi, data_hi)
     return (lo, hi) if lo < hi else (spec_lo, spec_hi)
@@ -112,6 +140,8 @@ def _pending_spec(data: pd.DataFrame) -> AnalysisSpec:
             changes[name] = tuple(ss[_key(name)] or ())
     if _key("hepatectomy") in ss:
         changes["hepatectomy"] = ss[_key("hepatectomy")] or "any"
+    if _key("eligibility") in ss:
+        changes["eligibility"] = tuple(ss[_key("eligibility")] or ())
     for lo_name, hi_name, bounds in _range_fields(data):
         chosen = ss.get(_key(f"{lo_name}_{hi_name}"))
         if chosen is not None:
@@ -196,6 +226,9 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
                                       "Number of liver metastases at diagnosis (both arms).")
     with places["regimen"]:
         regimens = _multiselect(data, counts, "regimens", "Regimen" if present else "Chemotherapy regimen")
+    with s.expander("Eligible at time zero (both arms)", icon=":material/how_to_reg:",
+                    expanded=bool(st.session_state.get(_key("eligibility")))):
+        eligibility = _eligibility(data)
     endpoint_help = ("Both endpoints run from the same time zero in both arms. Recurrence-free survival exists only "
                      "after surgery: it is on the Surgical outcomes page.")
     if places["endpoint"] is not None:
@@ -258,7 +291,7 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
                              "to the shorter follow-up of the two arms).")
 
     values = dict(
-        pancreatic_procedures=pancreatic, hepatectomy=hepatectomy, liver_procedures=liver, liver_timings=timing,
+        eligibility=eligibility, pancreatic_procedures=pancreatic, hepatectomy=hepatectomy, liver_procedures=liver, liver_timings=timing,
         mets_groups=mets, mets_min=mets_min, mets_max=mets_max, regimens=regimens, chemo_settings=settings,
         recist=recist, resectability_levels=resect, centres=centres, age_min=age[0], age_max=age[1],
         year_min=years[0], year_max=years[1], ca19_9_max=ca_max,
@@ -279,7 +312,7 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
 
 #: The spec fields each widget sets (the contract test walks them).
 WIDGET_FIELDS: tuple[str, ...] = (
-    "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups", "mets_min",
+    "eligibility", "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups", "mets_min",
     "mets_max", "regimens", "chemo_settings", "recist", "resectability_levels", "centres", "age_min", "age_max",
     "year_min", "year_max", "ca19_9_max", "endpoint", "origin", "method", "landmark_months", "covariates",
     "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "min_at_risk", "rmst_months",
