@@ -39,10 +39,15 @@ def _change_and_time(page, add: bool) -> float:
     before = page.evaluate(SIGNATURE)
     box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Chemotherapy regimen", exact=True)
     box.click()
-    if add:
-        page.keyboard.type("GEM_NABPAC")
-    start = time.perf_counter()
-    page.keyboard.press("Enter" if add else "Backspace")
+    if add:  # options read "Gemcitabine + nab-paclitaxel (S n · C n)"; click it (Enter would select every match)
+        page.keyboard.type("nab-paclitaxel")
+        option = page.get_by_role("option").filter(has_text="nab-paclitaxel (").first
+        option.wait_for()
+        start = time.perf_counter()
+        option.click()
+    else:
+        start = time.perf_counter()
+        page.keyboard.press("Backspace")
     page.wait_for_function(f"() => ({SIGNATURE})() !== {json.dumps(before)}", timeout=60_000, polling="raf")
     elapsed = time.perf_counter() - start
     page.keyboard.press("Escape")
