@@ -659,6 +659,26 @@ def _figure_image(fig, fmt: str, width: int | None, height: int | None, scale: f
     return out if isinstance(out, bytes) else str(out).encode("utf-8")
 
 
+SYNTHETIC_MARK = "Synthetic demo data (true HR 0.70): not study results"
+
+
+def mark_synthetic(fig):
+    """A copy of ``fig`` marked as made from the synthetic demo cohort (a line of text at the bottom right).
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> mark_synthetic(go.Figure()).layout.annotations[0].text == SYNTHETIC_MARK
+    True
+    """
+    import plotly.graph_objects as go
+
+    out = go.Figure(fig)
+    out.add_annotation(text=SYNTHETIC_MARK, xref="paper", yref="paper", x=1, y=-0.02, xanchor="right",
+                       yanchor="top", showarrow=False, font={"size": 12, "color": "#B91C1C"})
+    return out
+
+
 def figure_png(
     fig, *, width: int | None = None, height: int | None = None, scale: float | None = None, preset: str | None = None
 ) -> bytes:

@@ -183,4 +183,28 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
     """
     k = _check_k(k)
     methods = methods_paragraph(spec, result=result, k=k)
-    return report_html(TITLE, sections(cohort, spec, result, subgroup_result, k=k), provenance, methods)
+    parts = sections(cohort, spec, result, subgroup_result, k=k)
+    title = TITLE
+    if is_synthetic(cohort):  # every copy of the demo says so, on its first line
+        title = f"{TITLE} (SYNTHETIC DEMO DATA)"
+        parts = [("Synthetic demo data", [SYNTHETIC_NOTE]), *parts]
+    return report_html(title, parts, provenance, methods)
+
+
+#: What a report or figure made from the embedded demo cohort says about itself.
+SYNTHETIC_NOTE = ("Synthetic demo data: simulated patients with a known true hazard ratio of surgery (0.70). These "
+                  "are not study results and must not be cited as such.")
+
+
+def is_synthetic(cohort) -> bool:
+    """True for the embedded synthetic demo cohort (also when its file was uploaded again).
+
+    Examples
+    --------
+    >>> from core import cohort as cohort_mod
+    >>> is_synthetic(cohort_mod.demo())
+    True
+    """
+    from core import cohort as cohort_mod
+
+    return cohort.sha256 == cohort_mod.demo().sha256

@@ -534,3 +534,12 @@ def test_hide_hover_at_risk_changes_only_the_at_risk_hover_of_km_curves():
     assert list(out.data[1].customdata[0]) == [0, 0, 3]
     plain = go.Figure(go.Scatter(x=[0], y=[1], customdata=[[1.0, 1.0, 3]], hovertemplate=template))
     assert list(hide_hover_at_risk(plain, k=None).data[0].customdata[0]) == [1.0, 1.0, 3]
+
+
+def test_figures_from_the_demo_are_marked_synthetic(figure):
+    from core.export import SYNTHETIC_MARK, mark_synthetic
+
+    marked = figure_svg(mark_synthetic(figure), width=640, height=480).decode("utf-8")
+    assert "Synthetic demo data" in marked and SYNTHETIC_MARK.startswith("Synthetic demo data")
+    assert "Synthetic demo data" not in figure_svg(figure, width=640, height=480).decode("utf-8")
+    assert not figure.layout.annotations  # the figure shown on screen is not changed

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from core import analysis, cohort, figures, outcomes, report, subgroups, table1, tables
+from core import analysis, cohort, figures, outcomes, report, study_report, subgroups, table1, tables
 from core.dictionary import Arm, C, Regimen
 from core.spec import AnalysisSpec
 from core.study_report import TITLE, sections, study_report_html
@@ -32,7 +32,7 @@ def test_every_section_heading_is_in_the_html(demo):
     for heading in ("Methods", "Summary", "Overall survival", "Propensity-score matching", "Table 1",
                     "Subgroups (exploratory)", "Surgical outcomes (operated patients)"):
         assert f"<h2>{html.escape(heading)}</h2>" in page, heading
-    assert f"<h1>{html.escape(TITLE)}</h1>" in page
+    assert f"<h1>{html.escape(TITLE)} (SYNTHETIC DEMO DATA)</h1>" in page  # the demo says what it is
     assert html.escape("http://localhost:8501/?x=1") in page
     assert page.count('class="plotly-graph-div') == 4  # flow, KM, love plot, forest plot
 
@@ -284,7 +284,9 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
 def test_without_k_the_report_is_unchanged(reports):
     _, (c, spec, result, sub), plain, _ = reports
     methods = report.methods_paragraph(spec, result=result)
-    assert plain == report.report_html(TITLE, _legacy_sections(c, spec, result, sub), PROV, methods)
+    demo_banner = [("Synthetic demo data", [study_report.SYNTHETIC_NOTE])]  # the demo cohort's first section
+    assert plain == report.report_html(f"{TITLE} (SYNTHETIC DEMO DATA)", demo_banner + _legacy_sections(c, spec, result, sub),
+                                       PROV, methods)
     assert "Small-cell suppression" not in plain
 
 
@@ -408,3 +410,14 @@ def test_balance_table_hides_proportions_of_binary_terms_only(reports):
         else:
             assert [float(b[i]) for i in means] == [float(a[i]) for i in means], a[0]
         assert [b[i] for i in range(len(a)) if i not in means] == [a[i] for i in range(len(a)) if i not in means]
+
+
+def test_a_report_of_the_demo_says_synthetic_and_an_upload_does_not(demo):
+    from core import synthetic
+
+    _, page = _html(demo, AnalysisSpec())
+    assert "SYNTHETIC DEMO DATA" in page and "not study results" in page
+    other = cohort.load(synthetic.to_csv_bytes(synthetic.generate(n_surgery=40, n_chemotherapy=40, seed=5)),
+                            filename="centre.csv")
+    _, page = _html(other, AnalysisSpec())
+    assert "SYNTHETIC DEMO DATA" not in page and "not study results" not in page

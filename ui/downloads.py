@@ -260,13 +260,15 @@ def tables(name: str, sheets: Mapping[str, pd.DataFrame], spec: AnalysisSpec, *,
 
 
 @_pure
-def _png(build: Callable[[], object], width: int, height: int, scale: float) -> bytes:
-    return export.figure_png(build(), width=width, height=height, scale=scale)
+def _png(build: Callable[[], object], width: int, height: int, scale: float, synthetic: bool = False) -> bytes:
+    fig = build()
+    return export.figure_png(export.mark_synthetic(fig) if synthetic else fig, width=width, height=height, scale=scale)
 
 
 @_pure
-def _svg(build: Callable[[], object], width: int, height: int) -> bytes:
-    return export.figure_svg(build(), width=width, height=height)
+def _svg(build: Callable[[], object], width: int, height: int, synthetic: bool = False) -> bytes:
+    fig = build()
+    return export.figure_svg(export.mark_synthetic(fig) if synthetic else fig, width=width, height=height)
 
 
 def figure(name: str, build: functools.partial, *, key: str, slide_height: int | None = None,
@@ -288,16 +290,17 @@ def figure(name: str, build: functools.partial, *, key: str, slide_height: int |
     if not (isinstance(build, functools.partial) and _allowed(build)):
         raise TypeError("figure(): build must be downloads.deferred(<a core.figures function>, inputs...)")
     base = _safe(name)
+    synthetic = state.is_demo()  # decided now: the click runs without the session
     cols = st.columns(3)
     slide_w, slide_h, slide_s = export.FIGURE_PRESETS["slide"]
     col_w, col_h, col_s = export.FIGURE_PRESETS["journal column"]
-    button("PNG (slide)", deferred(_png, build, slide_w, slide_height or slide_h, slide_s),
+    button("PNG (slide)", deferred(_png, build, slide_w, slide_height or slide_h, slide_s, synthetic),
            file_name=f"{base}_slide.png", mime="image/png", key=f"{key}_png_slide", where=cols[0],
            icon=":material/image:", help="1600 x 900 pixels")
-    button("PNG (journal)", deferred(_png, build, col_w, journal_height or col_h, col_s),
+    button("PNG (journal)", deferred(_png, build, col_w, journal_height or col_h, col_s, synthetic),
            file_name=f"{base}_column.png", mime="image/png", key=f"{key}_png_col", where=cols[1],
            icon=":material/image:", help="One journal column: 85 mm wide at 300 dpi")
-    button("SVG", deferred(_svg, build, slide_w, slide_height or slide_h), file_name=f"{base}.svg",
+    button("SVG", deferred(_svg, build, slide_w, slide_height or slide_h, synthetic), file_name=f"{base}.svg",
            mime="image/svg+xml", key=f"{key}_svg", where=cols[2], icon=":material/image:")
 
 
