@@ -73,12 +73,12 @@ _MODEL_LABELS = {
 
 
 def term_label(term: str) -> str:
-    """Readable label of a model or balance term (``chemo_regimenGEM`` -> ``Regimen: GEM``).
+    """Readable label of a model or balance term (``chemo_regimenGEM`` -> ``Regimen: Gemcitabine alone``).
 
     Examples
     --------
     >>> term_label("chemo_regimenGEM"), term_label("log_ca19_9_baseline"), term_label("age_at_diagnosis")
-    ('Regimen: GEM', 'CA19-9 baseline (log)', 'Age (years)')
+    ('Regimen: Gemcitabine alone', 'CA19-9 baseline (log)', 'Age (years)')
     """
     if term in _MODEL_LABELS:
         return _MODEL_LABELS[term]
@@ -86,7 +86,7 @@ def term_label(term: str) -> str:
         return label(term)
     for name in sorted(COLUMNS_BY_NAME, key=len, reverse=True):
         if term.startswith(name) and len(term) > len(name):
-            return f"{label(name)}: {term[len(name):]}"
+            return f"{label(name)}: {value_label(name, term[len(name):])}"
     return term
 
 

@@ -322,7 +322,7 @@ def test_objective_response_codes_sd_pd_ne_as_zero():
 @pytest.mark.parametrize(
     ("term", "expected"),
     [
-        ("chemo_regimenGEM", "Regimen: GEM"),
+        ("chemo_regimenGEM", "Regimen: Gemcitabine alone"),  # dictionary value labels, not codes
         ("log_ca19_9_baseline", "CA19-9 baseline (log)"),
         ("log_ca19_9_restaging", "CA19-9 restaging (log)"),
         ("objective_response", "Objective response (CR/PR)"),

@@ -235,11 +235,11 @@ def test_dictionary_page_lists_every_column():
 def test_small_cell_suppression_hides_small_counts_on_screen():
     at = _app()
     at.switch_page("views/subgroups.py").run()
-    shown = at.dataframe[0].value.astype(str)
+    shown = at.table[0].value.reset_index().astype(str)
     assert not shown.apply(lambda col: col.str.contains("<11")).any().any()
     at.sidebar.toggle(key="suppress_small").set_value(True).run()
     _no_exception(at)
-    shown = at.dataframe[0].value.astype(str)
+    shown = at.table[0].value.reset_index().astype(str)
     assert shown.apply(lambda col: col.str.contains("<11")).any().any()
     # the reliability notes quote counts ("only 7 surgery patients"): small ones are hidden there too
     assert not shown.apply(lambda col: col.str.contains(r"only (?:[1-9]|10) ", regex=True)).any().any()
@@ -297,7 +297,7 @@ def test_subgroup_counts_suppression_leaves_no_dimension_with_one_hidden_cell():
     at.sidebar.toggle(key="suppress_small").set_value(True).run()
     at.switch_page("views/subgroups.py").run()
     _no_exception(at)
-    table = at.dataframe[0].value.astype(str)
+    table = at.table[0].value.reset_index().astype(str)
     dimension = table["Subgroup"].str.split(": ").str[0]
     hidden_any = False
     for col in ("Surgery (patients / deaths)", "Chemotherapy (patients / deaths)"):

@@ -40,16 +40,25 @@ if res.balance is not None and len(res.balance):
         "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "
         "|SMD| < 0.1 is the usual threshold for good balance."
     )
+    words = {"smd_before": "SMD before", "smd_after": "SMD after", "mean_treated_before": "Surgery mean, before",
+             "mean_control_before": "Chemotherapy mean, before", "mean_treated_after": "Surgery mean, after",
+             "mean_control_after": "Chemotherapy mean, after", "var_ratio_before": "Variance ratio, before",
+             "var_ratio_after": "Variance ratio, after"}
     st.dataframe(downloads.balance(res.balance), width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in res.balance.columns})
+                 column_order=[c for c in words if c in res.balance.columns],
+                 column_config={c: st.column_config.NumberColumn(words.get(c, c), format="%.3f")
+                                for c in res.balance.columns})
 else:
     st.info("No matched sample: balance cannot be assessed.")
 
 st.subheader("Matched pairs")
 pairs = analysis.pair_table(res)
 st.dataframe(pairs, hide_index=True, width="stretch", height=320,
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
-                            for c in ("surgery_logit", "chemotherapy_logit", "difference")})
+             column_config={"pair": "Pair", "round": "Round", "surgery_patient": "Operated patient",
+                            "chemotherapy_patient": "Chemotherapy-only patient",
+                            **{c: st.column_config.NumberColumn(name, format="%.3f") for c, name in (
+                                ("surgery_logit", "Logit, operated"), ("chemotherapy_logit", "Logit, control"),
+                                ("difference", "Difference"))}})
 downloads.tables("matching", {
     # the terms are the balance table's index: keep them as a column (tables are exported without index)
     "Balance": downloads.balance(res.balance).reset_index(names="term") if res.balance is not None else pd.DataFrame(),

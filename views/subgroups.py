@@ -26,8 +26,8 @@ st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width
                 config={"displaylogo": False}, key="subgroup_forest")
 downloads.figure("subgroup_forest", downloads.deferred(figures.forest_plot, forest, overall=overall), key="dl_forest",
                  slide_height=900, journal_height=700)
-st.dataframe(downloads.shown(tables.subgroup_display(sub, k=k, endpoint=spec.endpoint)), hide_index=True,
-             width="stretch")
+# a static table wraps long subgroup names: the hazard ratio and p columns stay on screen at 1280 px
+st.table(downloads.shown(tables.subgroup_display(sub, k=k, endpoint=spec.endpoint)).set_index("Subgroup"))
 downloads.suppression_note()
 st.subheader("Interaction tests")
 st.dataframe(tables.interaction_display(sub), hide_index=True, width="stretch")
