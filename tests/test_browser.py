@@ -58,10 +58,17 @@ def download_button(page, label: str):
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar multiselect labelled ``label``."""
-    page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True).click()
+    """Pick the option whose words start with ``option`` in the sidebar multiselect labelled ``label``.
+
+    The box is scrolled to the top of the sidebar first, so that its option list opens on screen, and the
+    option itself is clicked: options read "Words (S n · C n)", the search is fuzzy, and Enter would take
+    Streamlit's "Select all matches".
+    """
+    box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
+    box.evaluate("e => e.scrollIntoView({block: 'start'})")
+    box.click()
     page.keyboard.type(option)
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(option)} \(", re.IGNORECASE)).first.click()
     page.keyboard.press("Escape")
 
 
@@ -101,6 +108,7 @@ def test_shared_link_restores_the_same_numbers_in_a_new_browser(chromium, app_ur
     wait_for_app(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()  # Resectability is there
     choose(page, "Resectability", "resectable")
+    page.wait_for_url(re.compile(r"res=resectable"))  # the rerun of the filter change has written the URL
     wait_for_app(page)
     page.get_by_text("Share this view").click()
     link = page.locator('[data-testid="stPopoverBody"] code').inner_text().strip()
@@ -134,6 +142,7 @@ def test_shared_link_of_an_uploaded_cohort_asks_for_that_file(chromium, app_url,
     wait_for_app(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("More filters", exact=True).click()
     choose(page, "Resectability", "resectable")
+    page.wait_for_url(re.compile(r"res=resectable"))  # the rerun of the filter change has written the URL
     wait_for_app(page)
     shown = wait_metrics(page)
     page.get_by_text("Share this view").click()
