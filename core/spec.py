@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 from core.dictionary import (
     DEFAULT_PROPENSITY_COVARIATES,
     PRE_SURGERY_COVARIATES,
+    C,
     LiverProcedure,
     MetsGroup,
     Pancreatic,
@@ -37,6 +38,7 @@ from core.dictionary import (
     Setting,
     Timing,
     label,
+    value_label,
 )
 from core.eligibility import CRITERIA, PRESET_NAMES, preset_of
 
@@ -363,31 +365,35 @@ class AnalysisSpec:
         Examples
         --------
         >>> AnalysisSpec(regimens=("GEM",), hepatectomy="major").filters_in_words()
-        ['Surgery arm: major (>= 3 segments) hepatectomy', 'Regimen: GEM']
+        ['Surgery arm: major (>= 3 segments) hepatectomy', 'Regimen: Gemcitabine alone']
         """
         out: list[str] = []
         if self.eligibility:
             preset = preset_of(self.eligibility)
             out.append("Eligible at time zero (both arms): " + (PRESET_NAMES[preset] if preset else "; ".join(
                 CRITERIA[k].words for k in CRITERIA if k in self.eligibility)))
+
+        def words(column: str, values: tuple[str, ...]) -> str:
+            return ", ".join(value_label(column, v) for v in values)
+
         if self.pancreatic_procedures:
-            out.append("Surgery arm: pancreatic procedure " + ", ".join(self.pancreatic_procedures))
+            out.append("Surgery arm: pancreatic procedure " + words(C.PANCREATIC_PROCEDURE, self.pancreatic_procedures))
         if self.hepatectomy != "any":
             out.append(f"Surgery arm: {HEPATECTOMY[self.hepatectomy]} hepatectomy")
         if self.liver_procedures:
-            out.append("Surgery arm: liver procedure " + ", ".join(self.liver_procedures))
+            out.append("Surgery arm: liver procedure " + words(C.LIVER_PROCEDURE, self.liver_procedures))
         if self.liver_timings:
-            out.append("Surgery arm: liver resection " + ", ".join(self.liver_timings))
-        for name, values in (
-            ("mets_groups", self.mets_groups),
-            ("regimens", self.regimens),
-            ("chemo_settings", self.chemo_settings),
-            ("recist", self.recist),
-            ("resectability_levels", self.resectability_levels),
-            ("centres", self.centres),
+            out.append("Surgery arm: liver resection " + words(C.LIVER_TIMING, self.liver_timings))
+        for name, column, values in (
+            ("mets_groups", C.METS_GROUP, self.mets_groups),
+            ("regimens", C.CHEMO_REGIMEN, self.regimens),
+            ("chemo_settings", C.CHEMO_SETTING, self.chemo_settings),
+            ("recist", C.RECIST, self.recist),
+            ("resectability_levels", C.RESECTABILITY, self.resectability_levels),
+            ("centres", C.CENTRE_ID, self.centres),
         ):
             if values:
-                out.append(f"{_FILTER_LABELS[name]}: " + ", ".join(values))
+                out.append(f"{_FILTER_LABELS[name]}: " + words(column, values))
         for lo, hi, what in (
             (self.mets_min, self.mets_max, "Liver metastases (n)"),
             (self.age_min, self.age_max, label("age_at_diagnosis")),

@@ -39,7 +39,7 @@ def test_provenance_keys_and_values():
     assert prov["Data source"] == "registry.xlsx"
     assert prov["Cohort SHA-256"] == SHA
     assert prov["Data dictionary version"] == DICTIONARY_VERSION
-    assert prov["Filters and settings"].splitlines()[:2] == ["Filters:", "- Regimen: GEM"]
+    assert prov["Filters and settings"].splitlines()[:2] == ["Filters:", "- Regimen: Gemcitabine alone"]
     assert "caliper 0.3 SD" in prov["Filters and settings"]
     assert prov["Python"] == platform.python_version()
     for name in ("pandas", "numpy", "scipy", "plotly", "streamlit"):
@@ -105,5 +105,5 @@ def test_provenance_text_layout():
     assert lines[:4] == ["Provenance", "==========", "Generated (UTC): 2026-03-04T09:20:30Z",
                          "View URL: https://h.example/Survival?reg=GEM"]
     i = lines.index("Filters and settings:")
-    assert lines[i + 1: i + 3] == ["  Filters:", "  - Regimen: GEM"]
+    assert lines[i + 1: i + 3] == ["  Filters:", "  - Regimen: Gemcitabine alone"]
     assert text.endswith("\n")

@@ -157,7 +157,7 @@ def test_counts_filters_covariates_tau_and_at_risk():
     assert text.startswith(
         "The analysis included 45 patients who underwent resection after chemotherapy (surgery group) and 60 "
         "patients who received chemotherapy alone (chemotherapy group). The cohort was restricted as follows: "
-        "Regimen: GEM. "
+        "Regimen: Gemcitabine alone. "
     )
     assert "logistic regression on age, sex, and ECOG performance status (R: " in text
     assert "This yielded 40 matched pairs." in text

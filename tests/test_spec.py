@@ -315,10 +315,11 @@ def test_filters_in_words_mentions_every_active_filter():
     text = "\n".join(words)
     assert len(words) == 14
     for needle in [
-        "Surgery arm: pancreatic procedure PD", "Surgery arm: minor (< 3 segments) hepatectomy",
-        "Surgery arm: liver procedure wedge", "Surgery arm: liver resection staged", "Metastasis group: 1",
-        "Liver metastases (n): 1 to 3", "Regimen: GEM_NABPAC", "Chemotherapy setting: perioperative",
-        "RECIST response: SD", "Resectability: borderline", "Centre: Modena", "Age (years): 50 to 80",
+        "Surgery arm: pancreatic procedure Pancreaticoduodenectomy (Whipple)",
+        "Surgery arm: minor (< 3 segments) hepatectomy", "Surgery arm: liver procedure Wedge resection",
+        "Surgery arm: liver resection Staged", "Metastasis group: 1 metastasis",
+        "Liver metastases (n): 1 to 3", "Regimen: Gemcitabine + nab-paclitaxel", "Chemotherapy setting: Perioperative",
+        "RECIST response: Stable disease", "Resectability: Borderline resectable", "Centre: Modena", "Age (years): 50 to 80",
         "CA19-9 at baseline <= 250 U/mL (missing kept)", "Year of diagnosis: 2016 or more",
     ]:
         assert needle in text, needle

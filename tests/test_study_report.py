@@ -65,7 +65,7 @@ def test_methods_paragraph_matches_the_spec(demo, spec):
     else:
         assert "naive comparison does not account for immortal time" in expected
     if spec.regimens:
-        assert "Regimen: FOLFIRINOX, mFOLFIRINOX" in expected
+        assert "Regimen: FOLFIRINOX, Modified FOLFIRINOX" in expected
 
 
 def test_report_carries_the_log_rank_test_and_the_rmst(demo):
