@@ -44,10 +44,13 @@ def km_signature(page) -> str:
     return page.evaluate(KM_SIGNATURE_JS)
 
 
-def wait_metrics(page) -> dict[str, str]:
-    """Wait until the overview's metrics (the hazard ratio last) are drawn and return them."""
+def wait_metrics(page, n: int = 4) -> dict[str, str]:
+    """Wait until the overview's ``n`` metrics are drawn and the run has finished, and return them."""
     page.get_by_text(HR_LABEL, exact=True).first.wait_for(timeout=BROWSER_MS)
     page.get_by_text("p-value", exact=True).wait_for(timeout=BROWSER_MS)
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stMetric\"]').length >= {n}",
+                           timeout=BROWSER_MS)
+    wait_for_app(page, settle_ms=200)
     return metrics(page)
 
 
