@@ -250,18 +250,7 @@ class StreamlitClient:
     # -- uploads ------------------------------------------------------------------------------
     async def upload(self, element, name: str, data: bytes, *, content_type: str = "text/csv") -> RunResult:
         """Upload one file through ``st.file_uploader`` ``element`` and wait for the resulting run."""
-        back = BackMsg(file_urls_request=FileURLsRequest(request_id=uuid.uuid4().hex, file_names=[name],
-                                                         session_id=self.session_id))
-        deadline = time.monotonic() + self.timeout
-        await self._send(back)
-        while True:
-            msg = await self._next(deadline)
-            if msg.WhichOneof("type") == "file_urls_response":
-                break
-        resp = msg.file_urls_response
-        if resp.error_msg or not resp.file_urls:
-            raise ProtocolError(f"upload refused: {resp.error_msg}")
-        urls = resp.file_urls[0]
+        urls = await self.upload_urls(name)
         await asyncio.to_thread(self._put, urls.upload_url, name, data, content_type)
         state = WidgetState(id=element.id)
         info = state.file_uploader_state_value.uploaded_file_info.add()
