@@ -851,13 +851,16 @@ def _efron(rs: _RiskSets, X: np.ndarray, w: np.ndarray, beta: np.ndarray) -> _Ef
         S1[:, j] = _at_risk_sum(rs, r * X[:, j])
         e1[:, j] = np.bincount(dk, weights=rd * Xd[:, j], minlength=K)
     U = np.einsum("i,ij->j", w[dead], Xd) - np.einsum("k,kj->j", mw, S1 * a[:, None] - e1 * b[:, None])
-    info = np.empty((p, p))
-    for j in range(p):
-        for m in range(j, p):
-            s2 = _at_risk_sum(rs, r * X[:, j] * X[:, m])
-            e2 = np.bincount(dk, weights=rd * Xd[:, j] * Xd[:, m], minlength=K)
-            outer = S1[:, j] * S1[:, m] * c0 - (S1[:, j] * e1[:, m] + e1[:, j] * S1[:, m]) * c1 + e1[:, j] * e1[:, m] * c2
-            info[j, m] = info[m, j] = float(np.sum(mw * (s2 * a - e2 * b - outer)))
+    # information as weighted matrix products: the risk-set sums of x x' weighted by mw * a over the event
+    # times at which a row is at risk collapse to one weight per row (H), the tied-death sums to one per death
+    A = mw * a
+    CA = np.concatenate([[0.0], np.cumsum(A)])
+    H = CA[rs.hi] if rs.lo is None else CA[rs.hi] - CA[rs.lo]
+    wd = rd * (mw * b)[dk]
+    info = (X * (r * H)[:, None]).T @ X - (Xd * wd[:, None]).T @ Xd
+    c1S1 = S1 * (mw * c1)[:, None]
+    info -= (S1 * (mw * c0)[:, None]).T @ S1 - c1S1.T @ e1 - e1.T @ c1S1 + (e1 * (mw * c2)[:, None]).T @ e1
+    info = (info + info.T) / 2.0
     return _EfronState(loglik, U, info, risk, S1, e1, mw, a, b, c0, c1, c2)
 
 

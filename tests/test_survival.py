@@ -409,3 +409,32 @@ def test_km_properties(rows):
             assert "singular" in str(exc) or "fewer than two groups" in str(exc)
         else:
             assert r.chi2 >= 0 and sum(r.observed) == pytest.approx(sum(r.expected))
+
+
+def test_efron_information_equals_a_term_by_term_sum_over_event_times_and_tied_deaths():
+    """The information written as weighted matrix products equals the textbook Efron sum, computed here death by
+    death with explicit risk sets ((start, stop] rows, strata, case weights, tied deaths)."""
+    rng = np.random.default_rng(7)
+    n, p = 60, 3
+    X = rng.normal(size=(n, p))
+    start = rng.integers(0, 3, n).astype(float)
+    stop = start + rng.integers(1, 6, n)
+    event = (rng.uniform(size=n) < 0.7).astype(int)
+    w = rng.uniform(0.5, 2.0, n)
+    strata = rng.integers(0, 2, n)
+    beta = np.array([0.3, -0.2, 0.1])
+    st = sv._efron(sv._risk_sets(start, stop, event, strata), X, w, beta)
+    r = w * np.exp(X @ beta)
+    expected = np.zeros((p, p))
+    for s in (0, 1):
+        for t in np.unique(stop[(event == 1) & (strata == s)]):
+            at_risk = (strata == s) & (start < t) & (stop >= t)
+            dead = (strata == s) & (stop == t) & (event == 1)
+            d, mw = dead.sum(), w[dead].mean()
+            for ell in range(d):
+                f = ell / d
+                den = r[at_risk].sum() - f * r[dead].sum()
+                s1 = (r[at_risk, None] * X[at_risk]).sum(0) - f * (r[dead, None] * X[dead]).sum(0)
+                s2 = (X[at_risk].T * r[at_risk]) @ X[at_risk] - f * (X[dead].T * r[dead]) @ X[dead]
+                expected += mw * (s2 / den - np.outer(s1, s1) / den**2)
+    np.testing.assert_allclose(st.info, expected, rtol=1e-12, atol=1e-12)
