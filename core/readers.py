@@ -349,6 +349,9 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     sep = _detect_separator(header_line)
     if sep != ",":
         notes.append(f"Columns are separated by {_SEP_NAMES[sep]}s.")
+    fast = _read_csv_arrow(text, sep, len(lines))
+    if fast is not None:
+        return fast[0], fast[1], notes
     records: list[list[str]] = []
     rows: list[int] = []
     try:
@@ -383,6 +386,62 @@ def _read_csv(data: bytes) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     frame = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width), dtype=object)
     frame.columns = header
     return frame, np.asarray(body_rows, dtype=np.int64), notes
+
+
+def _read_csv_arrow(text: str, sep: str, n_lines: int) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The table read by Arrow's CSV reader when every record is one whole line, else None.
+
+    The fast path of :func:`_read_csv` for large, regular files: every cell stays text, exactly as
+    Python's ``csv`` module reads it. It is taken only when the file has as many physical lines
+    as records (no blank line, no quoted line break), so row ``i`` of the body is line ``i + 2``,
+    and no record is all blank; anything else (a ragged row, a quoted line break, a parse error)
+    returns None and the ``csv`` module reads the file and reports each problem by line.
+
+    Examples
+    --------
+    >>> frame, rows = _read_csv_arrow('id,name\\n1," a, b"\\n2,""\\n', ",", 3)
+    >>> frame.values.tolist(), rows.tolist()
+    ([['1', ' a, b'], ['2', '']], [2, 3])
+    >>> _read_csv_arrow("id,name\\n1,a\\n\\n2,b\\n", ",", 4) is None  # a blank line: line numbers would shift
+    True
+    """
+    if n_lines < 2:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        first = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep, quotechar='"'), [])
+    except csv.Error:
+        return None
+    names = [f"f{j}" for j in range(len(first))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[],
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != n_lines or table.num_rows < 2:
+        return None
+    header = [str(v) for v in table.slice(0, 1).to_pylist()[0].values()]
+    if header != first:
+        return None
+    body = table.slice(1)
+    blank = None
+    for col in body.columns:
+        empty = pc.equal(pc.utf8_trim_whitespace(col), "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if blank is not None and pc.any(blank).as_py():
+        return None
+    frame = pd.DataFrame({j: col.to_numpy(zero_copy_only=False).astype(object) for j, col in enumerate(body.columns)})
+    frame.columns = header
+    return frame, np.arange(2, body.num_rows + 2, dtype=np.int64)
 
 
 def _detect_separator(header_line: str) -> str:
