@@ -20,7 +20,6 @@ core.readers.CohortValidationError: The cohort file has ... problems: file, colu
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -231,11 +230,14 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
     >>> canonical_csv(df).decode().splitlines()[1][:12]
     '"007","","",'
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n = len(data)
-    cols: dict[str, pd.Series] = {}
+    fields = []
     for c in IMPORTED:
         s = data[c.name] if c.name in data.columns else pd.Series([None] * n, index=data.index, dtype=object)
-        codes, uniq = pd.factorize(s, use_na_sentinel=True)  # format each distinct value once
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)  # format (and quote) each distinct value once
         if c.kind == "date":
             txt = [pd.Timestamp(v).strftime("%Y-%m-%d") for v in uniq]
         elif c.kind == "number":
@@ -244,9 +246,21 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
             txt = ["true" if bool(v) else "false" for v in uniq]
         else:
             txt = [str(v) for v in uniq]
-        cols[c.name] = pd.Series(np.asarray(txt + [""], dtype=object)[codes], index=data.index)
-    frame = pd.DataFrame(cols, index=data.index)
-    return frame.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n").encode("utf-8")
+        end = "\n" if c is IMPORTED[-1] else ""  # the last field of a line carries the line end
+        quoted = pa.array([_quoted(t) + end for t in txt] + ['""' + end], type=pa.large_string())
+        fields.append(quoted.take(pa.array(np.where(codes < 0, len(txt), codes), type=pa.int64())))
+    header = ",".join(_quoted(c.name) for c in IMPORTED) + "\n"
+    if n == 0:
+        return header.encode("utf-8")
+    lines = pc.binary_join_element_wise(*fields, pa.scalar(",", pa.large_string()))  # one string per line, line end included
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + n + 1]
+    body = lines.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]]  # the lines, back to back
+    return header.encode("utf-8") + body
+
+
+def _quoted(text: str) -> str:
+    """One CSV field, always quoted (``csv.QUOTE_ALL``: inner quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 # ------------------------------------------------------------------------------------------

@@ -590,3 +590,40 @@ def test_none_is_a_label_where_the_dictionary_allows_it():
     assert first[C.PHLF] == "none"
     second = data.iloc[1]
     assert second[C.VASCULAR_RESECTION] == "none"
+
+
+def _canonical_by_csv_module(data: pd.DataFrame) -> bytes:
+    """The documented serialisation written with Python's csv module, cell by cell (the hash's reference)."""
+    import csv
+
+    from core.dictionary import IMPORTED
+
+    def cell(c, v) -> str:
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+            return ""
+        if c.kind == "date":
+            return pd.Timestamp(v).strftime("%Y-%m-%d")
+        if c.kind == "number":
+            return repr(float(v))
+        if c.kind == "boolean":
+            return "true" if bool(v) else "false"
+        return str(v)
+
+    out = io.StringIO()
+    w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    w.writerow([c.name for c in IMPORTED])
+    cols = [(c, data[c.name].tolist() if c.name in data.columns else [None] * len(data)) for c in IMPORTED]
+    for i in range(len(data)):
+        w.writerow([cell(c, values[i]) for c, values in cols])
+    return out.getvalue().encode("utf-8")
+
+
+def test_canonical_serialisation_equals_the_csv_module_cell_by_cell(valid):
+    from core import synthetic
+
+    awkward = valid.data.copy()
+    awkward.loc[awkward.index[0], C.CENTRE_ID] = 'say "hi", twice'
+    big = load(synthetic.generate(n_surgery=300, n_chemotherapy=400, seed=11).to_csv(index=False).encode(),
+               filename="s.csv")
+    for data in (valid.data, awkward, demo().data, big.data, valid.data.iloc[:0]):
+        assert canonical_csv(data) == _canonical_by_csv_module(data)
