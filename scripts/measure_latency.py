@@ -119,6 +119,14 @@ def main() -> None:
             tab = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
             cold["new tab to first chart, warm server"].append(_first_chart(tab, url))
             tab.context.close()
+        cold["new tab to first chart, same browser (scripts cached)"] = []
+        same = browser.new_context(viewport={"width": 1440, "height": 900})
+        _first_chart(same.new_page(), url)  # the browser has visited the app once
+        for _ in range(5):
+            tab = same.new_page()
+            cold["new tab to first chart, same browser (scripts cached)"].append(_first_chart(tab, url))
+            tab.close()
+        same.close()
         nav = browser.new_page(viewport={"width": 1440, "height": 900})
         _first_chart(nav, url)
         wait_for_app(nav)
@@ -173,13 +181,18 @@ def main() -> None:
     lines += [
         "",
         "Cold start, new tab and page switch (same run): from starting `streamlit run server.py` to the first "
-        "chart drawn in Chromium; from opening the app in a new browser context (no cache) on the running server to "
-        "its first chart; from a click on a sidebar page link to the first chart of that page.",
+        "chart drawn in Chromium; from opening the app in a new browser context (no cache: a first visit) on the "
+        "running server to its first chart; the same in a new tab of a browser that has visited the app before (its "
+        "content-hashed scripts come from the browser's cache); from a click on a sidebar page link to the first "
+        "chart of that page. Every page's HTML names the 4.7 MB Plotly script as a module preload "
+        "(`ui/hardening.py`), so it loads while the first script run computes.",
         "",
         "| what | runs | median | max | goal |",
         "|---|---|---|---|---|",
         _row("server start to first chart", cold["server start to first chart"], None),
         _row("new tab to first chart, warm server", cold["new tab to first chart, warm server"], 4.0),
+        _row("new tab to first chart, same browser (scripts cached)",
+             cold["new tab to first chart, same browser (scripts cached)"], 4.0),
         _row("page switch to its first chart", cold["page switch (Overview <-> Survival) to its first chart"], 1.0),
     ]
     section = "\n".join(lines) + "\n"
