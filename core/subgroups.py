@@ -279,12 +279,16 @@ class SubgroupResult:
         One row per subgroup variable, columns :data:`INTERACTION_COLUMNS` (exploratory).
     notes : tuple of str
         How the estimates were made, and anything the reader must know.
+    flags : tuple of str
+        Lines shown beside the forest plot: subgroup variables defined after surgery
+        (:data:`AFTER_SURGERY`).
     """
 
     table: pd.DataFrame
     overall: Estimate | None
     interactions: pd.DataFrame
     notes: tuple[str, ...]
+    flags: tuple[str, ...] = ()
 
 
 # ============================================================================ estimation helpers
@@ -537,9 +541,8 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     if by_set:
         notes.append(", ".join(by_set) + ": a matched set belongs to the subgroup of its operated patient; its "
                      "controls (who had no operation, or one after the landmark) follow it.")
-    for d in dims:
-        if d.after_surgery:
-            notes.append(f"{d.label}: {AFTER_SURGERY}.")
+    flags = tuple(f"{d.label}: {AFTER_SURGERY}." for d in dims if d.after_surgery)
+    notes.extend(flags)
     notes.append(COMPARISON_RULE)
 
     rows = [{"dimension": "Overall", "subgroup": "All matched patients", "label": "All matched patients",
@@ -561,7 +564,7 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["reliable"] = table["reliable"].astype(bool)
     interactions = pd.DataFrame(tests, columns=INTERACTION_COLUMNS)
-    return SubgroupResult(table, overall, interactions, tuple(notes))
+    return SubgroupResult(table, overall, interactions, tuple(notes), flags)
 
 
 def _absent_note(dim: Dimension, present: list[str], spec: AnalysisSpec, key: str) -> str:

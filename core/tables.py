@@ -226,3 +226,34 @@ def interaction_display(sub) -> pd.DataFrame:
         "p (exploratory)": [fmt_p(p) for p in t["p"]],
         "Note": t["note"],
     })
+
+
+def time_dependent_model_display(result: AnalysisResult) -> pd.DataFrame | None:
+    """Every term of the time-dependent Cox model, formatted: term in words, compared with, HR (95% CI), p.
+
+    None when the model gave no estimate (the methods table says why).
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> t = time_dependent_model_display(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> list(t.columns), t.loc[0, "HR (95% CI)"]
+    (['Term', 'Compared with', 'HR (95% CI)', 'p'], '0.71 (0.36–1.41)')
+    """
+    model = next((c.model for c in result.comparisons if c.key == "time_dependent"), None)
+    if model is None:
+        return None
+    t = model.table
+    return pd.DataFrame({
+        "Term": t["label"],
+        "Compared with": t["compared_with"],
+        "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(t["hr"], t["lower"], t["upper"], strict=True)],
+        "p": [fmt_p(p) for p in t["p"]],
+    })
+
+
+def time_dependent_model_note(result: AnalysisResult) -> str:
+    """How the time-dependent Cox model was fitted, in one line ('' without a model)."""
+    model = next((c.model for c in result.comparisons if c.key == "time_dependent"), None)
+    return model.note if model is not None else ""
