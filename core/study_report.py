@@ -152,6 +152,7 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
             *subgroup_result.flags,
             export.suppress_formatted(tables.subgroup_display(subgroup_result, k=k), k=k), interactions,
+            *(export.suppress_in_text(n, k=k) for n in subgroup_result.notes),
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):

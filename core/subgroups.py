@@ -123,6 +123,8 @@ class Dimension:
         What a row without a level is, in words (for the note).
     after_surgery : bool
         Known only after the operation: describes the operated patient, not a choice before it.
+    definition : str
+        How the levels are defined, in words (for the notes and the report); '' when plain.
     """
 
     column: str
@@ -132,6 +134,7 @@ class Dimension:
     level_of: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, compare=False)
     missing: str = "without a value"
     after_surgery: bool = False
+    definition: str = ""
 
     def level(self, frame: pd.DataFrame) -> pd.Series:
         """The level code of every row of ``frame`` (None where not evaluable).
@@ -209,16 +212,23 @@ def ypm(frame: pd.DataFrame) -> pd.Series:
 #: Subgroup variables in forest-plot order.
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(C.METS_GROUP, "Metastasis group", MetsGroup.ALL),
-    Dimension(C.LIVER_METS_N, "Liver metastases", Oligo.ALL, level_of=oligometastatic),
+    Dimension(C.LIVER_METS_N, "Liver metastases", Oligo.ALL, level_of=oligometastatic,
+              definition=f"oligometastatic = up to {Oligo.MAX_METS} liver metastases at diagnosis"),
     Dimension(C.TUMOUR_LOCATION, "Tumour location", Location.ALL),
     Dimension(C.CHEMO_REGIMEN, "Regimen", Regimen.ALL),
     Dimension(C.CA19_9_RESPONSE, "CA19-9 response", Ca19Response.ALL, level_of=ca19_9_response,
-              missing="not evaluable (Lewis-negative) or without CA19-9 at baseline and restaging"),
+              missing="not evaluable (Lewis-negative) or without CA19-9 at baseline and restaging",
+              definition="a fall of 50% or more from baseline to restaging; Lewis-negative patients are not "
+                         "evaluable"),
     Dimension(C.TIME_TO_SURGERY, "Chemotherapy before surgery", ChemoDuration.ALL, TREATED_UNIT,
-              level_of=chemotherapy_duration),
+              level_of=chemotherapy_duration,
+              definition=f"months from the start of chemotherapy to the operation of the matched set's operated "
+                         f"patient, {ChemoDuration.LONG_MONTHS:g} or more vs fewer (Ushida 2022)"),
     Dimension(C.PANCREATIC_PROCEDURE, "Pancreatic procedure", Pancreatic.ALL, TREATED_UNIT),
     Dimension(C.LIVER_METS_VIABLE, "Resected metastases (ypM)", (Viable.NO, Viable.YES), TREATED_UNIT,
-              level_of=ypm, missing="not assessed (with the patients matched to them)", after_surgery=True),
+              level_of=ypm, missing="not assessed (with the patients matched to them)", after_surgery=True,
+              definition="ypM0 = no viable tumour in the resected liver metastases of the matched set's operated "
+                         "patient, ypM1 = viable tumour; not assessed: left out"),
     Dimension(C.RESECTABILITY, "Resectability", Resectability.ALL),
     Dimension(C.RECIST, "RECIST response", Recist.ALL),
 )
@@ -541,6 +551,9 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     if by_set:
         notes.append(", ".join(by_set) + ": a matched set belongs to the subgroup of its operated patient; its "
                      "controls (who had no operation, or one after the landmark) follow it.")
+    defined = [f"{d.label}: {d.definition}" for d in dims if d.definition]
+    if defined:
+        notes.append("Definitions. " + "; ".join(defined) + ".")
     flags = tuple(f"{d.label}: {AFTER_SURGERY}." for d in dims if d.after_surgery)
     notes.extend(flags)
     notes.append(COMPARISON_RULE)

@@ -249,7 +249,8 @@ def _td_model(result):
 
 def _legacy_sections(cohort_, spec, result, subgroup_result):
     """``sections`` as it was before suppression existed (verbatim copy, plus the log-rank / RMST items of
-    issue 10 and, of issue 13, the whole time-dependent Cox model and the after-surgery subgroup flags),
+    issue 10 and, of issue 13, the whole time-dependent Cox model, the after-surgery subgroup flags and the
+    subgroup notes),
     the reference for k=None."""
     out = []
     summary = [tables.headline(result)] + ([tables.comparison_text(result)] if result.curves else []) + [
@@ -281,6 +282,7 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
             *subgroup_result.flags,
             tables.subgroup_display(subgroup_result), tables.interaction_display(subgroup_result),
+            *subgroup_result.notes,
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):
