@@ -226,7 +226,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
                          f"patient, {ChemoDuration.LONG_MONTHS:g} or more vs fewer (Ushida 2022)"),
     Dimension(C.PANCREATIC_PROCEDURE, "Pancreatic procedure", Pancreatic.ALL, TREATED_UNIT),
     Dimension(C.LIVER_METS_VIABLE, "Resected metastases (ypM)", (Viable.NO, Viable.YES), TREATED_UNIT,
-              level_of=ypm, missing="not assessed (with the patients matched to them)", after_surgery=True,
+              level_of=ypm, missing="not assessed or not recorded (with the patients matched to them)", after_surgery=True,
               definition="ypM0 = no viable tumour in the resected liver metastases of the matched set's operated "
                          "patient, ypM1 = viable tumour; not assessed: left out"),
     Dimension(C.RESECTABILITY, "Resectability", Resectability.ALL),

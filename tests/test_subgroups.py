@@ -427,3 +427,19 @@ def test_suppression_links_nested_metastasis_levels():
         assert hidden or col == "n_chemotherapy", col
         for cells in linked:
             assert len(hidden & set(cells)) != 1, (col, cells, hidden)
+
+
+def test_a_cohort_without_ypm_or_ca19_9_values_says_so_and_keeps_the_rest(demo):
+    from types import SimpleNamespace
+
+    data = demo.data.copy()
+    data[C.LIVER_METS_VIABLE] = None
+    data[C.CA19_9_RESPONSE] = pd.array([pd.NA] * len(data), dtype="boolean")
+    res = sg.subgroup_table(SimpleNamespace(data=data), AnalysisSpec())
+    assert not {"Resected metastases (ypM)", "CA19-9 response"} & set(res.table["dimension"])
+    inter = res.interactions.set_index("dimension")
+    assert "fewer than two subgroups" in inter.loc["Resected metastases (ypM)", "note"]
+    everyone = int(res.table.loc[0, "n_surgery"] + res.table.loc[0, "n_chemotherapy"])  # no control is shared (1:1)
+    assert any(n.startswith(f"Resected metastases (ypM): {everyone} matched patient(s) not assessed or not recorded")
+               for n in res.notes)
+    assert res.table.loc[res.table["dimension"] == "Tumour location", "hr"].notna().all()
