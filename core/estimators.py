@@ -88,8 +88,9 @@ class Estimate:
 #: Columns of :attr:`ModelTable.table`.
 MODEL_COLUMNS = ["term", "label", "compared_with", "hr", "lower", "upper", "p", "coef", "se"]
 
-#: The surgery term of the time-dependent model, in words.
+#: The surgery term of the time-dependent model, in words, and what it is compared with.
 SURGERY_TERM_LABEL = "Surgery (from the day of the operation on)"
+SURGERY_COMPARED_WITH = "vs chemotherapy alone (months before an operation, or without one)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,7 +135,7 @@ def _compared_with(covariate: str, design: Design, values: pd.Series) -> str:
     return "per 1 unit higher"
 
 
-def model_table(fit: survival.CoxResult, design: Design, labels: dict[str, str] | None = None, *,
+def model_table(fit: survival.CoxResult, design: Design, labels: dict[str, tuple[str, str]] | None = None, *,
                 prefix: str = "x_", note: str = "", n_patients: int | None = None,
                 n_events: int | None = None) -> ModelTable:
     """Every term of a fitted Cox model in words, with HR, 95% CI and p.
@@ -145,8 +146,9 @@ def model_table(fit: survival.CoxResult, design: Design, labels: dict[str, str] 
         The fitted model; its covariate terms are ``prefix`` + the design column names.
     design : core.design.Design
         The design of the covariates (reference levels, values).
-    labels : dict of str to str, optional
-        Words for terms that are not design columns (e.g. ``{"treated": "Surgery"}``).
+    labels : dict of str to (str, str), optional
+        Words and what they are compared with, for terms that are not design columns (e.g.
+        ``{"treated": ("Surgery", "vs chemotherapy alone")}``).
     prefix : str
         Prefix of the design columns in the model.
     note : str
@@ -175,7 +177,7 @@ def model_table(fit: survival.CoxResult, design: Design, labels: dict[str, str] 
         name = str(term)[len(prefix):] if str(term).startswith(prefix) else str(term)
         cov = column_of.get(name)
         if cov is None:
-            label, versus = (labels or {}).get(str(term), str(term)), ""
+            label, versus = (labels or {}).get(str(term), (str(term), ""))
         else:
             label = term_label(name)
             versus = _compared_with(cov, design, design.matrix[name])
@@ -471,7 +473,7 @@ def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) 
     if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
         return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
                             where=where), None
-    model = model_table(fit, design, {TREATED: SURGERY_TERM_LABEL}, note=(
+    model = model_table(fit, design, {TREATED: (SURGERY_TERM_LABEL, SURGERY_COMPARED_WITH)}, note=(
         f"Cox model on (start, stop] episodes of {counts.n} patients ({counts.events} {counts.event_word}s): surgery "
         "as a time-dependent covariate, Efron ties, robust variance clustered on the patient; hazard ratios "
         "adjusted for every other row."), n_patients=counts.n, n_events=counts.events)

@@ -71,6 +71,7 @@ def test_the_surgery_row_is_the_headline_hazard_ratio(demo):
     res = run(demo, AnalysisSpec(method="time_dependent"))
     t = res.chosen.model.table
     assert t.loc[0, "term"] == "treated" and t.loc[0, "label"] == estimators.SURGERY_TERM_LABEL
+    assert t.loc[0, "compared_with"].startswith("vs chemotherapy alone")
     assert t.loc[0, "hr"] == res.hr.hr and t.loc[0, "lower"] == res.hr.lower and t.loc[0, "p"] == res.hr.p
 
 
