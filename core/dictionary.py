@@ -206,7 +206,12 @@ class Margin:
 
 
 class Viable:
-    ALL = ("yes", "no", "not_assessed")
+    """Viable tumour in the resected liver metastases: ``yes`` is ypM1, ``no`` is ypM0."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_ASSESSED = "not_assessed"
+    ALL = (YES, NO, NOT_ASSESSED)
 
 
 class ClavienDindo:
@@ -244,6 +249,34 @@ class MetsGroup:
     TWO_THREE = "2-3"
     MORE = ">3"
     ALL = (ONE, TWO_THREE, MORE)
+
+
+class Oligo:
+    """Subgroups of :attr:`C.LIVER_METS_N`: oligometastatic disease (OligoPanc consensus: up to 3 liver metastases)."""
+
+    #: Largest number of liver metastases counted as oligometastatic.
+    MAX_METS = 3
+    OLIGO = "oligometastatic"
+    MORE = "more_than_oligo"
+    ALL = (OLIGO, MORE)
+
+
+class ChemoDuration:
+    """Subgroups of :attr:`C.TIME_TO_SURGERY`: chemotherapy start to surgery, at least 8 months or less (Ushida 2022)."""
+
+    #: Months from chemotherapy start to surgery from which chemotherapy counts as long.
+    LONG_MONTHS = 8.0
+    SHORT = "short"
+    LONG = "long"
+    ALL = (SHORT, LONG)
+
+
+class Ca19Response:
+    """Subgroups of :attr:`C.CA19_9_RESPONSE`; Lewis-negative patients are not evaluable (no level)."""
+
+    YES = "responded"
+    NO = "not_responded"
+    ALL = (YES, NO)
 
 
 @dataclass(frozen=True)
@@ -491,6 +524,14 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         Setting.ADJUVANT_ONLY: "Adjuvant only", Setting.PALLIATIVE: "Palliative",
     },
     C.TUMOUR_LOCATION: {Location.HEAD: "Head", Location.BODY_TAIL: "Body/tail"},
+    C.LIVER_METS_VIABLE: {Viable.NO: "No viable tumour (ypM0)", Viable.YES: "Viable tumour (ypM1)",
+                          Viable.NOT_ASSESSED: "Not assessed"},
+    # subgroup levels of numeric and yes/no columns (core.subgroups)
+    C.LIVER_METS_N: {Oligo.OLIGO: f"Up to {Oligo.MAX_METS} (oligometastatic)",
+                     Oligo.MORE: f"More than {Oligo.MAX_METS}"},
+    C.TIME_TO_SURGERY: {ChemoDuration.SHORT: f"Under {ChemoDuration.LONG_MONTHS:g} months",
+                        ChemoDuration.LONG: f"{ChemoDuration.LONG_MONTHS:g} months or more"},
+    C.CA19_9_RESPONSE: {Ca19Response.YES: "Fell by 50% or more", Ca19Response.NO: "Fell by less than 50%"},
     C.SEX: {Sex.FEMALE: "Female", Sex.MALE: "Male"},
     C.TREATMENT_GROUP: {Arm.SURGERY: "Surgery", Arm.CHEMOTHERAPY: "Chemotherapy alone"},
 }

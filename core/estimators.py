@@ -29,9 +29,17 @@ import numpy as np
 import pandas as pd
 
 from core import matching, survival
-from core.covariates import OBJECTIVE_RESPONSE, PROGRESSIVE, model_adjustments, propensity_frame
-from core.design import MIN_LEVEL_COUNT, build_design
-from core.dictionary import C, Recist
+from core.covariates import (
+    LOG_CA19_9,
+    LOG_CA19_9_RESTAGING,
+    OBJECTIVE_RESPONSE,
+    PROGRESSIVE,
+    model_adjustments,
+    propensity_frame,
+    term_label,
+)
+from core.design import MIN_LEVEL_COUNT, Design, build_design
+from core.dictionary import C, Recist, value_label
 from core.guards import ArmCounts, comparison_reason
 from core.population import (
     EVENT,
@@ -75,6 +83,109 @@ class Estimate:
 
 
 
+
+
+#: Columns of :attr:`ModelTable.table`.
+MODEL_COLUMNS = ["term", "label", "compared_with", "hr", "lower", "upper", "p", "coef", "se"]
+
+#: The surgery term of the time-dependent model, in words, and what it is compared with.
+SURGERY_TERM_LABEL = "Surgery (from the day of the operation on)"
+SURGERY_COMPARED_WITH = "vs chemotherapy alone (months before an operation, or without one)"
+
+
+@dataclass(frozen=True, eq=False)
+class ModelTable:
+    """Every term of a multivariable Cox model: the surgery row and each adjustment covariate.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model term, columns :data:`MODEL_COLUMNS`: ``term`` (design column),
+        ``label`` (in words), ``compared_with`` (reference level, or the unit of a number),
+        hazard ratio ``hr`` with its 95% limits ``lower``/``upper`` and ``p`` (robust Wald),
+        log hazard ratio ``coef`` and its robust standard error ``se``.
+    n_patients, n_events : int
+        Patients and events in the model.
+    note : str
+        How the model was fitted, in one line.
+    """
+
+    table: pd.DataFrame
+    n_patients: int
+    n_events: int
+    note: str = ""
+
+
+#: What one unit of a numeric covariate is, in words (default: "per 1 unit higher").
+PER_UNIT: dict[str, str] = {
+    C.AGE: "per year older", C.ECOG: "per ECOG grade higher", C.LIVER_METS_N: "per additional metastasis",
+    C.TUMOUR_SIZE: "per mm larger", C.LIVER_METS_MAX: "per mm larger", C.DIAGNOSIS_YEAR: "per calendar year later",
+    LOG_CA19_9: "per 1 unit of log(1 + CA19-9 in U/mL)", LOG_CA19_9_RESTAGING: "per 1 unit of log(1 + CA19-9 in U/mL)",
+}
+
+
+def _compared_with(covariate: str, design: Design, values: pd.Series) -> str:
+    levels = design.levels.get(covariate)
+    if levels:
+        return f"vs {value_label(covariate, levels[0])}"
+    if covariate in PER_UNIT:
+        return PER_UNIT[covariate]
+    if set(pd.unique(values.dropna())) <= {0.0, 1.0}:
+        return "yes vs no"
+    return "per 1 unit higher"
+
+
+def model_table(fit: survival.CoxResult, design: Design, labels: dict[str, tuple[str, str]] | None = None, *,
+                prefix: str = "x_", note: str = "", n_patients: int | None = None,
+                n_events: int | None = None) -> ModelTable:
+    """Every term of a fitted Cox model in words, with HR, 95% CI and p.
+
+    Parameters
+    ----------
+    fit : core.survival.CoxResult
+        The fitted model; its covariate terms are ``prefix`` + the design column names.
+    design : core.design.Design
+        The design of the covariates (reference levels, values).
+    labels : dict of str to (str, str), optional
+        Words and what they are compared with, for terms that are not design columns (e.g.
+        ``{"treated": ("Surgery", "vs chemotherapy alone")}``).
+    prefix : str
+        Prefix of the design columns in the model.
+    note : str
+        One line on how the model was fitted.
+    n_patients, n_events : int, optional
+        Patients and events (default: the fit's rows and events; pass them for episode data).
+
+    Returns
+    -------
+    ModelTable
+
+    Examples
+    --------
+    >>> from core.design import build_design
+    >>> df = pd.DataFrame({"time": [5, 8, 3, 9, 4, 7, 6, 2], "event": [1, 1, 1, 0, 1, 1, 0, 1],
+    ...                    C.AGE: [60, 70, 55, 65, 72, 58, 61, 69]})
+    >>> d = build_design(df, [C.AGE], missing="raise")
+    >>> fit = survival.cox(pd.concat([df[["time", "event"]], d.matrix.add_prefix("x_")], axis=1), "time", "event",
+    ...                    ["x_" + n for n in d.names])
+    >>> model_table(fit, d).table[["label", "compared_with"]].values.tolist()
+    [['Age (years)', 'per year older']]
+    """
+    column_of = {c: cov for cov, cols in design.columns.items() for c in cols}
+    rows = []
+    for term, r in fit.table.iterrows():
+        name = str(term)[len(prefix):] if str(term).startswith(prefix) else str(term)
+        cov = column_of.get(name)
+        if cov is None:
+            label, versus = (labels or {}).get(str(term), (str(term), ""))
+        else:
+            label = term_label(name)
+            versus = _compared_with(cov, design, design.matrix[name])
+        rows.append({"term": name, "label": label, "compared_with": versus, "hr": float(r["hr"]),
+                     "lower": float(r["lower"]), "upper": float(r["upper"]), "p": float(r["p"]),
+                     "coef": float(r["coef"]), "se": float(r["se"])})
+    return ModelTable(pd.DataFrame(rows, columns=MODEL_COLUMNS), int(fit.n if n_patients is None else n_patients),
+                      int(fit.n_events if n_events is None else n_events), note)
 
 
 def arm_counts(frame: pd.DataFrame, *, event_word: str = "death") -> ArmCounts:
@@ -233,6 +344,8 @@ class AdjustedComparison:
         Shown only to show a bias (the naive comparison).
     notes : tuple of str
         What a page says under the numbers (model adjustments, design remarks).
+    model : ModelTable or None
+        Every term of a multivariable outcome model (the time-dependent Cox model), when there is one.
     """
 
     key: str
@@ -248,6 +361,7 @@ class AdjustedComparison:
     curves_from: str | None = None
     biased: bool = False
     notes: tuple[str, ...] = ()
+    model: ModelTable | None = None
 
 
 class Context:
@@ -301,9 +415,9 @@ def time_dependent(ctx: Context) -> AdjustedComparison:
     """Every patient from time zero, surgery as a time-dependent covariate (curves: the landmark match)."""
     s = ctx.spec
     label = "Time-dependent Cox, adjusted for the propensity covariates and restaging response"
-    est = _time_dependent_estimate(ctx.naive.data, s, label)
+    est, model = _time_dependent_estimate(ctx.naive.data, s, label)
     return AdjustedComparison(
-        key="time_dependent", label=label, estimate=est, population=ctx.naive, curves_from="landmark",
+        key="time_dependent", label=label, estimate=est, population=ctx.naive, curves_from="landmark", model=model,
         estimand=(f"All patients from {_origin(s)}: each patient's months count as chemotherapy-only until the "
                   "operation and as operated from the day of surgery on; the hazard ratio is adjusted for the "
                   "propensity covariates and the restaging response."),
@@ -321,7 +435,8 @@ ESTIMATORS: dict[str, Callable[[Context], AdjustedComparison]] = {
 
 
 
-def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) -> Estimate:
+def _time_dependent_frame(pop: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """Patients with complete covariates, the covariate names and who is operated during follow-up."""
     pf, names = propensity_frame(pop, spec.covariates)
     if OBJECTIVE_RESPONSE in names:
         # In the outcome model progression (PD, or not evaluable: died before restaging) is its own
@@ -333,29 +448,64 @@ def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) 
     # Arms of a time-dependent comparison: patients operated during follow-up contribute their
     # events after surgery to the surgery arm; never-operated patients are the chemotherapy arm.
     operated = pf[SURGERY_TIME].notna().to_numpy() & (pf[SURGERY_TIME].to_numpy(float) < pf[TIME].to_numpy(float))
+    return pf, names, operated
+
+
+def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) -> tuple[Estimate, ModelTable | None]:
+    pf, names, operated = _time_dependent_frame(pop, spec)
     event = pf[EVENT].to_numpy(float) == 1
     counts = ArmCounts(int(operated.sum()), int((~operated).sum()), int((operated & event).sum()),
                        int((~operated & event).sum()), EVENT_WORDS[spec.endpoint])
     where = "the filtered patients with complete covariates"
     reason = comparison_reason(counts)
     if reason:
-        return _no_estimate(label, counts, reason, where=where)
+        return _no_estimate(label, counts, reason, where=where), None
     try:
         # the same repairs as the propensity model: constant covariates left out, rare levels pooled
         design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
                               min_level_count=MIN_LEVEL_COUNT)
-        model = pd.concat([pf[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
-        cp = counting_process(model)
-        terms = ["x_" + c for c in design.names]
-        table = survival.cox_time_varying(cp, "start", "stop", "event", ["treated"] + terms, cluster="row").table
+        cp, terms = time_dependent_data(pf, design)
+        fit = survival.cox_time_varying(cp, "start", "stop", "event", terms, cluster="row")
     except ValueError as exc:
         return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
-                            "Cox model"), where=where)
-    row = table.loc["treated"]
+                            "Cox model"), where=where), None
+    row = fit.table.loc[TREATED]
     if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
         return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
-                            where=where)
+                            where=where), None
+    model = model_table(fit, design, {TREATED: (SURGERY_TERM_LABEL, SURGERY_COMPARED_WITH)}, note=(
+        f"Cox model on (start, stop] episodes of {counts.n} patients ({counts.events} {counts.event_word}s): surgery "
+        "as a time-dependent covariate, Efron ties, robust variance clustered on the patient; hazard ratios "
+        "adjusted for every other row."), n_patients=counts.n, n_events=counts.events)
     return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
-                    counts.events, True, "", False, counts, where)
+                    counts.events, True, "", False, counts, where), model
 
 
+def time_dependent_data(frame: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, list[str]]:
+    """The (start, stop] episodes of the time-dependent Cox model and its terms.
+
+    Each patient is split at surgery (:func:`core.population.counting_process`); the design
+    columns enter with the prefix ``x_``. R: ``coxph(Surv(start, stop, event) ~ treated + x_...,
+    cluster = row)``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Patients with ``time``, ``event``, ``surgery_time`` and the covariates of ``design``.
+    design : core.design.Design
+        Design of the adjustment covariates on ``frame``.
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        Episodes (``row``, ``start``, ``stop``, ``event``, ``treated``, ``x_...``) and the model terms.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({TIME: [10.0, 5.0], EVENT: [1.0, 0.0], SURGERY_TIME: [4.0, np.nan], C.AGE: [60.0, 70.0]})
+    >>> cp, terms = time_dependent_data(df, build_design(df, [C.AGE], missing="raise"))
+    >>> terms, cp[["start", "stop", "treated", "x_age_at_diagnosis"]].values.tolist()
+    (['treated', 'x_age_at_diagnosis'], [[0.0, 4.0, 0.0, 60.0], [4.0, 10.0, 1.0, 60.0], [0.0, 5.0, 0.0, 70.0]])
+    """
+    model = pd.concat([frame[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
+    return counting_process(model), [TREATED] + ["x_" + c for c in design.names]

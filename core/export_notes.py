@@ -116,6 +116,17 @@ COLUMN_NOTES: dict[str, str] = {
     "sd_log_hr": "standard deviation of log HR under this distribution.",
     "p_below_threshold": "probability that the hazard ratio is below 0.80 under this distribution.",
     "p_below_1": "probability that the hazard ratio is below 1 under this distribution.",
+    # every term of the time-dependent Cox model (Survival page)
+    "label": "the model term in words.",
+    "compared_with": ("what the term's hazard ratio compares: the reference level of a categorical covariate, "
+                      "'yes vs no' for a 0/1 covariate, or the step of a number (e.g. per year older)."),
+    "hazard_ratio": ("hazard ratio of the term, adjusted for every other term of the model (below 1: lower hazard); "
+                     "the surgery row is surgery vs chemotherapy alone."),
+    "hazard_ratio_lower_95": "lower 95% confidence limit of the term's hazard ratio (robust, sandwich, standard error).",
+    "hazard_ratio_upper_95": "upper 95% confidence limit of the term's hazard ratio (robust, sandwich, standard error).",
+    "log_hazard_ratio": "the model coefficient: natural logarithm of the term's hazard ratio (R: coef(fit)).",
+    "robust_se_log_hazard_ratio": ("robust (sandwich) standard error of log_hazard_ratio, clustered on the patient "
+                                   "(R: sqrt(diag(vcov(fit))) with cluster = patient)."),
 }
 for _when in ("before", "after"):
     _WHEN = "before matching" if _when == "before" else "after matching (weighted by the matching weights)"

@@ -190,3 +190,27 @@ def immortal_time_methods(result: AnalysisResult, *, k: int | None = None) -> pd
     counts = [c for c in out.columns if c.startswith(("patients", "events"))]
     out = out.astype(dict.fromkeys(counts, np.int64))
     return _suppressed(out, k)
+
+
+def time_dependent_model(result: AnalysisResult) -> pd.DataFrame:
+    """Every term of the time-dependent Cox model: ``term``, ``label``, ``compared_with``,
+    ``hazard_ratio`` with ``hazard_ratio_lower_95``/``hazard_ratio_upper_95``, ``p``,
+    ``log_hazard_ratio`` and ``robust_se_log_hazard_ratio`` (no counts: nothing to suppress).
+    Empty (same columns) when the model has no estimate.
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> t = time_dependent_model(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> t.loc[0, "label"], t["term"].tolist()[1]
+    ('Surgery (from the day of the operation on)', 'age_at_diagnosis')
+    """
+    columns = ["term", "label", "compared_with", "hazard_ratio", "hazard_ratio_lower_95", "hazard_ratio_upper_95",
+               "p", "log_hazard_ratio", "robust_se_log_hazard_ratio"]
+    model = next((c.model for c in result.comparisons if c.key == "time_dependent"), None)
+    if model is None:
+        return pd.DataFrame(columns=columns)
+    return model.table.rename(columns={"hr": "hazard_ratio", "lower": "hazard_ratio_lower_95",
+                                       "upper": "hazard_ratio_upper_95", "coef": "log_hazard_ratio",
+                                       "se": "robust_se_log_hazard_ratio"})[columns]

@@ -337,8 +337,9 @@ def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: s
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``label``, ``hr``, ``lower``, ``upper`` and optionally ``n`` and ``events``;
-        rows with a missing HR are listed without a marker.
+        Columns ``label``, ``hr``, ``lower``, ``upper`` and optionally ``n``, ``events`` and
+        ``header`` (True: a heading row naming the rows below it, no marker, no "no estimate");
+        other rows with a missing HR are listed without a marker.
     overall : float, optional
         Overall HR, drawn as a dashed vertical line.
     x_title : str
@@ -380,7 +381,8 @@ def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: s
     if overall is not None and overall == overall:
         fig.add_vline(x=overall, line_dash="dash", line_color=NEUTRAL,
                       annotation_text=f"overall {overall:.2f}", annotation_position="top")
-    missing = [lab for lab, k in zip(labels, ok, strict=False) if not k]
+    header = t["header"].fillna(False).astype(bool).tolist() if "header" in t else [False] * len(t)
+    missing = [lab for lab, k, h in zip(labels, ok, header, strict=False) if not k and not h]
     if missing:
         fig.add_scatter(x=[1.0] * len(missing), y=missing, mode="text", text=["no estimate"] * len(missing),
                         textposition="middle right", textfont={"color": NEUTRAL, "size": 12 if not large else 16},
@@ -390,7 +392,7 @@ def forest_plot(table: pd.DataFrame, *, overall: float | None = None, x_title: s
     ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo / 2 <= v <= hi * 2]
     fig.update_xaxes(type="log", title_text=x_title, tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     fig.update_yaxes(categoryorder="array", categoryarray=labels)
-    return base_layout(fig, height=max(300, 34 * len(labels) + 120), large=large)
+    return base_layout(fig, height=max(300, (34 if large else 28) * len(labels) + 120), large=large)
 
 
 def flow_figure(flow: pd.DataFrame, *, large: bool = False) -> go.Figure:

@@ -55,6 +55,15 @@ def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
     return export.blank_binary_means(balance.reset_index(names="covariate").round(3), k=k)
 
 
+def _time_dependent_model(result: analysis.AnalysisResult, k: int | None) -> list:
+    """The whole time-dependent Cox model (every term), with how it was fitted; nothing without a model."""
+    model = tables.time_dependent_model_display(result)
+    if model is None:
+        return []
+    return ["Time-dependent Cox model, every term (each hazard ratio adjusted for the other rows):", model,
+            export.suppress_in_text(tables.time_dependent_model_note(result), k=k)]
+
+
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
              k: int | None = None) -> list[tuple[str, list]]:
     """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`.
@@ -119,7 +128,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         out.append(("Overall survival", [km, estimates.reset_index(names=""),
                                          "Surgery vs chemotherapy alone (log-rank test and restricted mean survival "
                                          "time: exploratory):", comparison,
-                                         "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k)]))
+                                         "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k),
+                                         *_time_dependent_model(result, k)]))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
         card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
@@ -140,7 +150,9 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         out.append(("Subgroups (exploratory)", [
             figures.forest_plot(tables.subgroup_forest_frame(subgroup_result, k=k),
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
+            *subgroup_result.flags,
             export.suppress_formatted(tables.subgroup_display(subgroup_result, k=k), k=k), interactions,
+            *(export.suppress_in_text(n, k=k) for n in subgroup_result.notes),
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):

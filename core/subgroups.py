@@ -8,11 +8,12 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
    one matched sample, which keeps every subgroup on the same footing and avoids a separate
    (and unstable) propensity model per subgroup of a few patients.
 2. **Subgroup membership.** For patient characteristics known in both arms (metastasis group,
-   regimen, resectability, RECIST response) every matched patient belongs to the subgroup of
-   *its own* value; a pair whose two members differ is split across two subgroups, and the
+   oligometastatic disease, tumour location, regimen, CA19-9 response, resectability, RECIST
+   response) every matched patient belongs to the subgroup of *its own* value; a pair whose two members differ is split across two subgroups, and the
    robust variance is still clustered on the matched pair (``subclass``; on the patient when
    matching with replacement, as in the main analysis). Matching weights are kept.
-3. **Pancreatic procedure** exists only for operated patients. As with the dashboard's
+3. **Pancreatic procedure, chemotherapy before surgery, ypM** exist only for operated patients.
+   As with the dashboard's
    procedure filter (operated patients with that procedure against *all* controls), a matched
    set belongs to the procedure subgroup of its *operated* patient: its controls follow it.
    With replacement, a control matched to operated patients of several procedures is split
@@ -21,7 +22,16 @@ Method (decided here, shown to the user in :attr:`SubgroupResult.notes`):
    a control then appears twice in the interaction model, and Efron's tie correction counts
    its two rows as two tied deaths (R does the same with the same rows).
    In a landmark population some controls are patients operated *after* the landmark; their
-   own procedure is ignored.
+   own procedure is ignored. ypM (viable tumour in the resected metastases) is known only after
+   the operation: it describes the operated patient, not a choice made before it, and the page
+   says so (:data:`AFTER_SURGERY`).
+
+   Levels and thresholds: oligometastatic = up to :attr:`core.dictionary.Oligo.MAX_METS` liver
+   metastases at diagnosis; long chemotherapy = at least
+   :attr:`core.dictionary.ChemoDuration.LONG_MONTHS` months from chemotherapy start to surgery
+   (Ushida 2022); CA19-9 response = fall of 50% or more, Lewis-negative patients not evaluable
+   (never a level); ypM0 = no viable tumour, ypM1 = viable tumour, "not assessed" left out.
+   Rows without a level are left out of that variable's subgroups (the notes count them).
 4. **Estimate per subgroup**: Cox model ``Surv(time, event) ~ treated`` within the subgroup,
    Efron ties, robust variance clustered as in the main analysis.
 5. **Small numbers**: the one rule of every between-arm comparison
@@ -47,13 +57,13 @@ Examples
 >>> res = subgroup_table(cohort.demo(), AnalysisSpec())
 >>> res.table.loc[0, "dimension"]
 'Overall'
->>> sorted(set(res.table["dimension"]) - {"Overall"})
-['Metastasis group', 'Pancreatic procedure', 'RECIST response', 'Regimen', 'Resectability']
+>>> [d.label for d in DIMENSIONS][:4]
+['Metastasis group', 'Liver metastases', 'Tumour location', 'Regimen']
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,7 +71,20 @@ import pandas as pd
 from scipy import stats
 
 from core import survival
-from core.dictionary import C, MetsGroup, Pancreatic, Recist, Regimen, Resectability, value_label
+from core.dictionary import (
+    C,
+    Ca19Response,
+    ChemoDuration,
+    Location,
+    MetsGroup,
+    Oligo,
+    Pancreatic,
+    Recist,
+    Regimen,
+    Resectability,
+    Viable,
+    value_label,
+)
 from core.estimators import ESTIMATORS, Context, Estimate, cox_failure_reason, is_weighted
 from core.filters import apply_filters
 from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
@@ -81,19 +104,131 @@ TREATED_UNIT = "treated_unit"
 
 @dataclass(frozen=True)
 class Dimension:
-    """One subgroup variable of the forest plot."""
+    """One subgroup variable of the forest plot.
+
+    Attributes
+    ----------
+    column : str
+        Dictionary column the subgroups come from (level words: :func:`core.dictionary.value_label`).
+    label : str
+        Name of the variable in the forest plot and the tables.
+    levels : tuple of str
+        Level codes in forest-plot order.
+    assign : {"own", "treated_unit"}
+        Each patient's own value, or the value of the matched set's operated patient.
+    level_of : callable, optional
+        Maps the analysis frame to the level code of every row (None: not evaluable, left out);
+        default: the column itself.
+    missing : str
+        What a row without a level is, in words (for the note).
+    after_surgery : bool
+        Known only after the operation: describes the operated patient, not a choice before it.
+    definition : str
+        How the levels are defined, in words (for the notes and the report); '' when plain.
+    """
 
     column: str
     label: str
     levels: tuple[str, ...]
     assign: str = OWN
+    level_of: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, compare=False)
+    missing: str = "without a value"
+    after_surgery: bool = False
+    definition: str = ""
+
+    def level(self, frame: pd.DataFrame) -> pd.Series:
+        """The level code of every row of ``frame`` (None where not evaluable).
+
+        Examples
+        --------
+        >>> DIMENSIONS_BY_COLUMN[C.LIVER_METS_N].level(pd.DataFrame({C.LIVER_METS_N: [1, 3, 4, None]})).tolist()
+        ['oligometastatic', 'oligometastatic', 'more_than_oligo', None]
+        """
+        raw = self.level_of(frame) if self.level_of is not None else frame[self.column]
+        out = raw.astype("object")
+        return out.where(out.notna(), None)
+
+
+#: Shown beside a subgroup variable known only after surgery.
+AFTER_SURGERY = "defined after surgery: describes the operated patient, not a choice before it"
+
+
+def _coded(frame: pd.DataFrame, condition: np.ndarray, known: np.ndarray, yes: str, no: str) -> pd.Series:
+    return pd.Series(np.where(known, np.where(condition, yes, no), None), index=frame.index, dtype="object")
+
+
+def oligometastatic(frame: pd.DataFrame) -> pd.Series:
+    """Up to :attr:`Oligo.MAX_METS` liver metastases (oligometastatic) or more, from :attr:`C.LIVER_METS_N`.
+
+    Examples
+    --------
+    >>> oligometastatic(pd.DataFrame({C.LIVER_METS_N: [3, 4]})).tolist()
+    ['oligometastatic', 'more_than_oligo']
+    """
+    n = pd.to_numeric(frame[C.LIVER_METS_N], errors="coerce").to_numpy(float)
+    return _coded(frame, n <= Oligo.MAX_METS, ~np.isnan(n), Oligo.OLIGO, Oligo.MORE)
+
+
+def chemotherapy_duration(frame: pd.DataFrame) -> pd.Series:
+    """Chemotherapy start to surgery of at least :attr:`ChemoDuration.LONG_MONTHS` months, or less.
+
+    Examples
+    --------
+    >>> chemotherapy_duration(pd.DataFrame({C.TIME_TO_SURGERY: [7.99, 8.0, None]})).tolist()
+    ['short', 'long', None]
+    """
+    m = pd.to_numeric(frame[C.TIME_TO_SURGERY], errors="coerce").to_numpy(float)
+    return _coded(frame, m >= ChemoDuration.LONG_MONTHS, ~np.isnan(m), ChemoDuration.LONG, ChemoDuration.SHORT)
+
+
+def ca19_9_response(frame: pd.DataFrame) -> pd.Series:
+    """CA19-9 response (fall of 50% or more) or not; Lewis-negative patients are not evaluable (None).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({C.CA19_9_RESPONSE: [True, False, True, None], C.LEWIS_NEGATIVE: [False, False, True, False]})
+    >>> ca19_9_response(df).tolist()
+    ['responded', 'not_responded', None, None]
+    """
+    resp = frame[C.CA19_9_RESPONSE].astype("object")
+    known = resp.notna().to_numpy()
+    if C.LEWIS_NEGATIVE in frame:
+        known &= ~frame[C.LEWIS_NEGATIVE].astype("object").eq(True).to_numpy()
+    return _coded(frame, resp.eq(True).to_numpy(), known, Ca19Response.YES, Ca19Response.NO)
+
+
+def ypm(frame: pd.DataFrame) -> pd.Series:
+    """ypM0 (no viable tumour in the resected metastases) or ypM1; not assessed is None.
+
+    Examples
+    --------
+    >>> ypm(pd.DataFrame({C.LIVER_METS_VIABLE: ["no", "yes", "not_assessed", None]})).tolist()
+    ['no', 'yes', None, None]
+    """
+    v = frame[C.LIVER_METS_VIABLE].astype("object")
+    return v.where(v.isin([Viable.NO, Viable.YES]), None)
 
 
 #: Subgroup variables in forest-plot order.
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(C.METS_GROUP, "Metastasis group", MetsGroup.ALL),
+    Dimension(C.LIVER_METS_N, "Liver metastases", Oligo.ALL, level_of=oligometastatic,
+              definition=f"oligometastatic = up to {Oligo.MAX_METS} liver metastases at diagnosis"),
+    Dimension(C.TUMOUR_LOCATION, "Tumour location", Location.ALL),
     Dimension(C.CHEMO_REGIMEN, "Regimen", Regimen.ALL),
+    Dimension(C.CA19_9_RESPONSE, "CA19-9 response", Ca19Response.ALL, level_of=ca19_9_response,
+              missing="not evaluable (Lewis-negative) or without CA19-9 at baseline and restaging",
+              definition="a fall of 50% or more from baseline to restaging; Lewis-negative patients are not "
+                         "evaluable"),
+    Dimension(C.TIME_TO_SURGERY, "Chemotherapy before surgery", ChemoDuration.ALL, TREATED_UNIT,
+              level_of=chemotherapy_duration,
+              definition=f"months from the start of chemotherapy to the operation of the matched set's operated "
+                         f"patient, {ChemoDuration.LONG_MONTHS:g} or more vs fewer (Ushida 2022)"),
     Dimension(C.PANCREATIC_PROCEDURE, "Pancreatic procedure", Pancreatic.ALL, TREATED_UNIT),
+    Dimension(C.LIVER_METS_VIABLE, "Resected metastases (ypM)", (Viable.NO, Viable.YES), TREATED_UNIT,
+              level_of=ypm, missing="not assessed or not recorded (with the patients matched to them)", after_surgery=True,
+              definition="ypM0 = no viable tumour in the resected liver metastases of the matched set's operated "
+                         "patient, ypM1 = viable tumour; not assessed: left out"),
     Dimension(C.RESECTABILITY, "Resectability", Resectability.ALL),
     Dimension(C.RECIST, "RECIST response", Recist.ALL),
 )
@@ -154,12 +289,16 @@ class SubgroupResult:
         One row per subgroup variable, columns :data:`INTERACTION_COLUMNS` (exploratory).
     notes : tuple of str
         How the estimates were made, and anything the reader must know.
+    flags : tuple of str
+        Lines shown beside the forest plot: subgroup variables defined after surgery
+        (:data:`AFTER_SURGERY`).
     """
 
     table: pd.DataFrame
     overall: Estimate | None
     interactions: pd.DataFrame
     notes: tuple[str, ...]
+    flags: tuple[str, ...] = ()
 
 
 # ============================================================================ estimation helpers
@@ -303,6 +442,41 @@ def _by_treated_unit(matched: pd.DataFrame, pairs: pd.DataFrame, column: str, *,
     return pd.concat([t_rows, c])
 
 
+def dimension_frame(frame: pd.DataFrame, dim: Dimension, pairs: pd.DataFrame, *,
+                    replace: bool) -> tuple[pd.DataFrame, int]:
+    """The rows of the matched sample that enter ``dim``'s subgroups, with their level in :data:`GROUP`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Matched sample with the :data:`CLUSTER` and :data:`WEIGHT` columns (one row per patient).
+    dim : Dimension
+        The subgroup variable.
+    pairs : pandas.DataFrame
+        ``treated_id``, ``control_id`` of the match (``MatchResult.pairs()``), for ``treated_unit`` variables.
+    replace : bool
+        Whether the match was with replacement (a shared control is split, see the module notes).
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The rows with a level, and the number of matched patients left out (no level).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({C.PATIENT_ID: ["a", "b"], TREATED: [1.0, 0.0], C.TUMOUR_LOCATION: ["head", None]})
+    >>> rows, n_out = dimension_frame(f, DIMENSIONS_BY_COLUMN[C.TUMOUR_LOCATION], pd.DataFrame(), replace=False)
+    >>> rows[GROUP].tolist(), n_out
+    (['head'], 1)
+    """
+    framed = frame.assign(**{GROUP: dim.level(frame)})
+    if dim.assign == TREATED_UNIT:
+        framed = _by_treated_unit(framed, pairs, GROUP, replace=replace)
+    missing = framed[GROUP].isna() | ~framed[GROUP].isin(dim.levels)
+    n_miss = int(pd.unique(framed.loc[missing, C.PATIENT_ID]).size)
+    return framed.loc[~missing], n_miss
+
+
 def _analysis_frame(matched: pd.DataFrame, *, replace: bool) -> pd.DataFrame:
     out = matched.copy()
     out[CLUSTER] = out[C.PATIENT_ID] if replace else out["subclass"]
@@ -373,24 +547,28 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
         "Matched once in the whole filtered population; each subgroup is part of that matched sample (no "
         "re-matching). Patients belong to the subgroup of their own value; robust variance clustered on the "
         + ("patient (matching with replacement)" if spec.replace else "matched set") + ".")
-    notes.append("Pancreatic procedure: a matched set belongs to the subgroup of its operated patient; its controls "
-                 "(who had no operation, or one after the landmark) follow it.")
+    by_set = [d.label for d in dims if d.assign == TREATED_UNIT]
+    if by_set:
+        notes.append(", ".join(by_set) + ": a matched set belongs to the subgroup of its operated patient; its "
+                     "controls (who had no operation, or one after the landmark) follow it.")
+    defined = [f"{d.label}: {d.definition}" for d in dims if d.definition]
+    if defined:
+        notes.append("Definitions. " + "; ".join(defined) + ".")
+    flags = tuple(f"{d.label}: {AFTER_SURGERY}." for d in dims if d.after_surgery)
+    notes.extend(flags)
     notes.append(COMPARISON_RULE)
 
     rows = [{"dimension": "Overall", "subgroup": "All matched patients", "label": "All matched patients",
              **_estimate_row(frame, weighted=weighted, event_word=event_word)}]
     tests = []
     for dim in dims:
-        if dim.assign == TREATED_UNIT:
-            framed = _by_treated_unit(frame, m.pairs(), dim.column, replace=spec.replace)
-        else:
-            framed = frame.assign(**{GROUP: frame[dim.column].astype("object")})
-        missing = framed[GROUP].isna() | ~framed[GROUP].isin(dim.levels)
-        if missing.any():
-            n_miss = int(pd.unique(framed.loc[missing, C.PATIENT_ID]).size)
-            notes.append(f"{dim.label}: {n_miss} matched patient(s) without a value are left out of its subgroups.")
-        framed = framed.loc[~missing]
+        framed, n_miss = dimension_frame(frame, dim, m.pairs(), replace=spec.replace)
+        if n_miss:
+            notes.append(f"{dim.label}: {n_miss} matched patient(s) {dim.missing} are left out of its subgroups.")
         present = [lv for lv in dim.levels if (framed[GROUP] == lv).any()]
+        absent = _absent_note(dim, present, spec, chosen.key)
+        if absent:
+            notes.append(absent)
         dim_rows = [{"dimension": dim.label, "subgroup": lv, "label": f"{dim.label}: {value_label(dim.column, lv)}",
                      **_estimate_row(framed.loc[framed[GROUP] == lv], weighted=weighted, event_word=event_word)}
                     for lv in present]
@@ -399,7 +577,20 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     table["reliable"] = table["reliable"].astype(bool)
     interactions = pd.DataFrame(tests, columns=INTERACTION_COLUMNS)
-    return SubgroupResult(table, overall, interactions, tuple(notes))
+    return SubgroupResult(table, overall, interactions, tuple(notes), flags)
+
+
+def _absent_note(dim: Dimension, present: list[str], spec: AnalysisSpec, key: str) -> str:
+    """One line on a level of a two-level variable that no matched patient has ('' when none is absent)."""
+    if len(dim.levels) != 2 or len(present) != 1:
+        return ""
+    gone = next(lv for lv in dim.levels if lv not in present)
+    line = f"{dim.label}: no matched patient in '{value_label(dim.column, gone)}'"
+    if dim.column == C.TIME_TO_SURGERY and key == "landmark" and spec.landmark_months < ChemoDuration.LONG_MONTHS:
+        line += (f": with a landmark at {spec.landmark_months:g} months every operated patient in the comparison "
+                 f"was operated within {spec.landmark_months:g} months of starting chemotherapy (a landmark of "
+                 f"{ChemoDuration.LONG_MONTHS:g} months or more, or the naive comparison, shows this subgroup)")
+    return line + "; no interaction test."
 
 
 def _dimension(name: str) -> Dimension:
@@ -414,7 +605,8 @@ def _interaction_row(dim: Dimension, framed: pd.DataFrame, rows: list[dict[str, 
     left_out = [str(r["subgroup"]) for r in rows if not r["reliable"]]
     notes = ["exploratory"]
     if left_out:
-        notes.append("subgroups without an estimate left out: " + ", ".join(left_out))
+        notes.append("subgroups without an estimate left out: "
+                     + ", ".join(value_label(dim.column, lv) for lv in left_out))
     row: dict[str, object] = {"dimension": dim.label, "chi2": np.nan, "df": 0, "p": np.nan,
                               "levels": ", ".join(usable)}
     if len(usable) < 2:
@@ -432,12 +624,21 @@ def _interaction_row(dim: Dimension, framed: pd.DataFrame, rows: list[dict[str, 
     return row
 
 
-__all__ = ["DIMENSIONS", "Dimension", "InteractionTest", "SubgroupResult", "interaction_wald", "subgroup_table",
+__all__ = ["AFTER_SURGERY", "DIMENSIONS", "Dimension", "InteractionTest", "SubgroupResult", "ca19_9_response",
+           "chemotherapy_duration", "dimension_frame", "interaction_wald", "oligometastatic", "subgroup_table", "ypm",
            "suppress_subgroup_counts", "COUNT_COLUMNS"]
 
 
 #: Count columns of the subgroup table.
 COUNT_COLUMNS = ("n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy")
+
+
+#: Levels of one subgroup variable that are unions of another's levels, as
+#: ``(variable, level, other variable, its levels)``: the counts are linked across the two variables.
+NESTED: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("Liver metastases", Oligo.OLIGO, "Metastasis group", (MetsGroup.ONE, MetsGroup.TWO_THREE)),
+    ("Liver metastases", Oligo.MORE, "Metastasis group", (MetsGroup.MORE,)),
+)
 
 
 def suppress_subgroup_counts(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
@@ -447,7 +648,8 @@ def suppress_subgroup_counts(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
     minus the patients without a value (which the notes give). So per variable and count column,
     :func:`core.export.linked_suppression` hides counts from 1 to ``k - 1`` (``"<k"``) and,
     where exactly one row is hidden, the smallest other non-zero row (``"*"``), so that no
-    hidden count is the known total minus the shown ones.
+    hidden count is the known total minus the shown ones. A level that is the union of levels of
+    another variable (:data:`NESTED`: up to 3 metastases = 1 plus 2-3) links those rows too.
 
     Parameters
     ----------
@@ -486,6 +688,11 @@ def suppress_subgroup_counts(table: pd.DataFrame, *, k: int) -> pd.DataFrame:
             # rows + patients without a value (given in the notes) = Overall: the sum of the rows is known
             values[known] = float(sum(table.loc[rows, col]))
             lines.append([*rows, known])
+        for dim, level, other, parts in NESTED if "subgroup" in table.columns else ():
+            whole = table.index[(table["dimension"] == dim) & (table["subgroup"] == level)]
+            pieces = table.index[(table["dimension"] == other) & table["subgroup"].isin(parts)]
+            if len(whole) == 1 and len(pieces):
+                lines.append([*pieces, whole[0]])
         marks = export.linked_suppression(values, lines, k=k)
         out[col] = pd.Series([marks.get(i, v) for i, v in zip(table.index, table[col].tolist(), strict=True)],
                              index=table.index, dtype=object)

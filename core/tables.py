@@ -179,20 +179,37 @@ def subgroup_forest_frame(sub, *, k: int | None = None) -> pd.DataFrame:
     """Rows of a :class:`core.subgroups.SubgroupResult` for :func:`core.figures.forest_plot`.
 
     The label carries patients and events per arm, so the plot says how much each row rests on.
-    With a small-cell threshold ``k`` the label's counts are suppressed as by
+    With a ``dimension`` column the rows of each subgroup variable follow a header row naming it
+    (``header`` True, no marker) and carry only the level's words: short labels leave the plot its
+    width at 1280 px. With a small-cell threshold ``k`` the label's counts are suppressed as by
     :func:`core.subgroups.suppress_subgroup_counts` and the totals (hover text) are left out.
     """
     t = _subgroup_counts(sub, k)
-    label = [
-        f"{lab}  (S {ns}/{es}, C {nc}/{ec})"
-        for lab, ns, es, nc, ec in zip(t["label"], t["n_surgery"], t["events_surgery"], t["n_chemotherapy"],
-                                       t["events_chemotherapy"], strict=True)
-    ]
-    frame = pd.DataFrame({"label": label, "hr": t["hr"], "lower": t["lower"], "upper": t["upper"]})
+    counts = [f"  (S {ns}/{es}, C {nc}/{ec})" for ns, es, nc, ec in zip(
+        t["n_surgery"], t["events_surgery"], t["n_chemotherapy"], t["events_chemotherapy"], strict=True)]
+    frame = pd.DataFrame({"label": [lab + c for lab, c in zip(t["label"], counts, strict=True)], "hr": t["hr"],
+                          "lower": t["lower"], "upper": t["upper"]})
     if k is None:
         frame["n"] = t["n_surgery"] + t["n_chemotherapy"]
         frame["events"] = t["events_surgery"] + t["events_chemotherapy"]
-    return frame
+    if "dimension" not in t.columns:
+        return frame
+    rows, seen, last = [], set(), None
+    for i, (dim, lab, c) in enumerate(zip(t["dimension"], t["label"], counts, strict=True)):
+        row = frame.iloc[i].to_dict()
+        if dim != "Overall" and dim != last:
+            rows.append({"label": f"<b>{dim}</b>", "hr": float("nan"), "lower": float("nan"),
+                         "upper": float("nan"), "header": True})
+            seen.add(rows[-1]["label"])
+        last = dim
+        if dim != "Overall" and str(lab).startswith(f"{dim}: "):
+            row["label"] = str(lab)[len(dim) + 2:] + c
+        while row["label"] in seen:  # the same words under two variables: distinct categories on the axis
+            row["label"] += "\u200b"
+        seen.add(row["label"])
+        rows.append({**row, "header": False})
+    out = pd.DataFrame(rows)
+    return out.astype({"header": bool})
 
 
 def subgroup_display(sub, *, k: int | None = None, endpoint: str = "os") -> pd.DataFrame:
@@ -226,3 +243,34 @@ def interaction_display(sub) -> pd.DataFrame:
         "p (exploratory)": [fmt_p(p) for p in t["p"]],
         "Note": t["note"],
     })
+
+
+def time_dependent_model_display(result: AnalysisResult) -> pd.DataFrame | None:
+    """Every term of the time-dependent Cox model, formatted: term in words, compared with, HR (95% CI), p.
+
+    None when the model gave no estimate (the methods table says why).
+
+    Examples
+    --------
+    >>> from core import analysis, cohort
+    >>> from core.spec import AnalysisSpec
+    >>> t = time_dependent_model_display(analysis.run(cohort.demo(), AnalysisSpec()))
+    >>> list(t.columns), t.loc[0, "HR (95% CI)"]
+    (['Term', 'Compared with', 'HR (95% CI)', 'p'], '0.71 (0.36–1.41)')
+    """
+    model = next((c.model for c in result.comparisons if c.key == "time_dependent"), None)
+    if model is None:
+        return None
+    t = model.table
+    return pd.DataFrame({
+        "Term": t["label"],
+        "Compared with": t["compared_with"],
+        "HR (95% CI)": [fmt_ci(h, lo, up) for h, lo, up in zip(t["hr"], t["lower"], t["upper"], strict=True)],
+        "p": [fmt_p(p) for p in t["p"]],
+    })
+
+
+def time_dependent_model_note(result: AnalysisResult) -> str:
+    """How the time-dependent Cox model was fitted, in one line ('' without a model)."""
+    model = next((c.model for c in result.comparisons if c.key == "time_dependent"), None)
+    return model.note if model is not None else ""

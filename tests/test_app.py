@@ -438,3 +438,26 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
         assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
     assert card.loc["Dropped for missing covariates", "value"] == "<40"
     assert card.loc["Surgery: matched / unmatched", "value"] == "<40 / <40"
+
+
+def test_subgroups_page_shows_the_papers_subgroups_and_flags_ypm_as_after_surgery():
+    at = _app()
+    at.switch_page("views/subgroups.py").run()
+    _no_exception(at)
+    rows = at.table[0].value.index.tolist()
+    for words in ("Tumour location: Head", "Liver metastases: Up to 3 (oligometastatic)",
+                  "CA19-9 response: Fell by 50% or more", "Chemotherapy before surgery: Under 8 months",
+                  "Resected metastases (ypM): No viable tumour (ypM0)"):
+        assert words in rows, words
+    assert any("defined after surgery: describes the operated patient, not a choice before it" in _plain(c.value)
+               for c in at.caption)
+
+
+def test_survival_page_shows_every_term_of_the_time_dependent_model():
+    at = _app()
+    at.switch_page("views/survival.py").run()
+    _no_exception(at)
+    model = next(t.value for t in at.table if "Compared with" in t.value.columns)
+    assert model.index[0] == "Surgery (from the day of the operation on)"
+    assert "Regimen: Gemcitabine + nab-paclitaxel" in model.index
+    assert model.loc["Age (years)", "Compared with"] == "per year older"

@@ -123,6 +123,17 @@ def test_forest_plot_log_axis_and_rows_without_estimate():
     assert "90 patients, 60 events" in markers.text[1]
 
 
+def test_forest_plot_heading_rows_have_no_marker_and_no_no_estimate_text():
+    t = pd.DataFrame({"label": ["All", "<b>Sex</b>", "Men", "Women"], "hr": [0.7, np.nan, 1.5, np.nan],
+                      "lower": [0.5, np.nan, 0.9, np.nan], "upper": [0.98, np.nan, 2.5, np.nan],
+                      "header": [False, True, False, False]})
+    fig = forest_plot(t)
+    assert list(fig.data[0].y) == ["Men", "All"]
+    no_est = next(tr for tr in fig.data if tr.mode == "text")
+    assert list(no_est.y) == ["Women"]
+    assert list(fig.layout.yaxis.categoryarray) == ["Women", "Men", "<b>Sex</b>", "All"]
+
+
 def test_love_plot_shows_absolute_smd():
     b = pd.DataFrame({"smd_before": [0.5, -0.3], "smd_after": [-0.05, 0.02]}, index=["Age", "ECOG"])
     fig = love_plot(b)

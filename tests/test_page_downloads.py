@@ -61,10 +61,20 @@ def test_survival_and_overview_downloads_carry_the_log_rank_test_and_rmst(captur
     assert "KM estimates" in captured["dl_survival"] and "Flow" in captured["dl_overview"]
 
 
+def test_survival_download_has_every_term_of_the_time_dependent_model(captured, demo_result):
+    _run("views/survival.py")
+    model = captured["dl_survival"]["Time-dependent Cox model"]
+    td = demo_result.methods.set_index("method").loc[next(c.label for c in demo_result.comparisons
+                                                          if c.key == "time_dependent")]
+    assert model.loc[0, "term"] == "treated" and model.loc[0, "hazard_ratio"] == pytest.approx(td["HR"])
+    assert len(model) > 5 and model["label"].str.len().gt(0).all()
+
+
 def test_survival_and_overview_downloads_are_numeric_and_every_column_is_defined(captured):
     _run("views/survival.py")
     _run("views/overview.py")
-    text_columns = {"arm", "time_origin", "note", "quantity", "unit", "method", "step", "term", "distribution"}
+    text_columns = {"arm", "time_origin", "note", "quantity", "unit", "method", "step", "term", "distribution",
+                    "label", "compared_with"}
     for key in ("dl_survival", "dl_overview"):
         for sheet, table in captured[key].items():
             undefined = [c for c in table.columns if column_note(str(c)) is None]

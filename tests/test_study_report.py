@@ -240,9 +240,18 @@ def reports(request, demo):
     return request.param, (demo, spec, result, sub), plain, hidden
 
 
+def _td_model(result):
+    model = tables.time_dependent_model_display(result)
+    return [] if model is None else [
+        "Time-dependent Cox model, every term (each hazard ratio adjusted for the other rows):", model,
+        tables.time_dependent_model_note(result)]
+
+
 def _legacy_sections(cohort_, spec, result, subgroup_result):
     """``sections`` as it was before suppression existed (verbatim copy, plus the log-rank / RMST items of
-    issue 10), the reference for k=None."""
+    issue 10 and, of issue 13, the whole time-dependent Cox model, the after-surgery subgroup flags and the
+    subgroup notes),
+    the reference for k=None."""
     out = []
     summary = [tables.headline(result)] + ([tables.comparison_text(result)] if result.curves else []) + [
         "Filters and settings:\n\n" + spec.describe()]
@@ -254,7 +263,8 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
         out.append(("Overall survival", [km, tables.estimates_table(result).reset_index(names=""),
                                          "Surgery vs chemotherapy alone (log-rank test and restricted mean survival "
                                          "time: exploratory):", tables.comparison_table(result),
-                                         "Immortal-time methods side by side:", tables.methods_table(result)]))
+                                         "Immortal-time methods side by side:", tables.methods_table(result),
+                                         *_td_model(result)]))
     if result.balance is not None and len(result.balance):
         out.append(("Propensity-score matching", [
             figures.love_plot(result.balance),
@@ -270,7 +280,9 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
         out.append(("Subgroups (exploratory)", [
             figures.forest_plot(tables.subgroup_forest_frame(subgroup_result),
                                 overall=subgroup_result.overall.hr if subgroup_result.overall else None),
+            *subgroup_result.flags,
             tables.subgroup_display(subgroup_result), tables.interaction_display(subgroup_result),
+            *subgroup_result.notes,
         ]))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):

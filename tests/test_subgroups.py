@@ -18,7 +18,17 @@ import pytest
 from core import cohort, guards
 from core import subgroups as sg
 from core.analysis import run
-from core.dictionary import C, MetsGroup, Pancreatic, Resectability
+from core.dictionary import (
+    C,
+    Ca19Response,
+    ChemoDuration,
+    Location,
+    MetsGroup,
+    Oligo,
+    Pancreatic,
+    Resectability,
+    Viable,
+)
 from core.population import EVENT, TIME, TREATED
 from core.spec import AnalysisSpec
 
@@ -36,10 +46,15 @@ SPECS = [
 ]
 
 
+#: Fixture cases (tests/r/export_subgroup_data.py): matched with replacement and weighted, or 1:1 pairs.
+WEIGHTED = ("replace", "ca19", "duration")
+CASES = ("pairs", "location", "oligo", "ypm", *WEIGHTED)
+
+
 def _fixture_frame(case: str) -> pd.DataFrame:
     df = pd.read_csv(FIX / f"{case}.csv", dtype={sg.CLUSTER: str, sg.GROUP: str})
-    # One row per patient in pairs.csv; in replace.csv the cluster is the patient.
-    df[C.PATIENT_ID] = df[sg.CLUSTER] if case == "replace" else [f"p{i}" for i in range(len(df))]
+    # One row per patient in the 1:1 cases; with replacement the cluster is the patient.
+    df[C.PATIENT_ID] = df[sg.CLUSTER] if case in WEIGHTED else [f"p{i}" for i in range(len(df))]
     return df
 
 
@@ -49,11 +64,11 @@ def demo():
 
 
 # ============================================================================ against R
-@pytest.mark.parametrize("case", ["pairs", "replace"])
+@pytest.mark.parametrize("case", CASES)
 def test_interaction_wald_matches_r(case):
     ref = REF[case]
     df = _fixture_frame(case)
-    res = sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, weights=sg.WEIGHT if case == "replace" else None,
+    res = sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, weights=sg.WEIGHT if case in WEIGHTED else None,
                               levels=ref["levels"])
     assert res.levels == tuple(ref["levels"])
     # The whole model, term by term in R's order (treated, group main effects, interactions).
@@ -74,14 +89,23 @@ def test_interaction_wald_does_not_depend_on_the_reference_level():
     assert res.chi2 == pytest.approx(ref["chi2"], rel=RTOL)
 
 
-@pytest.mark.parametrize("case", ["pairs", "replace"])
+def test_fixture_levels_are_the_dimension_levels_in_order():
+    # the R script names the levels by hand: they must be those of core.subgroups.DIMENSIONS
+    columns = {"pairs": C.METS_GROUP, "replace": C.PANCREATIC_PROCEDURE, "location": C.TUMOUR_LOCATION,
+               "oligo": C.LIVER_METS_N, "ca19": C.CA19_9_RESPONSE, "duration": C.TIME_TO_SURGERY,
+               "ypm": C.LIVER_METS_VIABLE}
+    for case, column in columns.items():
+        assert tuple(REF[case]["levels"]) == sg.DIMENSIONS_BY_COLUMN[column].levels
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_subgroup_estimates_match_r(case, monkeypatch):
     # Lower the reliability thresholds so every level is estimated and compared with R.
     monkeypatch.setattr(guards, "MIN_PATIENTS_PER_ARM", 1)
     monkeypatch.setattr(guards, "MIN_EVENTS_PER_ARM", 1)
     df = _fixture_frame(case)
     for level, r in REF[case]["subgroups"].items():
-        row = sg._estimate_row(df.loc[df[sg.GROUP] == level], weighted=case == "replace")
+        row = sg._estimate_row(df.loc[df[sg.GROUP] == level], weighted=case in WEIGHTED)
         assert row["reliable"], row["reason"]
         assert math.log(row["hr"]) == pytest.approx(r["coef"], rel=RTOL)
         assert math.log(row["upper"] / row["lower"]) / (2 * Z975) == pytest.approx(r["robust_se"], rel=RTOL)
@@ -267,3 +291,155 @@ def test_invalid_arguments(demo):
         sg.interaction_wald(df, group="nope", cluster=sg.CLUSTER)
     with pytest.raises(ValueError, match="outside"):
         sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, levels=[MetsGroup.ONE, MetsGroup.MORE])
+
+
+# ============================================================================ the subgroups the papers use
+def test_oligometastatic_is_up_to_three_liver_metastases():
+    levels = sg.oligometastatic(pd.DataFrame({C.LIVER_METS_N: [1, 2, 3, 4, 12, np.nan]})).tolist()
+    assert levels == [Oligo.OLIGO] * 3 + [Oligo.MORE] * 2 + [None]
+
+
+def test_long_chemotherapy_starts_at_eight_months():
+    levels = sg.chemotherapy_duration(pd.DataFrame({C.TIME_TO_SURGERY: [2.0, 7.999, 8.0, 14.5, np.nan]})).tolist()
+    assert levels == [ChemoDuration.SHORT, ChemoDuration.SHORT, ChemoDuration.LONG, ChemoDuration.LONG, None]
+
+
+def test_lewis_negative_patients_are_never_a_ca19_9_response_level():
+    df = pd.DataFrame({C.CA19_9_RESPONSE: pd.array([True, False, True, False, pd.NA], dtype="boolean"),
+                       C.LEWIS_NEGATIVE: pd.array([False, pd.NA, True, True, False], dtype="boolean")})
+    assert sg.ca19_9_response(df).tolist() == [Ca19Response.YES, Ca19Response.NO, None, None, None]
+
+
+def test_ypm_not_assessed_is_left_out():
+    df = pd.DataFrame({C.LIVER_METS_VIABLE: [Viable.NO, Viable.YES, Viable.NOT_ASSESSED, None]})
+    assert sg.ypm(df).tolist() == [Viable.NO, Viable.YES, None, None]
+
+
+def test_ypm_and_chemotherapy_duration_follow_the_operated_patient():
+    # a: ypM0 after 9 months of chemotherapy, b its control (own values ignored); c: not assessed, d its control.
+    frame = pd.DataFrame({
+        C.PATIENT_ID: ["a", "b", "c", "d"], TREATED: [1.0, 0.0, 1.0, 0.0],
+        C.LIVER_METS_VIABLE: [Viable.NO, Viable.YES, Viable.NOT_ASSESSED, None],
+        C.TIME_TO_SURGERY: [9.0, 3.0, 5.0, None],
+        "subclass": pd.array([1, 1, 2, 2], dtype="Int64"), sg.WEIGHT: 1.0,
+    }, index=["a", "b", "c", "d"])
+    pairs = pd.DataFrame({"treated_id": ["a", "c"], "control_id": ["b", "d"]})
+    rows, n_out = sg.dimension_frame(frame, sg.DIMENSIONS_BY_COLUMN[C.LIVER_METS_VIABLE], pairs, replace=False)
+    assert rows.set_index(C.PATIENT_ID)[sg.GROUP].to_dict() == {"a": Viable.NO, "b": Viable.NO}
+    assert n_out == 2
+    rows, n_out = sg.dimension_frame(frame, sg.DIMENSIONS_BY_COLUMN[C.TIME_TO_SURGERY], pairs, replace=False)
+    assert rows.set_index(C.PATIENT_ID)[sg.GROUP].to_dict() == {
+        "a": ChemoDuration.LONG, "b": ChemoDuration.LONG, "c": ChemoDuration.SHORT, "d": ChemoDuration.SHORT}
+    assert n_out == 0
+
+
+NEW_DIMENSIONS = ("Tumour location", "Liver metastases", "CA19-9 response", "Chemotherapy before surgery",
+                  "Resected metastases (ypM)")
+
+
+def test_the_papers_subgroups_are_in_the_forest_plot_with_an_interaction_row(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec())
+    dims = set(res.table["dimension"])
+    assert set(NEW_DIMENSIONS) | {"Regimen"} <= dims
+    assert set(NEW_DIMENSIONS) <= set(res.interactions["dimension"])
+    labels = res.table.set_index("subgroup")["label"]
+    assert labels[Location.HEAD] == "Tumour location: Head"
+    assert labels[Viable.NO] == "Resected metastases (ypM): No viable tumour (ypM0)"
+    assert labels[Oligo.OLIGO] == "Liver metastases: Up to 3 (oligometastatic)"
+    assert any(n == f"Resected metastases (ypM): {sg.AFTER_SURGERY}." for n in res.notes)
+
+
+def test_own_value_counts_of_the_new_subgroups(demo):
+    spec = AnalysisSpec()
+    res = sg.subgroup_table(demo, spec)
+    ids = run(demo, spec).match.matched[[C.PATIENT_ID, TREATED]]
+    matched = ids.merge(demo.data.drop(columns=[TREATED], errors="ignore"), on=C.PATIENT_ID, how="left")
+    n = matched[C.LIVER_METS_N].to_numpy(float)
+    lewis = matched[C.LEWIS_NEGATIVE].astype("object").eq(True).to_numpy()
+    resp = matched[C.CA19_9_RESPONSE].astype("object")
+    expected = {
+        ("Liver metastases", Oligo.OLIGO): n <= 3,
+        ("Liver metastases", Oligo.MORE): n > 3,
+        ("Tumour location", Location.BODY_TAIL): (matched[C.TUMOUR_LOCATION] == Location.BODY_TAIL).to_numpy(),
+        ("CA19-9 response", Ca19Response.YES): resp.eq(True).to_numpy() & ~lewis,
+        ("CA19-9 response", Ca19Response.NO): resp.eq(False).to_numpy() & ~lewis,
+    }
+    rows = res.table.set_index(["dimension", "subgroup"])
+    treated = matched[TREATED].to_numpy(float) == 1
+    for key, member in expected.items():
+        assert rows.loc[key, "n_surgery"] == int((member & treated).sum()), key
+        assert rows.loc[key, "n_chemotherapy"] == int((member & ~treated).sum()), key
+
+
+def test_ypm_counts_follow_the_pairs(demo):
+    spec = AnalysisSpec()
+    res = sg.subgroup_table(demo, spec)
+    m = run(demo, spec).match
+    pairs = m.pairs()
+    viable = demo.data.set_index(C.PATIENT_ID)[C.LIVER_METS_VIABLE].astype("object")
+    pairs["ypm"] = viable.reindex(m.matched.loc[pairs["treated_id"], C.PATIENT_ID]).to_numpy()
+    rows = res.table[res.table["dimension"] == "Resected metastases (ypM)"].set_index("subgroup")
+    for level in (Viable.NO, Viable.YES):
+        part = pairs[pairs["ypm"] == level]
+        assert rows.loc[level, "n_surgery"] == part["treated_id"].nunique()
+        assert rows.loc[level, "n_chemotherapy"] == part["control_id"].nunique()
+
+
+def test_a_landmark_before_eight_months_says_why_there_is_no_long_chemotherapy_subgroup(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec(), dimensions=[C.TIME_TO_SURGERY])
+    assert res.table["subgroup"].tolist() == ["All matched patients", ChemoDuration.SHORT]
+    note = next(n for n in res.notes if n.startswith("Chemotherapy before surgery: no matched patient"))
+    assert "'8 months or more'" in note and "landmark at 6 months" in note
+    naive = sg.subgroup_table(demo, AnalysisSpec(method="naive"), dimensions=[C.TIME_TO_SURGERY])
+    assert ChemoDuration.LONG in set(naive.table["subgroup"])
+    assert not any("landmark at" in n for n in naive.notes)
+
+
+def test_every_new_subgroup_with_enough_patients_has_an_estimate_at_n_90(demo):
+    res = sg.subgroup_table(demo, AnalysisSpec())
+    t = res.table[res.table["dimension"].isin(NEW_DIMENSIONS)]
+    enough = ((t["n_surgery"] >= guards.MIN_PATIENTS_PER_ARM) & (t["n_chemotherapy"] >= guards.MIN_PATIENTS_PER_ARM)
+              & (t["events_surgery"] >= guards.MIN_EVENTS_PER_ARM)
+              & (t["events_chemotherapy"] >= guards.MIN_EVENTS_PER_ARM))
+    assert enough.sum() >= 7
+    assert t.loc[enough, "hr"].notna().all() and t.loc[enough, "reliable"].all()
+    assert (t.loc[~enough, "reason"].str.len() > 0).all()
+
+
+def test_suppression_links_nested_metastasis_levels():
+    # Metastasis group 1 / 2-3 / >3 = 30 / 4 / 20: "2-3" hidden, then ">3" as the complement of its
+    # variable. Without the link, "More than 3" (= ">3") shown in the other variable would give "2-3" away.
+    t = pd.DataFrame({
+        "dimension": ["Overall", "Metastasis group", "Metastasis group", "Metastasis group", "Liver metastases",
+                      "Liver metastases"],
+        "subgroup": ["All", MetsGroup.ONE, MetsGroup.TWO_THREE, MetsGroup.MORE, Oligo.OLIGO, Oligo.MORE],
+        "n_surgery": [54, 30, 4, 20, 34, 20], "n_chemotherapy": [54, 30, 12, 12, 42, 12],
+        "events_surgery": [40, 20, 15, 5, 35, 5], "events_chemotherapy": [40, 20, 12, 8, 32, 8]})
+    out = sg.suppress_subgroup_counts(t, k=11).set_index("subgroup")
+    assert out.loc[MetsGroup.TWO_THREE, "n_surgery"] == "<11"
+    assert out.loc[Oligo.MORE, "n_surgery"] != 20  # ">3" is hidden as a complement: its twin must be too
+    # Linked sets with a known sum (each variable with its total, and the nested levels): none holds
+    # exactly one hidden cell, so no hidden count is a subtraction away.
+    linked = [[MetsGroup.ONE, MetsGroup.TWO_THREE, MetsGroup.MORE], [Oligo.OLIGO, Oligo.MORE],
+              [MetsGroup.ONE, MetsGroup.TWO_THREE, Oligo.OLIGO], [MetsGroup.MORE, Oligo.MORE]]
+    for col in sg.COUNT_COLUMNS:
+        hidden = {lv for lv in out.index if isinstance(out.loc[lv, col], str)}
+        assert hidden or col == "n_chemotherapy", col
+        for cells in linked:
+            assert len(hidden & set(cells)) != 1, (col, cells, hidden)
+
+
+def test_a_cohort_without_ypm_or_ca19_9_values_says_so_and_keeps_the_rest(demo):
+    from types import SimpleNamespace
+
+    data = demo.data.copy()
+    data[C.LIVER_METS_VIABLE] = None
+    data[C.CA19_9_RESPONSE] = pd.array([pd.NA] * len(data), dtype="boolean")
+    res = sg.subgroup_table(SimpleNamespace(data=data), AnalysisSpec())
+    assert not {"Resected metastases (ypM)", "CA19-9 response"} & set(res.table["dimension"])
+    inter = res.interactions.set_index("dimension")
+    assert "fewer than two subgroups" in inter.loc["Resected metastases (ypM)", "note"]
+    everyone = int(res.table.loc[0, "n_surgery"] + res.table.loc[0, "n_chemotherapy"])  # no control is shared (1:1)
+    assert any(n.startswith(f"Resected metastases (ypM): {everyone} matched patient(s) not assessed or not recorded")
+               for n in res.notes)
+    assert res.table.loc[res.table["dimension"] == "Tumour location", "hr"].notna().all()

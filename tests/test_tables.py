@@ -124,6 +124,22 @@ def test_subgroup_frames_with_suppression():
     assert d["Chemotherapy (patients / deaths)"].tolist() == ["30 / 25", "15 / 12", "15 / 13", "<11 / <11", "0 / 0",
                                                              "* / *"]
     f = subgroup_forest_frame(_sub_dimensions(), k=11)
-    assert f["label"].tolist()[2] == "Sex: M  (S <11/0, C 15/13)"
+    # one heading row per subgroup variable, then its levels in words
+    assert f["label"].tolist()[:4] == ["Overall  (S 30/20, C 30/25)", "<b>Sex</b>", "F  (S */20, C 15/12)",
+                                       "M  (S <11/0, C 15/13)"]
+    assert f["header"].tolist() == [False, True, False, False, True, False, False, False]
+    assert f.loc[f["header"], "hr"].isna().all() and f.loc[~f["header"], "hr"].notna().all()
     assert "n" not in f.columns and "events" not in f.columns  # no totals in the hover text
+
+
+def test_forest_frame_keeps_labels_unique_when_two_variables_share_words():
+    sub = _sub_dimensions()
+    sub.table["label"] = ["Overall", "Sex: Yes", "Sex: No", "Stage: Yes", "Stage: No", "Stage: III"]
+    sub.table["n_surgery"] = [30, 10, 20, 10, 20, 0]
+    sub.table["n_chemotherapy"] = [30, 15, 15, 15, 15, 0]
+    sub.table["events_surgery"] = [20, 10, 10, 10, 10, 0]
+    sub.table["events_chemotherapy"] = [25, 12, 13, 12, 13, 0]
+    labels = subgroup_forest_frame(sub)["label"].tolist()
+    assert len(set(labels)) == len(labels)
+    assert labels[2] == "Yes  (S 10/10, C 15/12)" and labels[5].startswith(labels[2])
     assert subgroup_display(_sub_dimensions())["Surgery (patients / deaths)"].tolist()[1] == "27 / 20"

@@ -24,8 +24,10 @@ forest = tables.subgroup_forest_frame(sub, k=k)
 overall = sub.overall.hr if sub.overall is not None else None
 st.plotly_chart(figures.forest_plot(forest, overall=overall, large=large), width="stretch", theme=None,
                 config={"displaylogo": False}, key="subgroup_forest")
+for flag in sub.flags:  # a subgroup known only after the operation is not a choice before it
+    st.caption(layout.escape_md(flag))
 downloads.figure("subgroup_forest", downloads.deferred(figures.forest_plot, forest, overall=overall), key="dl_forest",
-                 slide_height=900, journal_height=700)
+                 slide_height=max(900, 24 * len(forest) + 140), journal_height=max(700, 30 * len(forest) + 160))
 # a static table wraps long subgroup names: the hazard ratio and p columns stay on screen at 1280 px
 st.table(downloads.shown(tables.subgroup_display(sub, k=k, endpoint=spec.endpoint)).set_index("Subgroup"))
 downloads.suppression_note()

@@ -55,6 +55,16 @@ with stats_col:
 st.subheader("Immortal time: three methods side by side")
 st.caption("The naive comparison counts the months before surgery as surgery time and is biased in favour of surgery.")
 st.table(downloads.shown(tables.methods_table(res)).set_index("Method"))  # wraps: every column readable at 1280 px
+td_model = tables.time_dependent_model_display(res)
+with st.expander("Time-dependent Cox model: every term"):
+    if td_model is None:
+        st.caption("No time-dependent model: it gave no hazard ratio (the methods table above says why).")
+    else:
+        st.caption("Each hazard ratio is adjusted for all the other rows: the surgery row compares the months after "
+                   "an operation with the months without one; the other rows say how each patient characteristic "
+                   "goes with the risk of the endpoint. Below 1: lower risk.")
+        st.table(td_model.set_index("Term"))
+        st.caption(layout.escape_md(downloads.text(tables.time_dependent_model_note(res))))
 withheld = downloads.life_tables_withheld()
 if withheld:
     st.caption(withheld)
@@ -118,6 +128,7 @@ downloads.tables("survival", {
     "Estimates": export_tables.estimates(res, k=small_k),
     "Comparison": export_tables.comparison(res, k=small_k),
     "Immortal-time methods": export_tables.immortal_time_methods(res, k=small_k),
+    "Time-dependent Cox model": export_tables.time_dependent_model(res),
     **checks.checks_tables(review, k=small_k),
 }, spec, key="dl_survival")
 layout.provenance_card(spec)

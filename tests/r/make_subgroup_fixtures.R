@@ -1,7 +1,7 @@
 # Reference values for core/subgroups.py (interaction Wald test, subgroup Cox fits), from R's survival.
 #
 # Run from the repository root:   Rscript tests/r/make_subgroup_fixtures.R
-# Input: tests/fixtures/subgroups/{pairs,replace}.csv (written by tests/r/export_subgroup_data.py).
+# Input: tests/fixtures/subgroups/<case>.csv (the cases below) (written by tests/r/export_subgroup_data.py).
 # Output: tests/fixtures/subgroups/reference.json. CI has no R: the JSON is committed with this script.
 #
 # anova() on a coxph fit is not robust, so the interaction Wald test is computed by hand from the
@@ -9,9 +9,15 @@
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
 dir <- file.path("tests", "fixtures", "subgroups")
 
+# Level codes in core.subgroups.DIMENSIONS order (the first is the reference of the interaction model).
 cases <- list(
   pairs = list(file = "pairs.csv", levels = c("1", "2-3", ">3"), weighted = FALSE),
-  replace = list(file = "replace.csv", levels = c("PD", "PPPD", "DP", "TP"), weighted = TRUE)
+  replace = list(file = "replace.csv", levels = c("PD", "PPPD", "DP", "TP"), weighted = TRUE),
+  location = list(file = "location.csv", levels = c("head", "body_tail"), weighted = FALSE),
+  oligo = list(file = "oligo.csv", levels = c("oligometastatic", "more_than_oligo"), weighted = FALSE),
+  ca19 = list(file = "ca19.csv", levels = c("responded", "not_responded"), weighted = TRUE),
+  duration = list(file = "duration.csv", levels = c("short", "long"), weighted = TRUE),
+  ypm = list(file = "ypm.csv", levels = c("no", "yes"), weighted = FALSE)
 )
 
 out <- list(R = R.version.string, survival = as.character(packageVersion("survival")))
