@@ -275,13 +275,53 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
     >>> mc.weights, mc.cluster
     (None, 'subclass')
     """
-    m, sample, est = _matched_comparison(population, spec, label, biased=biased)
+    imputed_note = ""
+    if spec.missing == "impute":
+        m, sample, est, imputed_note = _imputed_comparison(population, spec, label, biased=biased)
+    else:
+        m, sample, est = _matched_comparison(population, spec, label, biased=biased)
+    notes = (model_adjustments(m.dropped, m.pooled),) if m is not None else ()
     return AdjustedComparison(
         key=key, label=label, estimand=estimand, estimate=est, population=population, sample=sample,
         weights="weights" if is_weighted(spec) else None, cluster=cluster_column(spec), match=m,
         arm_labels=arm_labels or {}, biased=biased,
-        notes=(model_adjustments(m.dropped, m.pooled),) if m is not None else (),
+        notes=tuple(n for n in (*notes, imputed_note) if n),
     )
+
+
+def _imputed_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
+    """The matched comparison with missing covariates imputed (:mod:`core.imputed`): (match, sample, estimate, note)."""
+    from core import imputed
+
+    event_word = EVENT_WORDS[spec.endpoint]
+    before = arm_counts(population.data, event_word=event_word)
+    where = population.counted_in
+    reason = comparison_reason(before)
+    if before.n_surgery == 0 or before.n_chemotherapy == 0 or reason:
+        return None, None, _no_estimate(label, before, reason, biased=biased, where=where), ""
+    weights = "weights" if is_weighted(spec) else None
+
+    def fit(sample: pd.DataFrame) -> survival.CoxResult:
+        counts = arm_counts(sample, event_word=event_word)
+        why = comparison_reason(counts)
+        if why:
+            raise ValueError(why)
+        return survival.cox(sample, TIME, EVENT, [TREATED], cluster=cluster_column(spec), weights=weights)
+
+    try:
+        res = imputed.imputed_matches(population, spec.covariates, match=lambda f, names: _match(f, spec, names),
+                                      fit=fit)
+    except ValueError as exc:
+        return None, None, _no_estimate(label, before, f"multiple imputation: {exc}", biased=biased, where=where), ""
+    if res is None:  # nothing missing: the ordinary match is the answer
+        m, sample, est = _matched_comparison(population, spec, label, biased=biased)
+        return m, sample, est, "Multiple imputation: no covariate value is missing here, so nothing was imputed."
+    first = res.matches[0]
+    row = res.pooled.table.loc[TREATED]
+    counts = arm_counts(first.matched, event_word=event_word)
+    est = Estimate(label, float(row["hr"]), float(row["hr_lower"]), float(row["hr_upper"]), float(row["p"]),
+                   counts.n, counts.events, True, "", biased, counts, "the matched sample (first imputed data set)")
+    return first, first.matched, est, res.note()
 
 
 def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):

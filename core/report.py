@@ -443,7 +443,14 @@ def methods_paragraph(
     if facts is not None and facts.reference_levels:
         refs = "; ".join(f"{_covariate(c)}: {lev}" for c, lev in facts.reference_levels)
         out.append(f"Categorical covariates entered as indicator variables against a reference level ({refs}).")
-    if facts is not None and facts.dropped_matched is not None:
+    if spec.missing == "impute":
+        from core.imputed import IMPUTATIONS
+
+        out.append(f"Missing covariate values were imputed {IMPUTATIONS} times by chained equations (predictive "
+                   "mean matching, logistic and multinomial models; the arm, the event indicator and the "
+                   "Nelson-Aalen cumulative hazard as predictors); the propensity score was fitted and patients "
+                   "matched within each completed data set, and the hazard ratios were pooled by Rubin's rules.")
+    elif facts is not None and facts.dropped_matched is not None:
         what = "any of these covariates" + (" or of the centre" if spec.exact_centre else "")
         if sum(facts.dropped_matched):
             out.append(f"Patients with a missing value of {what} were excluded from the matched comparison "

@@ -62,6 +62,12 @@ ENDPOINT_EVENTS: dict[str, str] = {
 ENDPOINT_NAMES: dict[str, str] = {"os": "Overall survival", "efs": "Event-free survival"}
 ENDPOINT_ABBREVIATIONS: dict[str, str] = {"os": "OS", "efs": "EFS"}
 EVENT_WORDS: dict[str, str] = {"os": "death", "efs": "event"}
+MissingHandling = Literal["complete", "impute"]
+#: What a matched comparison does with a missing propensity covariate value.
+MISSING: dict[str, str] = {
+    "complete": "leave out patients with a missing value (complete cases)",
+    "impute": "multiple imputation (20 data sets, chained equations), matched within each, Rubin's rules",
+}
 PROPENSITY_MODELS: dict[str, str] = {
     "firth": "Firth-penalised logistic regression",
     "glm": "logistic regression (unpenalised, MatchIt's default)",
@@ -163,6 +169,9 @@ class AnalysisSpec:
     rmst_months : float
         Horizon of the restricted mean survival time (months from the start of the clock), 6 to 60;
         shortened to the shorter follow-up of the two arms when that ends earlier.
+    missing : {"complete", "impute"}
+        Missing propensity covariate values in the matched comparisons: complete cases, or
+        multiple imputation with matching inside each imputation (:mod:`core.imputed`).
     """
 
     eligibility: tuple[str, ...] = field(default=(), metadata=_meta("elig", "tuple", tuple(CRITERIA)))
@@ -199,6 +208,7 @@ class AnalysisSpec:
     min_at_risk: int = field(default=3, metadata=_meta("mar", "int", lo=1, hi=50, what="minimum number at risk"))
     rmst_months: float = field(default=36.0, metadata=_meta("tau", "float", lo=6.0, hi=60.0,
                                                             what="RMST horizon (months)"))
+    missing: MissingHandling = field(default="complete", metadata=_meta("miss", "str", tuple(MISSING)))
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -430,6 +440,7 @@ class AnalysisSpec:
             f"{cal}, order {self.order}" + (", exact on centre" if self.exact_centre else ""),
             f"Curves stop below {self.min_at_risk} patients at risk",
             f"Restricted mean survival time up to {self.rmst_months:g} months",
+            f"Missing covariate values: {MISSING[self.missing]}",
         ]
 
     def describe(self) -> str:

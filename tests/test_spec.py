@@ -186,6 +186,7 @@ _EVERY_FIELD = {
     "min_at_risk": (7, "mar", "7"),
     "rmst_months": (60.0, "tau", "60"),
     "eligibility": (("mets_le3", "ecog01"), "elig", "mets_le3,ecog01"),
+    "missing": ("impute", "miss", "impute"),
 }
 
 
