@@ -44,6 +44,8 @@ __all__ = [
     "DEFAULT_PROGNOSTIC_COVARIATES",
     "PROGNOSTIC_CHOICES",
     "CUTOFF_DEFAULTS",
+    "cutoffs_text",
+    "cutoffs_from_text",
     "GroupCurve",
     "GroupedSurvival",
     "PrognosticCox",
@@ -705,6 +707,42 @@ def prognostic_cox(
     table["events"] = evs
     return PrognosticCox(table, fit, endpoint, tuple(c for c, *_ in used), n, n_events, n_dropped, dropped_by,
                          tuple(warnings), None, missing, cuts)
+
+
+def cutoffs_text(cutoffs: Mapping[str, float | None]) -> str:
+    """Cut-offs as one line for a shared link: ``column:value`` pairs, ``-`` for continuous.
+
+    Examples
+    --------
+    >>> cutoffs_text({"ca19_9_baseline": 100.0, "age_at_diagnosis": None})
+    'ca19_9_baseline:100;age_at_diagnosis:-'
+    """
+    return ";".join(f"{c}:{'-' if v is None else f'{v:g}'}" for c, v in cutoffs.items())
+
+
+def cutoffs_from_text(text: str | None) -> dict[str, float | None]:
+    """Read :func:`cutoffs_text`; unknown columns and unreadable or non-positive values are skipped.
+
+    Examples
+    --------
+    >>> cutoffs_from_text("ca19_9_baseline:100;age_at_diagnosis:-;sex:3;tumour_size_mm:abc")
+    {'ca19_9_baseline': 100.0, 'age_at_diagnosis': None}
+    """
+    out: dict[str, float | None] = {}
+    for part in (text or "").split(";"):
+        col, _, value = part.partition(":")
+        if col not in CUTOFF_DEFAULTS:
+            continue
+        if value == "-":
+            out[col] = None
+            continue
+        try:
+            x = float(value)
+        except ValueError:
+            continue
+        if math.isfinite(x) and x > 0:
+            out[col] = x
+    return out
 
 
 def _check_cutoffs(cutoffs: Mapping[str, float] | None, covariates: Sequence[str]) -> dict[str, float]:
