@@ -458,7 +458,7 @@ class PrognosticCox:
         Why the model could not be fitted (None when it was).
     missing : pandas.DataFrame
         The complete-case drops per variable, one row each (follow-up first): ``variable``
-        (label), ``missing`` (operated patients without a value), ``lewis_negative`` (of those,
+        (label), ``missing`` (operated patients without a value), ``lewis_negative_missing`` (of those,
         Lewis-negative patients, whose CA19-9 is set aside) and ``only_this_missing``
         (patients dropped for this variable alone).
     cutoffs : dict of str to float
@@ -483,6 +483,20 @@ class PrognosticCox:
         """True when the model was fitted."""
         return self.reason is None
 
+    def missing_display(self) -> pd.DataFrame:
+        """The drops per variable with column headings in words (counts stay integers, for suppression).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 3, C.OS_FROM_SURGERY: [1.0, 2, 3],
+        ...                    C.OS_EVENT: [1, 1, 0], C.MARGIN: ["R0", None, "R1"]})
+        >>> prognostic_cox(df, "os_from_surgery", [C.MARGIN]).missing_display().iloc[1].to_dict()
+        {'Variable': 'Resection margin', 'Missing': 1, 'Of which Lewis-negative (CA19-9)': 0, 'Left out for this variable alone': 1}
+        """
+        return self.missing.rename(columns=MISSING_COLUMNS)
+
     def display(self) -> pd.DataFrame:
         """Formatted table for display: term label, HR (95% CI) and p.
 
@@ -505,6 +519,9 @@ class PrognosticCox:
         })
 
 
+#: Columns of PrognosticCox.missing and their headings on screen.
+MISSING_COLUMNS = {"variable": "Variable", "missing": "Missing", "lewis_negative_missing": "Of which Lewis-negative (CA19-9)",
+                   "only_this_missing": "Left out for this variable alone"}
 _COX_COLUMNS = ["label", "coef", "hr", "se", "lower", "upper", "p", "n", "events"]
 
 
@@ -770,9 +787,9 @@ def _missing_table(surg: pd.DataFrame, frame: pd.DataFrame, specs: list) -> pd.D
     for key in cols:
         rows.append({"variable": "Follow-up (time or event)" if key == "follow-up" else label(key),
                      "missing": int(na[key].sum()),
-                     "lewis_negative": int((na[key] & lewis).sum()) if key in CA19_9_COLUMNS else 0,
+                     "lewis_negative_missing": int((na[key] & lewis).sum()) if key in CA19_9_COLUMNS else 0,
                      "only_this_missing": int((na[key] & alone).sum())})
-    return pd.DataFrame(rows, columns=["variable", "missing", "lewis_negative", "only_this_missing"])
+    return pd.DataFrame(rows, columns=list(MISSING_COLUMNS))
 
 
 # ================================================================================== adjuvant chemotherapy

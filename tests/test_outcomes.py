@@ -468,7 +468,7 @@ def test_lewis_negative_ca19_9_is_missing_never_a_value():
     without = prognostic_cox(d[~lewis], "os_from_surgery", [C.CA19_9_BASELINE, C.MARGIN])
     np.testing.assert_allclose(with_lewis.table["coef"], without.table["coef"], rtol=1e-12)
     row = with_lewis.missing.set_index("variable").loc["CA19-9 baseline (U/mL)"]
-    assert (row["missing"], row["lewis_negative"]) == (3, 2)  # 1 not recorded + 2 Lewis-negative
+    assert (row["missing"], row["lewis_negative_missing"]) == (3, 2)  # 1 not recorded + 2 Lewis-negative
     # the model without CA19-9 keeps them
     assert prognostic_cox(d, "os_from_surgery", [C.MARGIN]).n == with_lewis.n + 3
 

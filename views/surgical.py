@@ -9,9 +9,6 @@ from core.filters import apply_filters
 from core.guards import COMPARISON_RULE
 from ui import controls, downloads, layout, state, url
 
-MISSING_COLUMNS = {"variable": "Variable", "missing": "Missing", "lewis_negative": "Of which Lewis-negative (CA19-9)",
-                   "only_this_missing": "Left out for this variable alone"}
-
 spec = controls.current_spec()
 large = layout.presentation()
 layout.header("Surgical outcomes", spec, subtitle="Operated patients only: long-term outcomes and safety")
@@ -138,8 +135,7 @@ else:
     else:
         st.info(layout.escape_md(downloads.text(f"The model cannot be fitted: {cox.reason}")))
     st.markdown("**Patients left out for missing values, per variable**")
-    st.dataframe(downloads.suppress(cox.missing, ["missing", "lewis_negative", "only_this_missing"]).rename(
-        columns=MISSING_COLUMNS), hide_index=True, width="stretch")
+    st.dataframe(downloads.suppress(cox.missing_display()), hide_index=True, width="stretch")
 
 st.subheader("Short-term outcomes by pancreatic procedure")
 threshold = st.radio("Major morbidity from", ["IIIa", "IIIb"], horizontal=True, key="cd_threshold")
@@ -159,8 +155,7 @@ downloads.tables("surgical_outcomes", {
     "Adjuvant at risk": adj_risk.reset_index(),
     "Prognostic Cox": (cox.table.reset_index(names="term") if cox is not None and cox.fitted else
                        pd.DataFrame({"reason": [cox.reason if cox is not None else "no covariate chosen"]})),
-    "Prognostic Cox missing": (downloads.suppress(cox.missing, ["missing", "lewis_negative", "only_this_missing"])
-                               if cox is not None else pd.DataFrame()),
+    "Prognostic Cox missing": downloads.suppress(cox.missing) if cox is not None else pd.DataFrame(),
     "Short-term outcomes": short_long,
 }, spec, key="dl_surgical")
 layout.provenance_card(spec)
