@@ -905,8 +905,11 @@ class AdjuvantLandmark:
         """
         if not self.estimated:
             return f"No hazard ratio: {self.reason}."
+        c, word = self.counts, self.counts.event_word
         return (f"Hazard ratio, adjuvant chemotherapy vs none: {self.hr:.2f} (95% CI {self.lower:.2f} to "
-                f"{self.upper:.2f}; p = {self.p:.3f}), {self.counts.in_words()}.")
+                f"{self.upper:.2f}; p = {self.p:.3f}); {c.n_surgery} patients with adjuvant chemotherapy "
+                f"({c.events_surgery} {word}s) and {c.n_chemotherapy} patients without "
+                f"({c.events_chemotherapy} {word}s).")
 
 
 def _months(x: float) -> str:
