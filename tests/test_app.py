@@ -438,3 +438,47 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
         assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
     assert card.loc["Dropped for missing covariates", "value"] == "<40"
     assert card.loc["Surgery: matched / unmatched", "value"] == "<40 / <40"
+
+
+def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(frames) == 1, column
+    return frames[0]
+
+
+def test_surgical_page_operated_items_follow_their_widgets_and_the_url():
+    at = _app()
+    at.switch_page("views/surgical.py").run()
+    _no_exception(at)
+    assert {"Pathology of the operated patients", "Overall survival by pathology of the liver metastases",
+            "Adjuvant chemotherapy after resection (post-operative landmark)",
+            "Prognostic factors (multivariable Cox model)"} <= {s.value for s in at.subheader}
+    assert "Complete pathological response" in _frame_with(at, "Category")["Variable"].tolist()
+    assert at.query_params["slm"] == "3"
+    flow = _frame_with(at, "step")
+    assert flow["step"].iloc[-1] == "Analysed from 3 months after surgery"
+    # the post-operative landmark: the URL and the analysed patients follow
+    at.select_slider(key="surg_adj_landmark").set_value("1").run()
+    _no_exception(at)
+    assert at.query_params["slm"] == "1"
+    assert _frame_with(at, "step")["patients"].iloc[-1] == 45  # demo: nobody dies or recurs within 1 month
+    # covariates and a cut-off: every term of the chosen model, the cut-off in the URL
+    at.multiselect(key="surg_cov").set_value(["age_at_diagnosis", "ca19_9_baseline"]).run()
+    assert at.number_input(key="surg_cut_ca19_9_baseline").value == 100.0
+    at.number_input(key="surg_cut_ca19_9_baseline").set_value(200.0).run()
+    _no_exception(at)
+    assert at.query_params["pcov"] == "age_at_diagnosis,ca19_9_baseline"
+    assert at.query_params["pcut"] == "age_at_diagnosis:-;ca19_9_baseline:200"
+    assert _frame_with(at, "Factor")["Factor"].tolist() == ["Age (per 10 years)", "CA19-9 baseline >= 200 U/mL vs below"]
+    drops = _frame_with(at, "Of which Lewis-negative (CA19-9)")
+    assert drops["Variable"].tolist() == ["Follow-up (time or event)", "Age (years)", "CA19-9 baseline (U/mL)"]
+
+
+def test_surgical_page_restores_the_operated_choices_from_the_url():
+    at = _app({"slm": "5", "pcov": "tumour_size_mm,resection_margin", "pcut": "tumour_size_mm:-"})
+    at.switch_page("views/surgical.py").run()
+    _no_exception(at)
+    assert at.select_slider(key="surg_adj_landmark").value == "5"
+    assert at.multiselect(key="surg_cov").value == ["tumour_size_mm", "resection_margin"]
+    assert at.number_input(key="surg_cut_tumour_size_mm").value is None  # continuous
+    assert _frame_with(at, "Factor")["Factor"].tolist() == ["Tumour size (mm)", "Margin R1/R2 vs R0"]
