@@ -38,8 +38,8 @@ def km(by: outcomes.GroupedSurvival, name: str, x_title: str, y_title: str, labe
     risk_shown = downloads.suppress(by.risk_table(analysis.risk_times(max_t)))
     inputs = {"medians": by.medians, "min_at_risk": spec.min_at_risk, "show_ci": False, "x_title": x_title,
               "y_title": y_title, "labels": labels or {k: k for k in by.curves}}
-    st.plotly_chart(figures.km_figure(by.curves, risk_shown, large=large, **inputs), width="stretch", theme=None,
-                    config={"displaylogo": False}, key=f"{name}_km")
+    st.plotly_chart(downloads.km_figure(figures.km_figure(by.curves, risk_shown, large=large, **inputs)),
+                    width="stretch", theme=None, config={"displaylogo": False}, key=f"{name}_km")
     downloads.figure(name, downloads.deferred(figures.km_figure, by.curves, risk_shown, **inputs),
                      key=f"dl_{name}_km", slide_height=900, journal_height=600)
     return risk_shown
@@ -57,7 +57,7 @@ with plot:
                  "x_title": "Months since surgery", "y_title": ENDPOINTS[endpoint],
                  "labels": {k: f"{label(grouping)}: {k}" for k in by.curves}}
     risk_shown = downloads.suppress(risk)
-    fig = figures.km_figure(by.curves, risk_shown, large=large, **km_inputs)
+    fig = downloads.km_figure(figures.km_figure(by.curves, risk_shown, large=large, **km_inputs))
     st.plotly_chart(fig, width="stretch", theme=None, config={"displaylogo": False}, key="surgical_km")
     downloads.figure(f"{endpoint}_by_{grouping}", downloads.deferred(figures.km_figure, by.curves, risk_shown,
                                                                      **km_inputs),
@@ -133,7 +133,9 @@ else:
                              icon=":material/warning:"):
                 layout.notes([downloads.text(w) for w in cox.warnings])
     else:
-        st.info(layout.escape_md(downloads.text(f"The model cannot be fitted: {cox.reason}")))
+        reason = str(cox.reason)
+        st.info(layout.escape_md(downloads.text(reason if reason.startswith("The model") else
+                                                f"The model cannot be fitted: {reason}")))
     st.markdown("**Patients left out for missing values, per variable**")
     st.dataframe(downloads.suppress(cox.missing_display()), hide_index=True, width="stretch")
 
