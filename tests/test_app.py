@@ -482,3 +482,13 @@ def test_surgical_page_restores_the_operated_choices_from_the_url():
     assert at.multiselect(key="surg_cov").value == ["tumour_size_mm", "resection_margin"]
     assert at.number_input(key="surg_cut_tumour_size_mm").value is None  # continuous
     assert _frame_with(at, "Factor")["Factor"].tolist() == ["Tumour size (mm)", "Margin R1/R2 vs R0"]
+
+
+def test_share_link_carries_the_surgical_page_choices():
+    at = _app({"slm": "5", "pcov": "tumour_size_mm,resection_margin", "pcut": "tumour_size_mm:-"})
+    at.switch_page("views/surgical.py").run()  # writes its own keys (sep, sgr) into the URL too
+    at.switch_page("views/overview.py").run()  # the page with "Share this view"
+    _no_exception(at)
+    link = [c.value for c in at.code if c.value.startswith("http")]
+    assert link and "slm=5" in link[0] and "pcov=tumour_size_mm,resection_margin" in link[0], link
+    assert "pcut=tumour_size_mm:-" in link[0] and "sep=rfs" in link[0]

@@ -79,6 +79,15 @@ def page_list(key: str, options: list[str], default: list[str]) -> list[str]:
     return list(dict.fromkeys(chosen)) or list(default)
 
 
+#: Page keys that describe what a page shows (carried by "Share this view"); the others are session matters.
+SHARED_PAGE_KEYS: tuple[str, ...] = ("sep", "sgr", "slm", "pcov", "pcut")
+
+
+def page_items() -> dict[str, str]:
+    """The page-level choices now in the URL (:data:`SHARED_PAGE_KEYS`), for the shared link."""
+    return {k: st.query_params[k] for k in SHARED_PAGE_KEYS if k in st.query_params}
+
+
 def keep(values: dict[str, str | None]) -> None:
     """Write page-level choices into the URL (None removes the key), so a shared link restores them."""
     for key, value in values.items():
