@@ -483,6 +483,26 @@ class PrognosticCox:
         """True when the model was fitted."""
         return self.reason is None
 
+    def forest_table(self, k: int | None = None) -> pd.DataFrame:
+        """:attr:`table` for ``core.figures.forest_plot``; with a small-cell threshold ``k``, the patients and
+        events of a level with fewer than ``k`` of either are left out of the hover text (set to NaN).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 6, C.OS_FROM_SURGERY: [1.0, 2, 3, 4, 5, 6],
+        ...                    C.OS_EVENT: [1, 1, 1, 1, 1, 0], C.MAJOR_HEPATECTOMY: [True, False, True, False, False, True]})
+        >>> r = prognostic_cox(df, "os_from_surgery", [C.MAJOR_HEPATECTOMY])
+        >>> r.forest_table()[["n", "events"]].values.tolist(), r.forest_table(k=11)[["n", "events"]].isna().all(axis=None)
+        ([[3, 2]], np.True_)
+        """
+        out = self.table.copy()
+        if k is not None and len(out):
+            small = (out["n"] < k) | (out["events"] < k)
+            out.loc[small, ["n", "events"]] = np.nan
+        return out
+
     def missing_display(self) -> pd.DataFrame:
         """The drops per variable with column headings in words (counts stay integers, for suppression).
 

@@ -499,3 +499,17 @@ def test_cutoff_validation_and_url_text():
     assert cutoffs_from_text(cutoffs_text(cuts)) == cuts
     assert cutoffs_from_text("nonsense;ca19_9_baseline:0;tumour_size_mm:inf") == {}
     assert cutoffs_from_text(None) == {}
+
+
+def test_forest_table_hides_small_level_counts_only_with_k():
+    df = pd.DataFrame({C.TREATMENT_GROUP: [S] * 30, C.OS_FROM_SURGERY: np.arange(1.0, 31.0),
+                       C.OS_EVENT: [1, 0] * 15, C.AGE: np.random.default_rng(3).permutation(np.linspace(40, 80, 30)),
+                       C.MARGIN: ["R1" if i in (0, 10, 20, 25) else "R0" for i in range(30)]})
+    r = prognostic_cox(df, "os_from_surgery", [C.AGE, C.MARGIN])
+    full = r.forest_table()
+    assert full.loc["margin_not_r0", ["n", "events"]].tolist() == [4, 3]  # rows 0, 10, 20 have events, 25 not
+    hidden = r.forest_table(k=5)
+    assert hidden.loc["margin_not_r0", ["n", "events"]].isna().all()
+    assert hidden["hr"].tolist() == full["hr"].tolist()
+    assert r.forest_table(k=3).loc["margin_not_r0", ["n", "events"]].tolist() == [4, 3]
+    assert np.isnan(hidden.loc["age_per_10_years", "n"])  # a continuous term has no count

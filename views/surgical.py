@@ -123,7 +123,7 @@ if not covs:
 else:
     cox = outcomes.prognostic_cox(operated, endpoint, covs, {c: v for c, v in cuts.items() if v is not None})
     if cox.fitted:
-        st.plotly_chart(figures.forest_plot(cox.table, large=large), width="stretch", theme=None,
+        st.plotly_chart(figures.forest_plot(cox.forest_table(small_k), large=large), width="stretch", theme=None,
                         config={"displaylogo": False}, key="surgical_forest")
         st.dataframe(cox.display(), hide_index=True, width="stretch")
         st.caption(f"Every term of the model. {downloads.count(cox.n)} patients, {downloads.count(cox.n_events)} "
@@ -155,7 +155,8 @@ downloads.tables("surgical_outcomes", {
                                                           "patients_no_adjuvant", "events_no_adjuvant"]),
     "Adjuvant landmark flow": downloads.suppress(adj.exclusions(), ["patients"]),
     "Adjuvant at risk": adj_risk.reset_index(),
-    "Prognostic Cox": (cox.table.reset_index(names="term") if cox is not None and cox.fitted else
+    "Prognostic Cox": (downloads.suppress(cox.table.reset_index(names="term"), ["n", "events"])
+                       if cox is not None and cox.fitted else
                        pd.DataFrame({"reason": [cox.reason if cox is not None else "no covariate chosen"]})),
     "Prognostic Cox missing": downloads.suppress(cox.missing) if cox is not None else pd.DataFrame(),
     "Short-term outcomes": short_long,
