@@ -194,19 +194,24 @@ class Timing:
 
 
 class YpT:
+    T0 = "T0"
+    NOT_ASSESSED = "TX"
     ALL = ("T0", "Tis", "T1", "T2", "T3", "T4", "TX")
 
 
 class YpN:
+    N0 = "N0"
+    NOT_ASSESSED = "NX"
     ALL = ("N0", "N1", "N2", "NX")
 
 
 class Margin:
+    R0 = "R0"
     ALL = ("R0", "R1", "R2")
 
 
 class Viable:
-    """Viable tumour in the resected liver metastases: ``yes`` is ypM1, ``no`` is ypM0."""
+    """Labels of :attr:`C.LIVER_METS_VIABLE`: ``no`` = no viable tumour in the resected metastases (ypM0)."""
 
     YES = "yes"
     NO = "no"
@@ -488,6 +493,11 @@ LABELS: dict[str, str] = {
     C.POPF: "POPF grade",
     C.PHLF: "PHLF grade",
     C.MARGIN: "Resection margin",
+    C.YP_T: "ypT",
+    C.YP_N: "ypN",
+    C.LIVER_METS_VIABLE: "Viable tumour in the resected liver metastases",
+    C.ADJUVANT_CHEMO: "Adjuvant chemotherapy",
+    C.LEWIS_NEGATIVE: "Lewis-negative",
 }
 
 
@@ -524,8 +534,6 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         Setting.ADJUVANT_ONLY: "Adjuvant only", Setting.PALLIATIVE: "Palliative",
     },
     C.TUMOUR_LOCATION: {Location.HEAD: "Head", Location.BODY_TAIL: "Body/tail"},
-    C.LIVER_METS_VIABLE: {Viable.NO: "No viable tumour (ypM0)", Viable.YES: "Viable tumour (ypM1)",
-                          Viable.NOT_ASSESSED: "Not assessed"},
     # subgroup levels of numeric and yes/no columns (core.subgroups)
     C.LIVER_METS_N: {Oligo.OLIGO: f"Up to {Oligo.MAX_METS} (oligometastatic)",
                      Oligo.MORE: f"More than {Oligo.MAX_METS}"},
@@ -534,6 +542,13 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     C.CA19_9_RESPONSE: {Ca19Response.YES: "Fell by 50% or more", Ca19Response.NO: "Fell by less than 50%"},
     C.SEX: {Sex.FEMALE: "Female", Sex.MALE: "Male"},
     C.TREATMENT_GROUP: {Arm.SURGERY: "Surgery", Arm.CHEMOTHERAPY: "Chemotherapy alone"},
+    C.MARGIN: {"R0": "R0 (no tumour within 1 mm of the margin)", "R1": "R1 (tumour within 1 mm of the margin)",
+               "R2": "R2 (macroscopic residual tumour)"},
+    C.YP_T: {"T0": "ypT0 (no residual tumour)", "Tis": "ypTis", "T1": "ypT1", "T2": "ypT2", "T3": "ypT3",
+             "T4": "ypT4", "TX": "ypTX (not assessable)"},
+    C.YP_N: {"N0": "ypN0", "N1": "ypN1", "N2": "ypN2", "NX": "ypNX (not assessable)"},
+    C.LIVER_METS_VIABLE: {Viable.NO: "ypM0 (no viable tumour)", Viable.YES: "ypM1 (viable tumour)",
+                          Viable.NOT_ASSESSED: "Not assessed"},
 }
 
 

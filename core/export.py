@@ -728,7 +728,7 @@ _COUNT_PAIR = re.compile(r"^(\d+) / (\d+)$")
 #: Counts inside free text: "only 7 surgery patients (fewer than 10)" (reliability notes), "(n=8)".
 _TEXT_COUNTS = re.compile(r"(?<=\bonly )(\d+)(?= )|(?<=\(n=)(\d+)(?=\))"
                           r"|(?<!at least )(?<!fewer than )\b(\d+)"
-                          r"(?= (?:operated|chemotherapy-only|patients?|deaths?|events?)\b)")
+                          r"(?= (?:operated|chemotherapy-only|adjuvant-treated|no-adjuvant|patients?|deaths?|events?)\b)")
 
 
 def suppress_text_counts(table: pd.DataFrame, *, k: int = 11) -> pd.DataFrame:

@@ -45,6 +45,13 @@ class ArmCounts:
     --------
     >>> ArmCounts(12, 30, 8, 25).in_words()
     '12 operated (8 deaths) and 30 chemotherapy-only patients (25 deaths)'
+
+    Any two-arm comparison can name its arms (the first arm is the "treated" one):
+
+    >>> ArmCounts(20, 4, 9, 2, arm_names=("adjuvant-treated", "no-adjuvant")).in_words()
+    '20 adjuvant-treated (9 deaths) and 4 no-adjuvant patients (2 deaths)'
+    >>> comparison_reason(ArmCounts(20, 4, 9, 2, arm_names=("adjuvant-treated", "no-adjuvant")))
+    'only 4 no-adjuvant patients and 2 deaths among them (at least 5 patients and 3 deaths in each arm are needed)'
     """
 
     n_surgery: int
@@ -52,6 +59,8 @@ class ArmCounts:
     events_surgery: int
     events_chemotherapy: int
     event_word: str = "death"
+    #: How the two arms are named in messages (first: the ``*_surgery`` counts).
+    arm_names: tuple[str, str] = ("operated", "chemotherapy-only")
 
     @property
     def n(self) -> int:
@@ -63,8 +72,9 @@ class ArmCounts:
 
     def in_words(self) -> str:
         """Both arms' patients and events in one phrase."""
-        return (f"{self.n_surgery} operated ({_plural(self.events_surgery, self.event_word)}) and "
-                f"{self.n_chemotherapy} chemotherapy-only patients ({_plural(self.events_chemotherapy, self.event_word)})")
+        first, second = self.arm_names
+        return (f"{self.n_surgery} {first} ({_plural(self.events_surgery, self.event_word)}) and "
+                f"{self.n_chemotherapy} {second} patients ({_plural(self.events_chemotherapy, self.event_word)})")
 
 
 def _plural(n: int, word: str) -> str:
@@ -85,8 +95,9 @@ def comparison_reason(counts: ArmCounts) -> str:
         Plain words with the counts of the arm(s) that fall short, and the rule.
     """
     parts = []
-    for arm, n, e in (("operated", counts.n_surgery, counts.events_surgery),
-                      ("chemotherapy-only", counts.n_chemotherapy, counts.events_chemotherapy)):
+    first, second = counts.arm_names
+    for arm, n, e in ((first, counts.n_surgery, counts.events_surgery),
+                      (second, counts.n_chemotherapy, counts.events_chemotherapy)):
         short_n, short_e = n < MIN_PATIENTS_PER_ARM, e < MIN_EVENTS_PER_ARM
         if n == 0:
             parts.append(f"no {arm} patients")

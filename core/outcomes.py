@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,17 +35,25 @@ import numpy as np
 import pandas as pd
 
 from core import survival
-from core.dictionary import COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, label
-from core.guards import unreliable_reason
+from core.dictionary import COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, Viable, YpN, label
+from core.guards import ArmCounts, comparison_reason, unreliable_reason
 
 __all__ = [
     "ENDPOINTS",
     "GROUPINGS",
     "DEFAULT_PROGNOSTIC_COVARIATES",
+    "PROGNOSTIC_CHOICES",
+    "CUTOFF_DEFAULTS",
+    "cutoffs_text",
+    "cutoffs_from_text",
     "GroupCurve",
     "GroupedSurvival",
     "PrognosticCox",
     "survival_by",
+    "grouped_survival",
+    "AdjuvantLandmark",
+    "adjuvant_landmark",
+    "adjuvant_estimand",
     "prognostic_cox",
     "short_term_outcomes",
 ]
@@ -70,6 +78,23 @@ MARGIN_NOT_R0 = "margin_not_r0"
 DEFAULT_PROGNOSTIC_COVARIATES: tuple[str, ...] = (
     C.AGE, C.ECOG, C.METS_GROUP, C.CHEMO_REGIMEN, C.MAJOR_HEPATECTOMY, C.MARGIN, C.CA19_9_RESPONSE,
 )
+
+#: Covariates the user may put into the prognostic model (known at or after surgery: this model describes
+#: prognosis within the operated, it is not a comparison of treatments).
+PROGNOSTIC_CHOICES: tuple[str, ...] = (
+    C.AGE, C.SEX, C.ECOG, C.TUMOUR_LOCATION, C.TUMOUR_SIZE, C.RESECTABILITY, C.CA19_9_BASELINE, C.CA19_9_RESTAGING,
+    C.CA19_9_RESPONSE, C.METS_GROUP, C.LIVER_METS_MAX, C.LIVER_METS_BILOBAR, C.CHEMO_REGIMEN, C.RECIST,
+    C.MAJOR_HEPATECTOMY, C.MARGIN, C.YP_N, C.LIVER_METS_VIABLE,
+)
+#: Continuous covariates that may be split at a cut-off (value >= cut-off vs below), with the offered default
+#: (None: continuous unless the user gives one). CA19-9 below 100 U/mL: the Japanese multicentre series (2025).
+CUTOFF_DEFAULTS: dict[str, float | None] = {
+    C.AGE: None, C.TUMOUR_SIZE: 30.0, C.CA19_9_BASELINE: 100.0, C.CA19_9_RESTAGING: 100.0, C.LIVER_METS_MAX: None,
+}
+#: CA19-9 columns: a Lewis-negative patient's value never enters a model (set to missing, see prognostic_cox).
+CA19_9_COLUMNS: tuple[str, ...] = (C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.CA19_9_RESPONSE, C.CA19_9_NORMALISED)
+_UNITS = {C.AGE: "years", C.TUMOUR_SIZE: "mm", C.CA19_9_BASELINE: "U/mL", C.CA19_9_RESTAGING: "U/mL",
+          C.LIVER_METS_MAX: "mm"}
 
 _BOOL_LEVELS = {C.MAJOR_HEPATECTOMY: ("Major hepatectomy", "Minor hepatectomy")}
 
@@ -292,7 +317,64 @@ def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, mi
     if n_missing:
         notes.append(f"{n_missing} operated patient(s) left out: missing {label(group_column).lower()}, "
                      "follow-up time or event.")
-    t, e, g = t[ok].to_numpy(), e[ok].to_numpy(), groups_txt[ok].to_numpy()
+    return grouped_survival(t[ok].to_numpy(), e[ok].to_numpy(), groups_txt[ok].to_numpy(), levels,
+                            endpoint=endpoint, endpoint_label=ep_label, group_column=group_column,
+                            min_at_risk=min_at_risk, notes=notes, n_missing=n_missing)
+
+
+def grouped_survival(
+    time: np.ndarray,
+    event: np.ndarray,
+    group: np.ndarray,
+    levels: Sequence[str],
+    *,
+    endpoint: str,
+    endpoint_label: str,
+    group_column: str,
+    min_at_risk: int = 3,
+    notes: Sequence[str] = (),
+    n_missing: int = 0,
+    logrank: bool = True,
+) -> GroupedSurvival:
+    """Kaplan-Meier curves, medians and 1/2/3-year survival of already selected patients, by group.
+
+    The shared engine of :func:`survival_by`, :func:`adjuvant_landmark` and
+    :func:`core.pathology.survival_by_pathology`: no row is dropped here (the caller has
+    selected the patients and said why in ``notes``).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Months from the start of the clock and 0/1 events (no missing values).
+    group : numpy.ndarray
+        Group label (text) per patient.
+    levels : sequence of str
+        Every possible group in display order (groups without patients are named in a note).
+    endpoint, endpoint_label, group_column : str
+        What the curves are (kept in the result).
+    min_at_risk : int
+        Plotted curves stop when fewer patients remain at risk.
+    notes : sequence of str
+        Notes of the caller (who was left out); the unreliable groups are added.
+    n_missing : int
+        Patients the caller left out.
+    logrank : bool
+        Give an exploratory log-rank p-value across groups (False: descriptive only).
+
+    Returns
+    -------
+    GroupedSurvival
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = grouped_survival(np.array([2.0, 4, 6, 8]), np.array([1, 1, 0, 1]), np.array(["a", "a", "b", "b"]),
+    ...                      ["a", "b"], endpoint="os", endpoint_label="OS", group_column="g", logrank=False)
+    >>> [(g.group, g.n, g.events, g.median) for g in r.groups], r.logrank_note
+    ([('a', 2, 2, 3.0), ('b', 2, 1, 8.0)], 'No test: the groups are described, not compared.')
+    """
+    t, e, g = np.asarray(time, dtype=float), np.asarray(event, dtype=float), np.asarray(group, dtype=object)
+    notes = list(notes)
     curves: list[GroupCurve] = []
     empty = []
     for lev in levels:
@@ -316,12 +398,15 @@ def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, mi
         if not cv.reliable:
             notes.append(f"{cv.group}: {cv.reason}; its estimates are unreliable.")
     p = float("nan")
-    if len(curves) < 2:
+    if not logrank:
+        lr_note = "No test: the groups are described, not compared."
+    elif len(curves) < 2:
         lr_note = "No log-rank test: only one group has patients." if curves else "No log-rank test: no patients."
     else:
         used = [cv.group for cv in curves]
+        sel = np.isin(g, used)
         try:
-            p = survival.logrank(t, e, pd.Categorical(g, categories=used)).p
+            p = survival.logrank(t[sel], e[sel], pd.Categorical(g[sel], categories=used)).p
             lr_note = (f"Exploratory log-rank test across {len(curves)} groups (not adjusted for other factors or "
                        "multiple comparisons).")
         except ValueError as exc:
@@ -340,7 +425,7 @@ def survival_by(data: pd.DataFrame, endpoint: Endpoint, group_column: str, *, mi
         rows.append(row)
     summary = pd.DataFrame(rows)
     analysed = pd.DataFrame({"time": t, "event": e, "group": g})
-    return GroupedSurvival(endpoint, ep_label, group_column, tuple(curves), p, lr_note, tuple(notes), summary,
+    return GroupedSurvival(endpoint, endpoint_label, group_column, tuple(curves), p, lr_note, tuple(notes), summary,
                            n_missing, analysed)
 
 
@@ -371,6 +456,13 @@ class PrognosticCox:
         Events-per-parameter rule, dropped covariates, ...
     reason : str or None
         Why the model could not be fitted (None when it was).
+    missing : pandas.DataFrame
+        The complete-case drops per variable, one row each (follow-up first): ``variable``
+        (label), ``missing`` (operated patients without a value), ``lewis_negative_missing`` (of those,
+        Lewis-negative patients, whose CA19-9 is set aside) and ``only_this_missing``
+        (patients dropped for this variable alone).
+    cutoffs : dict of str to float
+        Continuous covariates entered as "at or above the cut-off vs below".
     """
 
     table: pd.DataFrame
@@ -383,11 +475,47 @@ class PrognosticCox:
     dropped_by: dict[str, int]
     warnings: tuple[str, ...] = field(default=())
     reason: str | None = None
+    missing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    cutoffs: dict[str, float] = field(default_factory=dict)
 
     @property
     def fitted(self) -> bool:
         """True when the model was fitted."""
         return self.reason is None
+
+    def forest_table(self, k: int | None = None) -> pd.DataFrame:
+        """:attr:`table` for ``core.figures.forest_plot``; with a small-cell threshold ``k``, the patients and
+        events of a level with fewer than ``k`` of either are left out of the hover text (set to NaN).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 6, C.OS_FROM_SURGERY: [1.0, 2, 3, 4, 5, 6],
+        ...                    C.OS_EVENT: [1, 1, 1, 1, 1, 0], C.MAJOR_HEPATECTOMY: [True, False, True, False, False, True]})
+        >>> r = prognostic_cox(df, "os_from_surgery", [C.MAJOR_HEPATECTOMY])
+        >>> r.forest_table()[["n", "events"]].values.tolist(), r.forest_table(k=11)[["n", "events"]].isna().all(axis=None)
+        ([[3, 2]], np.True_)
+        """
+        out = self.table.copy()
+        if k is not None and len(out):
+            small = (out["n"] < k) | (out["events"] < k)
+            out.loc[small, ["n", "events"]] = np.nan
+        return out
+
+    def missing_display(self) -> pd.DataFrame:
+        """The drops per variable with column headings in words (counts stay integers, for suppression).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 3, C.OS_FROM_SURGERY: [1.0, 2, 3],
+        ...                    C.OS_EVENT: [1, 1, 0], C.MARGIN: ["R0", None, "R1"]})
+        >>> prognostic_cox(df, "os_from_surgery", [C.MARGIN]).missing_display().iloc[1].to_dict()
+        {'Variable': 'Resection margin', 'Missing': 1, 'Of which Lewis-negative (CA19-9)': 0, 'Left out for this variable alone': 1}
+        """
+        return self.missing.rename(columns=MISSING_COLUMNS)
 
     def display(self) -> pd.DataFrame:
         """Formatted table for display: term label, HR (95% CI) and p.
@@ -411,12 +539,41 @@ class PrognosticCox:
         })
 
 
+#: Columns of PrognosticCox.missing and their headings on screen.
+MISSING_COLUMNS = {"variable": "Variable", "missing": "Missing", "lewis_negative_missing": "Of which Lewis-negative (CA19-9)",
+                   "only_this_missing": "Left out for this variable alone"}
 _COX_COLUMNS = ["label", "coef", "hr", "se", "lower", "upper", "p", "n", "events"]
 
 
-def _model_column(surg: pd.DataFrame, cov: str) -> tuple[str, pd.Series, str, list[str] | None]:
+def _lewis_negative(surg: pd.DataFrame) -> pd.Series:
+    if C.LEWIS_NEGATIVE not in surg.columns:
+        return pd.Series(False, index=surg.index)
+    return surg[C.LEWIS_NEGATIVE].astype("boolean").fillna(False).astype(bool)
+
+
+def _model_column(surg: pd.DataFrame, cov: str, cutoff: float | None = None) -> tuple[str, pd.Series, str, list[str] | None]:
     """(model column name, values, display prefix, categorical levels with reference first or None)."""
     s = surg[cov]
+    if cov in CA19_9_COLUMNS:  # a Lewis-negative patient's CA19-9 says nothing about the tumour: missing
+        s = s.astype(object).where(~_lewis_negative(surg), None)
+        if cov in (C.CA19_9_RESPONSE, C.CA19_9_NORMALISED):
+            s = s.astype("boolean")
+    if cutoff is not None:
+        x = pd.to_numeric(s, errors="coerce").astype(float)
+        unit = f" {_UNITS[cov]}" if cov in _UNITS else ""
+        name = f"{cov}_at_least_{cutoff:g}".replace(".", "_")
+        return (name, pd.Series(np.where(x.isna(), np.nan, (x >= cutoff).astype(float)), index=s.index),
+                f"{label(cov).split(' (')[0]} >= {cutoff:g}{unit} vs below", None)
+    if cov in (C.CA19_9_BASELINE, C.CA19_9_RESTAGING):
+        x = pd.to_numeric(s, errors="coerce").astype(float)
+        return (f"{cov}_log2", np.log2(x.clip(lower=1.0)), f"{label(cov).split(' (')[0]} (per doubling)", None)
+    if cov == C.YP_N:
+        v = s.astype(object).where(s.astype(object) != YpN.NOT_ASSESSED, None)
+        return cov, v, "ypN", [n for n in YpN.ALL if n != YpN.NOT_ASSESSED]
+    if cov == C.LIVER_METS_VIABLE:
+        v = s.astype(object)
+        out = pd.Series(np.where(v == Viable.YES, 1.0, np.where(v == Viable.NO, 0.0, np.nan)), index=s.index)
+        return cov, out, "Viable tumour in the liver metastases (ypM1 vs ypM0)", None
     if cov == C.AGE:
         return "age_per_10_years", pd.to_numeric(s, errors="coerce").astype(float) / 10.0, "Age (per 10 years)", None
     if cov == C.MARGIN:
@@ -453,12 +610,18 @@ def prognostic_cox(
     data: pd.DataFrame,
     endpoint: Endpoint = "os_from_surgery",
     covariates: Sequence[str] = DEFAULT_PROGNOSTIC_COVARIATES,
+    cutoffs: Mapping[str, float] | None = None,
 ) -> PrognosticCox:
     """Multivariable Cox model (Efron ties) of prognostic factors within the surgery group.
 
     Complete-case analysis. Age enters per 10 years; ECOG as 0 / 1 / >=2 (reference 0);
     metastasis group with reference "1"; regimen with reference FOLFIRINOX (else the most
-    frequent); resection margin as R1/R2 vs R0; booleans as yes vs no. Covariates with a single
+    frequent); resection margin as R1/R2 vs R0; ypN with reference N0 (NX is missing); viable
+    tumour in the liver metastases as ypM1 vs ypM0 ("not assessed" is missing); CA19-9 values
+    per doubling (values below 1 U/mL count as 1); booleans as yes vs no. A continuous covariate
+    with a cut-off in ``cutoffs`` enters as "at or above the cut-off vs below". The CA19-9 of a
+    Lewis-negative patient (who does not make CA19-9) is treated as missing, never as a real
+    value, so such a patient leaves a model that includes CA19-9 (counted in ``missing``). Covariates with a single
     value among the complete cases are dropped with a warning. Fewer than 10 events per model
     parameter gives a warning; a model that cannot be fitted (no events, separation, collinearity)
     gives ``reason`` and an empty table.
@@ -469,7 +632,10 @@ def prognostic_cox(
         Cohort table; only the surgery group is used.
     endpoint : {"rfs", "os_from_surgery"}
     covariates : sequence of str
-        Dictionary columns (default :data:`DEFAULT_PROGNOSTIC_COVARIATES`).
+        Dictionary columns (default :data:`DEFAULT_PROGNOSTIC_COVARIATES`; offered on the page:
+        :data:`PROGNOSTIC_CHOICES`).
+    cutoffs : mapping of str to float, optional
+        Cut-off per continuous covariate (keys of :data:`CUTOFF_DEFAULTS`); others stay continuous.
 
     Returns
     -------
@@ -486,9 +652,10 @@ def prognostic_cox(
     (['Major vs minor hepatectomy'], 6, 5)
     """
     t_col, e_col, _ = _endpoint(endpoint)
-    covariates = list(covariates)
+    covariates = list(dict.fromkeys(covariates))
     if not covariates:
         raise ValueError("give at least one covariate")
+    cuts = _check_cutoffs(cutoffs, covariates)
     surg = _surgery_only(data)
     for c in [t_col, e_col, *covariates]:
         if c not in surg.columns:
@@ -497,11 +664,12 @@ def prognostic_cox(
                           "event": pd.to_numeric(surg[e_col], errors="coerce").astype(float)}, index=surg.index)
     specs = []
     for cov in covariates:
-        name, values, prefix, levels = _model_column(surg, cov)
+        name, values, prefix, levels = _model_column(surg, cov, cuts.get(cov))
         frame[name] = values
         specs.append((cov, name, prefix, levels))
     dropped_by = {c: int(frame[n].isna().sum()) for c, n, _, _ in specs}
     dropped_by = {"follow-up": int(frame[["time", "event"]].isna().any(axis=1).sum()), **dropped_by}
+    missing = _missing_table(surg, frame, specs)
     cc = frame.dropna()
     n_dropped = len(frame) - len(cc)
     warnings: list[str] = []
@@ -527,7 +695,7 @@ def prognostic_cox(
 
     def fail(reason: str) -> PrognosticCox:
         return PrognosticCox(empty, None, endpoint, tuple(c for c, *_ in used), n, n_events, n_dropped, dropped_by,
-                             tuple(warnings), reason)
+                             tuple(warnings), reason, missing, cuts)
 
     if not used:
         return fail("No covariate varies among the complete cases.")
@@ -575,7 +743,320 @@ def prognostic_cox(
     table["n"] = ns
     table["events"] = evs
     return PrognosticCox(table, fit, endpoint, tuple(c for c, *_ in used), n, n_events, n_dropped, dropped_by,
-                         tuple(warnings), None)
+                         tuple(warnings), None, missing, cuts)
+
+
+def cutoffs_text(cutoffs: Mapping[str, float | None]) -> str:
+    """Cut-offs as one line for a shared link: ``column:value`` pairs, ``-`` for continuous.
+
+    Examples
+    --------
+    >>> cutoffs_text({"ca19_9_baseline": 100.0, "age_at_diagnosis": None})
+    'ca19_9_baseline:100;age_at_diagnosis:-'
+    """
+    return ";".join(f"{c}:{'-' if v is None else f'{v:g}'}" for c, v in cutoffs.items())
+
+
+def cutoffs_from_text(text: str | None) -> dict[str, float | None]:
+    """Read :func:`cutoffs_text`; unknown columns and unreadable or non-positive values are skipped.
+
+    Examples
+    --------
+    >>> cutoffs_from_text("ca19_9_baseline:100;age_at_diagnosis:-;sex:3;tumour_size_mm:abc")
+    {'ca19_9_baseline': 100.0, 'age_at_diagnosis': None}
+    """
+    out: dict[str, float | None] = {}
+    for part in (text or "").split(";"):
+        col, _, value = part.partition(":")
+        if col not in CUTOFF_DEFAULTS:
+            continue
+        if value == "-":
+            out[col] = None
+            continue
+        try:
+            x = float(value)
+        except ValueError:
+            continue
+        if math.isfinite(x) and x > 0:
+            out[col] = x
+    return out
+
+
+def _check_cutoffs(cutoffs: Mapping[str, float] | None, covariates: Sequence[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for cov, cut in (cutoffs or {}).items():
+        if cov not in CUTOFF_DEFAULTS:
+            raise ValueError(f"{label(cov)} cannot be split at a cut-off (only {', '.join(map(label, CUTOFF_DEFAULTS))})")
+        if cut is None:
+            continue
+        if isinstance(cut, bool) or not isinstance(cut, (int, float, np.integer, np.floating)) or not math.isfinite(cut) \
+                or cut <= 0:
+            raise ValueError(f"the cut-off of {label(cov)} must be a positive number, not {cut!r}")
+        if cov in covariates:
+            out[cov] = float(cut)
+    return out
+
+
+def _missing_table(surg: pd.DataFrame, frame: pd.DataFrame, specs: list) -> pd.DataFrame:
+    """Complete-case drops per variable (see PrognosticCox.missing)."""
+    cols = {"follow-up": ["time", "event"], **{cov: [name] for cov, name, _, _ in specs}}
+    na = pd.DataFrame({k: frame[v].isna().any(axis=1) for k, v in cols.items()})
+    alone = na.sum(axis=1) == 1
+    lewis = _lewis_negative(surg)
+    rows = []
+    for key in cols:
+        rows.append({"variable": "Follow-up (time or event)" if key == "follow-up" else label(key),
+                     "missing": int(na[key].sum()),
+                     "lewis_negative_missing": int((na[key] & lewis).sum()) if key in CA19_9_COLUMNS else 0,
+                     "only_this_missing": int((na[key] & alone).sum())})
+    return pd.DataFrame(rows, columns=list(MISSING_COLUMNS))
+
+
+# ================================================================================== adjuvant chemotherapy
+#: Post-operative landmarks (months after surgery) offered for the adjuvant comparison; default 3.
+ADJUVANT_LANDMARKS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+DEFAULT_ADJUVANT_LANDMARK = 3
+ADJUVANT_YES = "Adjuvant chemotherapy"
+ADJUVANT_NO = "No adjuvant chemotherapy"
+#: How the two groups are named in the small-numbers rule's messages (core.guards).
+ADJUVANT_ARMS = ("adjuvant-treated", "no-adjuvant")
+_ADJ_EVENT_WORDS = {"os_from_surgery": ("death", "deaths"), "rfs": ("event", "recurrences or deaths")}
+
+
+@dataclass(frozen=True, eq=False)
+class AdjuvantLandmark:
+    """Adjuvant chemotherapy yes vs no among operated patients alive and recurrence-free at a post-operative landmark.
+
+    Attributes
+    ----------
+    landmark : float
+        L, months after surgery: the clock starts there.
+    endpoint : str
+        ``"os_from_surgery"`` (death) or ``"rfs"`` (recurrence or death), counted from the landmark.
+    by : GroupedSurvival
+        Kaplan-Meier curves, medians and numbers at risk per group (:data:`ADJUVANT_YES`,
+        :data:`ADJUVANT_NO`), time in months since the landmark.
+    counts : core.guards.ArmCounts
+        Patients and events with (first) and without adjuvant chemotherapy.
+    hr, lower, upper, p : float
+        Cox hazard ratio of adjuvant vs none (Efron ties, as R's ``coxph``), its 95% CI and the
+        Wald p-value; NaN when not given.
+    reason : str
+        Why no hazard ratio is given ('' when it is).
+    n_operated : int
+        Operated patients before the landmark rule.
+    excluded : dict of str to int
+        Patients left out, by reason (each patient counted once, in this order).
+    estimand : str
+        What the hazard ratio compares, in plain words.
+    """
+
+    landmark: float
+    endpoint: str
+    by: GroupedSurvival
+    counts: ArmCounts
+    hr: float
+    lower: float
+    upper: float
+    p: float
+    reason: str
+    n_operated: int
+    excluded: dict[str, int]
+    estimand: str
+
+    @property
+    def estimated(self) -> bool:
+        """True when a hazard ratio is given."""
+        return not self.reason
+
+    def exclusions(self) -> pd.DataFrame:
+        """The landmark's patient flow: operated, each reason for leaving out, analysed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 3, C.OS_FROM_SURGERY: [2.0, 20, 30],
+        ...                    C.OS_EVENT: [1, 1, 0], C.RFS_MONTHS: [2.0, 10, 30], C.RFS_EVENT: [1, 1, 0],
+        ...                    C.ADJUVANT_CHEMO: [True, True, False]})
+        >>> adjuvant_landmark(df, 3).exclusions()["patients"].tolist()
+        [3, 0, 1, 0, 0, 0, 0, 2]
+        """
+        rows = [("Operated patients", self.n_operated)]
+        rows += [(f"Left out: {why}", n) for why, n in self.excluded.items()]
+        rows.append((f"Analysed from {_months(self.landmark)} after surgery", self.counts.n))
+        return pd.DataFrame(rows, columns=["step", "patients"])
+
+    def table(self) -> pd.DataFrame:
+        """The comparison as one numeric row (for downloads): patients and events per group, HR, CI, p.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 2, C.OS_FROM_SURGERY: [20.0, 30],
+        ...                    C.OS_EVENT: [1, 0], C.RFS_MONTHS: [10.0, 30], C.RFS_EVENT: [1, 0],
+        ...                    C.ADJUVANT_CHEMO: [True, False]})
+        >>> row = adjuvant_landmark(df, 3).table().iloc[0]
+        >>> int(row["patients_adjuvant"]), int(row["events_adjuvant"]), row["note"][:28]
+        (1, 1, 'only 1 adjuvant-treated pati')
+        """
+        c = self.counts
+        return pd.DataFrame([{
+            "landmark_months_after_surgery": self.landmark, "endpoint": ENDPOINTS[self.endpoint][2],
+            "patients_adjuvant": c.n_surgery, "events_adjuvant": c.events_surgery,
+            "patients_no_adjuvant": c.n_chemotherapy, "events_no_adjuvant": c.events_chemotherapy,
+            "hr": self.hr, "hr_lower_95": self.lower, "hr_upper_95": self.upper, "p": self.p,
+            "note": self.reason,
+        }])
+
+    def in_words(self) -> str:
+        """The result in one sentence (the HR with its CI, or why there is none).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from core.dictionary import C, Arm
+        >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 2, C.OS_FROM_SURGERY: [20.0, 30],
+        ...                    C.OS_EVENT: [1, 0], C.RFS_MONTHS: [10.0, 30], C.RFS_EVENT: [1, 0],
+        ...                    C.ADJUVANT_CHEMO: [True, False]})
+        >>> adjuvant_landmark(df, 3).in_words()[:40]
+        'No hazard ratio: only 1 adjuvant-treated'
+        """
+        if not self.estimated:
+            return f"No hazard ratio: {self.reason}."
+        c, word = self.counts, self.counts.event_word
+        return (f"Hazard ratio, adjuvant chemotherapy vs none: {self.hr:.2f} (95% CI {self.lower:.2f} to "
+                f"{self.upper:.2f}; p = {self.p:.3f}); {c.n_surgery} patients with adjuvant chemotherapy "
+                f"({c.events_surgery} {word}s) and {c.n_chemotherapy} patients without "
+                f"({c.events_chemotherapy} {word}s).")
+
+
+def _months(x: float) -> str:
+    return f"{x:g} month" + ("" if x == 1 else "s")
+
+
+def adjuvant_estimand(landmark: float, endpoint: str) -> str:
+    """The adjuvant comparison in words a surgeon reads on screen.
+
+    Examples
+    --------
+    >>> adjuvant_estimand(3, "os_from_surgery")[:60]
+    'Among operated patients alive and free of recurrence 3 month'
+    """
+    _, plural = _ADJ_EVENT_WORDS[endpoint]
+    return (f"Among operated patients alive and free of recurrence {_months(landmark)} after surgery: the rate of "
+            f"{plural} from then on in those who received adjuvant chemotherapy compared with those who did not "
+            f"(hazard ratio below 1: fewer {plural} with adjuvant chemotherapy). Starting the clock at {_months(landmark)}"
+            " keeps patients who died or recurred early, and so could not receive adjuvant chemotherapy, out "
+            "of the no-adjuvant group. Not adjusted for other factors: fitter patients receive adjuvant "
+            "chemotherapy more often, so this is an association, not the effect of the treatment. The data hold "
+            "no start date of adjuvant chemotherapy: each patient is counted by what was eventually given.")
+
+
+def adjuvant_landmark(
+    data: pd.DataFrame,
+    landmark: float = DEFAULT_ADJUVANT_LANDMARK,
+    endpoint: Endpoint = "os_from_surgery",
+    *,
+    min_at_risk: int = 3,
+) -> AdjuvantLandmark:
+    """Survival from a post-operative landmark by adjuvant chemotherapy (yes vs no), within the operated.
+
+    Operated patients alive and recurrence-free ``landmark`` months after surgery are kept
+    (overall survival and recurrence-free survival both longer than L; a last scan before L
+    leaves the recurrence status at L unknown) and the clock restarts at L. Each patient is left
+    out for the first reason that applies: follow-up missing; died within L months; recurrence
+    within L months; followed for L months or less; last scan at L months or earlier; adjuvant
+    chemotherapy not recorded. A Cox hazard ratio (Efron ties, adjuvant vs none) is given only
+    when each group has at least :data:`core.guards.MIN_PATIENTS_PER_ARM` patients and
+    :data:`core.guards.MIN_EVENTS_PER_ARM` events (:func:`core.guards.comparison_reason`).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Cohort table; only the surgery group is used.
+    landmark : float
+        L, months after surgery (greater than 0, at most 24).
+    endpoint : {"os_from_surgery", "rfs"}
+        Overall survival or recurrence-free survival, from the landmark.
+    min_at_risk : int
+        Plotted curves stop when fewer patients remain at risk.
+
+    Returns
+    -------
+    AdjuvantLandmark
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from core.dictionary import C, Arm
+    >>> df = pd.DataFrame({C.TREATMENT_GROUP: [Arm.SURGERY] * 4, C.OS_FROM_SURGERY: [2.0, 20, 30, 9],
+    ...                    C.OS_EVENT: [1, 1, 0, 1], C.RFS_MONTHS: [2.0, 10, 30, 2.5], C.RFS_EVENT: [1, 1, 0, 1],
+    ...                    C.ADJUVANT_CHEMO: [True, True, False, False]})
+    >>> r = adjuvant_landmark(df, 3)
+    >>> r.excluded["died within 3 months of surgery"], r.excluded["recurrence within 3 months of surgery"]
+    (1, 1)
+    >>> [(g.group, g.n, float(g.median)) for g in r.by.groups]
+    [('Adjuvant chemotherapy', 1, 17.0), ('No adjuvant chemotherapy', 1, nan)]
+    """
+    if endpoint not in ("os_from_surgery", "rfs"):
+        raise ValueError(f"endpoint must be 'os_from_surgery' or 'rfs', not {endpoint!r}")
+    if isinstance(landmark, bool) or not isinstance(landmark, (int, float, np.integer, np.floating)) \
+            or not 0 < float(landmark) <= 24:
+        raise ValueError(f"the landmark must be a number of months above 0 and at most 24, not {landmark!r}")
+    if not isinstance(min_at_risk, (int, np.integer)) or min_at_risk < 1:
+        raise ValueError(f"min_at_risk must be a positive integer, got {min_at_risk!r}")
+    L = float(landmark)
+    surg = _surgery_only(data)
+    for c in (C.OS_FROM_SURGERY, C.OS_EVENT, C.RFS_MONTHS, C.RFS_EVENT, C.ADJUVANT_CHEMO):
+        if c not in surg.columns:
+            raise ValueError(f"column {c!r} is not in data")
+    num = {c: pd.to_numeric(surg[c], errors="coerce").astype(float).to_numpy()
+           for c in (C.OS_FROM_SURGERY, C.OS_EVENT, C.RFS_MONTHS, C.RFS_EVENT)}
+    t_os, e_os, t_rfs, e_rfs = num[C.OS_FROM_SURGERY], num[C.OS_EVENT], num[C.RFS_MONTHS], num[C.RFS_EVENT]
+    adj = surg[C.ADJUVANT_CHEMO].astype("boolean")
+    adj_known = adj.notna().to_numpy()
+    adj_yes = adj.fillna(False).astype(bool).to_numpy()
+    left = np.ones(len(surg), dtype=bool)
+    excluded: dict[str, int] = {}
+    with np.errstate(invalid="ignore"):
+        rules = (
+            ("follow-up time or event not recorded", np.isnan(t_os) | np.isnan(e_os) | np.isnan(t_rfs) | np.isnan(e_rfs)),
+            (f"died within {_months(L)} of surgery", (e_os == 1) & (t_os <= L)),
+            (f"recurrence within {_months(L)} of surgery", (e_rfs == 1) & (t_rfs <= L)),
+            (f"followed for {_months(L)} or less", t_os <= L),
+            (f"last scan {_months(L)} or less after surgery (recurrence status at the landmark unknown)", t_rfs <= L),
+            ("adjuvant chemotherapy not recorded", ~adj_known),
+        )
+    for why, hit in rules:
+        hit = left & hit
+        excluded[why] = int(hit.sum())
+        left &= ~hit
+    t_col, e_col = (t_os, e_os) if endpoint == "os_from_surgery" else (t_rfs, e_rfs)
+    t, e, yes = t_col[left] - L, e_col[left], adj_yes[left]
+    group = np.where(yes, ADJUVANT_YES, ADJUVANT_NO).astype(object)
+    word, _ = _ADJ_EVENT_WORDS[endpoint]
+    notes = [f"{n} operated patient(s) left out: {why}." for why, n in excluded.items() if n]
+    by = grouped_survival(t, e, group, [ADJUVANT_YES, ADJUVANT_NO], endpoint=endpoint,
+                          endpoint_label=f"{ENDPOINTS[endpoint][2].split(' from ')[0]} from {_months(L)} after surgery",
+                          group_column=C.ADJUVANT_CHEMO, min_at_risk=min_at_risk, notes=notes,
+                          n_missing=int((~left).sum()), logrank=False)
+    counts = ArmCounts(int(yes.sum()), int((~yes).sum()), int(e[yes].sum()), int(e[~yes].sum()), word,
+                       arm_names=ADJUVANT_ARMS)
+    reason = comparison_reason(counts)
+    hr = lower = upper = p = float("nan")
+    if not reason:
+        frame = pd.DataFrame({"time": t, "event": e, "adjuvant": yes.astype(float)})
+        try:
+            row = survival.cox(frame, "time", "event", ["adjuvant"]).table.loc["adjuvant"]
+            hr, lower, upper, p = (float(row[k]) for k in ("hr", "lower", "upper", "p"))
+        except ValueError as exc:
+            reason = ("the " + word + "s of one group all come before those of the other, so the data cannot say "
+                      "how large the difference is" if "monotone" in str(exc) else
+                      "the Cox model cannot be fitted on these patients")
+    return AdjuvantLandmark(L, endpoint, by, counts, hr, lower, upper, p, reason, len(surg), excluded,
+                            adjuvant_estimand(L, endpoint))
 
 
 # ================================================================================== short-term outcomes

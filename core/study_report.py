@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from core import analysis, export, figures, outcomes, table1, tables
+from core import analysis, export, figures, outcomes, pathology, table1, tables
 from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
 
@@ -161,8 +161,52 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         items += ["Recurrence-free survival after surgery by metastasis group:", export.suppress_formatted(rfs.display(), k=k)]
         items += ["Short-term outcomes by pancreatic procedure:",
                   export.suppress_formatted(outcomes.short_term_outcomes(operated, k=k), k=k).reset_index(names="")]
+        items += _operated_items(result.filtered.data, operated, spec, k)
         out.append(("Surgical outcomes (operated patients)", items))
     return out
+
+
+def _km(by: outcomes.GroupedSurvival, x_title: str, spec, k: int | None):
+    """A Kaplan-Meier figure of grouped curves with its (suppressed) numbers at risk, as on the page."""
+    max_t = max((float(c["time"].max()) for c in by.curves.values() if len(c)), default=0.0)
+    risk = export.suppress_formatted(by.risk_table(analysis.risk_times(max_t)), k=k)
+    fig = figures.km_figure(by.curves, risk, medians=by.medians, min_at_risk=spec.min_at_risk, show_ci=False,
+                            x_title=x_title, y_title=by.endpoint_label, labels={g: g for g in by.curves})
+    return export.hide_hover_at_risk(fig, k=k)
+
+
+def _operated_items(data: pd.DataFrame, operated: pd.DataFrame, spec, k: int | None) -> list:
+    """Pathology, OS by pathology, adjuvant chemotherapy (3-month post-operative landmark) and the whole prognostic
+    Cox model of the operated, as on the Surgical outcomes page with its default choices."""
+    items: list = []
+    path = pathology.pathology_table(operated, k=k)
+    items += ["Pathology of the operated patients (percent of the patients with an assessed value). "
+              + path.definition, path.display()]
+    by_path = pathology.survival_by_pathology(data, origin=spec.origin, landmark=spec.landmark_months,
+                                              min_at_risk=spec.min_at_risk)
+    items += [f"Overall survival by pathology of the resected liver metastases, from the {spec.landmark_months:g}-month "
+              "landmark. " + by_path.design,
+              _km(by_path.by, f"Months since the {spec.landmark_months:g}-month landmark", spec, k),
+              export.suppress_formatted(by_path.by.display(), k=k),
+              export.suppress_in_text(" ".join(by_path.by.notes), k=k)]
+    adj = outcomes.adjuvant_landmark(operated, outcomes.DEFAULT_ADJUVANT_LANDMARK, "os_from_surgery",
+                                     min_at_risk=spec.min_at_risk)
+    flow = adj.exclusions()
+    if k is not None:
+        flow = export.suppress_small_counts(flow, ["patients"], k=k)
+    items += [f"Adjuvant chemotherapy, from {outcomes.DEFAULT_ADJUVANT_LANDMARK} months after surgery (overall "
+              "survival; Cox model, Efron ties). " + adj.estimand,
+              _km(adj.by, f"Months since {outcomes.DEFAULT_ADJUVANT_LANDMARK} months after surgery", spec, k),
+              export.suppress_formatted(adj.by.display(), k=k), export.suppress_in_text(adj.in_words(), k=k), flow]
+    cox = outcomes.prognostic_cox(operated, "os_from_surgery")
+    missing = cox.missing_display()
+    if k is not None:
+        missing = export.suppress_small_counts(missing, [c for c in missing.columns if c != "Variable"], k=k)
+    items += ["Prognostic factors of overall survival from surgery (multivariable Cox model, Efron ties, complete "
+              "cases; every term). A Lewis-negative patient's CA19-9 is treated as missing.",
+              cox.display() if cox.fitted else str(cox.reason),
+              "Patients left out for missing values, per variable:", missing]
+    return items
 
 
 def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,

@@ -447,7 +447,7 @@ def test_subgroups_page_shows_the_papers_subgroups_and_flags_ypm_as_after_surger
     rows = at.table[0].value.index.tolist()
     for words in ("Tumour location: Head", "Liver metastases: Up to 3 (oligometastatic)",
                   "CA19-9 response: Fell by 50% or more", "Chemotherapy before surgery: Under 8 months",
-                  "Resected metastases (ypM): No viable tumour (ypM0)"):
+                  "Resected metastases (ypM): ypM0 (no viable tumour)"):
         assert words in rows, words
     assert any("defined after surgery: describes the operated patient, not a choice before it" in _plain(c.value)
                for c in at.caption)
@@ -461,3 +461,57 @@ def test_survival_page_shows_every_term_of_the_time_dependent_model():
     assert model.index[0] == "Surgery (from the day of the operation on)"
     assert "Regimen: Gemcitabine + nab-paclitaxel" in model.index
     assert model.loc["Age (years)", "Compared with"] == "per year older"
+
+
+def _frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(frames) == 1, column
+    return frames[0]
+
+
+def test_surgical_page_operated_items_follow_their_widgets_and_the_url():
+    at = _app()
+    at.switch_page("views/surgical.py").run()
+    _no_exception(at)
+    assert {"Pathology of the operated patients", "Overall survival by pathology of the liver metastases",
+            "Adjuvant chemotherapy after resection (post-operative landmark)",
+            "Prognostic factors (multivariable Cox model)"} <= {s.value for s in at.subheader}
+    assert "Complete pathological response" in _frame_with(at, "Category")["Variable"].tolist()
+    assert at.query_params["slm"] == "3"
+    flow = _frame_with(at, "step")
+    assert flow["step"].iloc[-1] == "Analysed from 3 months after surgery"
+    # the post-operative landmark: the URL and the analysed patients follow
+    at.select_slider(key="surg_adj_landmark").set_value("1").run()
+    _no_exception(at)
+    assert at.query_params["slm"] == "1"
+    assert _frame_with(at, "step")["patients"].iloc[-1] == 45  # demo: nobody dies or recurs within 1 month
+    # covariates and a cut-off: every term of the chosen model, the cut-off in the URL
+    at.multiselect(key="surg_cov").set_value(["age_at_diagnosis", "ca19_9_baseline"]).run()
+    assert at.number_input(key="surg_cut_ca19_9_baseline").value == 100.0
+    at.number_input(key="surg_cut_ca19_9_baseline").set_value(200.0).run()
+    _no_exception(at)
+    assert at.query_params["pcov"] == "age_at_diagnosis,ca19_9_baseline"
+    assert at.query_params["pcut"] == "age_at_diagnosis:-;ca19_9_baseline:200"
+    assert _frame_with(at, "Factor")["Factor"].tolist() == ["Age (per 10 years)", "CA19-9 baseline >= 200 U/mL vs below"]
+    drops = _frame_with(at, "Of which Lewis-negative (CA19-9)")
+    assert drops["Variable"].tolist() == ["Follow-up (time or event)", "Age (years)", "CA19-9 baseline (U/mL)"]
+
+
+def test_surgical_page_restores_the_operated_choices_from_the_url():
+    at = _app({"slm": "5", "pcov": "tumour_size_mm,resection_margin", "pcut": "tumour_size_mm:-"})
+    at.switch_page("views/surgical.py").run()
+    _no_exception(at)
+    assert at.select_slider(key="surg_adj_landmark").value == "5"
+    assert at.multiselect(key="surg_cov").value == ["tumour_size_mm", "resection_margin"]
+    assert at.number_input(key="surg_cut_tumour_size_mm").value is None  # continuous
+    assert _frame_with(at, "Factor")["Factor"].tolist() == ["Tumour size (mm)", "Margin R1/R2 vs R0"]
+
+
+def test_share_link_carries_the_surgical_page_choices():
+    at = _app({"slm": "5", "pcov": "tumour_size_mm,resection_margin", "pcut": "tumour_size_mm:-"})
+    at.switch_page("views/surgical.py").run()  # writes its own keys (sep, sgr) into the URL too
+    at.switch_page("views/overview.py").run()  # the page with "Share this view"
+    _no_exception(at)
+    link = [c.value for c in at.code if c.value.startswith("http")]
+    assert link and "slm=5" in link[0] and "pcov=tumour_size_mm,resection_margin" in link[0], link
+    assert "pcut=tumour_size_mm:-" in link[0] and "sep=rfs" in link[0]

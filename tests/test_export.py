@@ -466,6 +466,14 @@ def test_text_counts_inside_notes_are_hidden():
         "only <11 events (fewer than 5)", "17 [12, 18] (n=<11)", "15 [11, 20] (n=45)", "0 / 0", "only 0 patients"]
 
 
+def test_text_counts_of_the_adjuvant_groups_are_hidden():
+    # core.outcomes.adjuvant_landmark names its groups "adjuvant-treated" and "no-adjuvant" (core.guards.ArmCounts)
+    note = pd.DataFrame({"note": ["only 2 deaths among the 8 no-adjuvant patients",
+                                  "only 4 adjuvant-treated patients; 30 no-adjuvant patients"]})
+    assert suppress_text_counts(note, k=11)["note"].tolist() == [
+        "only <11 deaths among the <11 no-adjuvant patients", "only <11 adjuvant-treated patients; 30 no-adjuvant patients"]
+
+
 def test_linked_cells_hidden_from_the_start_are_protected_too():
     # "b" (30) is hidden up front (its unshown complement is small): the line then needs a second hidden cell
     assert linked_suppression({"a": 40, "b": 30, "c": 12}, [["a", "b", "c"]], hide=["b"]) == {

@@ -1,6 +1,11 @@
-"""Tests of core.outcomes: hand-computed small data, lifelines as an independent check, demo smoke tests."""
+"""Tests of core.outcomes: hand-computed small data, lifelines as an independent check, R (survival::coxph and
+survfit, tests/fixtures/operated/reference.json from tests/r/make_operated_fixtures.R), demo smoke tests."""
 
 from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,9 +14,14 @@ import pytest
 from core.dictionary import Arm, C, MetsGroup, Pancreatic, Regimen
 from core.export import COMPLEMENTARY
 from core.outcomes import (
+    ADJUVANT_NO,
+    ADJUVANT_YES,
     DEFAULT_PROGNOSTIC_COVARIATES,
     ENDPOINTS,
     GROUPINGS,
+    adjuvant_landmark,
+    cutoffs_from_text,
+    cutoffs_text,
     prognostic_cox,
     short_term_outcomes,
     suppress_short_term,
@@ -335,3 +345,171 @@ def test_short_term_suppression_complement_of_a_binary_outcome_and_across_groups
     assert (same["suppressed"] == "").all()
     pd.testing.assert_frame_equal(same.drop(columns="suppressed"), lg.astype({"n": float, "percent": float}),
                                   check_dtype=False)
+
+
+# ----------------------------------------------------------------------------- adjuvant chemotherapy, landmark
+OPERATED = Path(__file__).resolve().parent / "fixtures" / "operated"
+REFERENCE = json.loads((OPERATED / "reference.json").read_text())
+R_TOL = 1e-6
+
+
+def _fixture_cohort() -> pd.DataFrame:
+    d = pd.read_csv(OPERATED / "cohort.csv")
+    for col in (C.ADJUVANT_CHEMO, C.MAJOR_HEPATECTOMY, C.CA19_9_RESPONSE, C.LEWIS_NEGATIVE):
+        d[col] = d[col].astype("boolean")
+    return d
+
+
+def _adjuvant_frame() -> pd.DataFrame:
+    rows = [  # OS from surgery, OS event, RFS, RFS event, adjuvant
+        (2.0, 1, 2.0, 1, True),     # died within 3 months
+        (20.0, 1, 2.5, 1, False),   # recurrence within 3 months
+        (2.9, 0, 2.9, 0, True),     # followed less than 3 months
+        (24.0, 0, 3.0, 0, True),    # last scan at 3 months: recurrence status at the landmark unknown
+        (10.0, 1, 6.0, 1, None),    # adjuvant not recorded
+        (None, None, 6.0, 1, True),  # no survival time
+        (15.0, 1, 9.0, 1, True),    # kept: OS 12 from the landmark, RFS 6
+        (33.0, 0, 33.0, 0, False),  # kept: censored 30
+    ]
+    df = pd.DataFrame(rows, columns=[C.OS_FROM_SURGERY, C.OS_EVENT, C.RFS_MONTHS, C.RFS_EVENT, C.ADJUVANT_CHEMO])
+    df[C.ADJUVANT_CHEMO] = df[C.ADJUVANT_CHEMO].astype("boolean")
+    df[C.TREATMENT_GROUP] = S
+    return pd.concat([df, pd.DataFrame({C.TREATMENT_GROUP: [CH]})], ignore_index=True)
+
+
+def test_adjuvant_landmark_exclusions_and_clock_by_hand():
+    r = adjuvant_landmark(_adjuvant_frame(), 3)
+    assert r.n_operated == 8
+    assert list(r.excluded.values()) == [1, 1, 1, 1, 1, 1]
+    assert list(r.excluded) == ["follow-up time or event not recorded", "died within 3 months of surgery",
+                                "recurrence within 3 months of surgery", "followed for 3 months or less",
+                                "last scan 3 months or less after surgery (recurrence status at the landmark unknown)",
+                                "adjuvant chemotherapy not recorded"]
+    assert r.exclusions()["patients"].tolist() == [8, 1, 1, 1, 1, 1, 1, 2]
+    a = r.by.analysed.sort_values("time")
+    assert a["time"].tolist() == [12.0, 30.0] and a["group"].tolist() == [ADJUVANT_YES, ADJUVANT_NO]
+    rfs = adjuvant_landmark(_adjuvant_frame(), 3, "rfs").by.analysed.sort_values("time")
+    assert rfs["time"].tolist() == [6.0, 30.0]
+    # one patient per group: no hazard ratio, the counts and a plain reason instead
+    assert not r.estimated and np.isnan(r.hr)
+    assert r.reason.startswith("only 1 adjuvant-treated patient and 1 death among them and only 1 no-adjuvant")
+    assert r.in_words().startswith("No hazard ratio: only 1")
+    assert "alive and free of recurrence 3 months after surgery" in r.estimand
+    assert "1 month after" in adjuvant_landmark(_adjuvant_frame(), 1).estimand
+
+
+@pytest.mark.parametrize("case", REFERENCE["adjuvant"], ids=lambda c: f"L{c['landmark']}-{c['endpoint']}")
+def test_adjuvant_landmark_equals_r_coxph(case):
+    r = adjuvant_landmark(_fixture_cohort(), case["landmark"], case["endpoint"])
+    assert list(r.excluded.values()) == list(case["excluded"].values())
+    assert r.counts.n == case["kept"]
+    assert r.estimated, r.reason
+    cox = case["cox"]
+    assert math.log(r.hr) == pytest.approx(cox["coef"], rel=R_TOL)
+    assert r.lower == pytest.approx(cox["lower"], rel=R_TOL)
+    assert r.upper == pytest.approx(cox["upper"], rel=R_TOL)
+    assert r.p == pytest.approx(cox["p"], rel=R_TOL)
+    assert r.counts.events == cox["nevent"]
+    km = case["km"]
+    meds = {g.group: g.median for g in r.by.groups}
+    for g, med in zip(km["groups"], km["median"], strict=True):
+        assert meds[g] == pytest.approx(med, rel=1e-9)
+
+
+def test_adjuvant_landmark_validation():
+    with pytest.raises(ValueError, match="landmark"):
+        adjuvant_landmark(_adjuvant_frame(), 0)
+    with pytest.raises(ValueError, match="endpoint"):
+        adjuvant_landmark(_adjuvant_frame(), 3, "pfs")
+    with pytest.raises(ValueError, match="adjuvant_chemo"):
+        adjuvant_landmark(_adjuvant_frame().drop(columns=[C.ADJUVANT_CHEMO]), 3)
+
+
+def test_demo_adjuvant_landmark_gives_a_hazard_ratio_at_every_offered_landmark(demo_data):
+    for landmark in (1, 2, 3, 4, 5, 6):
+        for endpoint in ("os_from_surgery", "rfs"):
+            r = adjuvant_landmark(demo_data, landmark, endpoint)
+            assert r.estimated and 0 < r.lower < r.hr < r.upper, (landmark, endpoint, r.reason)
+            assert r.counts.n + sum(r.excluded.values()) == 45
+
+
+# ----------------------------------------------------------------------------- prognostic model choices vs R
+_R_MODELS = {
+    "default": (list(DEFAULT_PROGNOSTIC_COVARIATES), {}),
+    "cutoffs": ([C.AGE, C.CA19_9_BASELINE, C.TUMOUR_SIZE, C.LIVER_METS_VIABLE, C.YP_N],
+                {C.CA19_9_BASELINE: 100.0, C.TUMOUR_SIZE: 30.0}),
+    "continuous_ca": ([C.CA19_9_BASELINE, C.MARGIN], {}),
+}
+
+
+@pytest.mark.parametrize("name", list(_R_MODELS))
+def test_prognostic_cox_with_choices_equals_r_coxph(name):
+    ref = REFERENCE["prognostic"][name]
+    covs, cuts = _R_MODELS[name]
+    r = prognostic_cox(_fixture_cohort(), "os_from_surgery", covs, cuts)
+    assert r.fitted, r.reason
+    assert list(r.table.index) == ref["terms"]  # every term of the model, in R's order and naming
+    np.testing.assert_allclose(r.table["coef"], ref["coef"], rtol=R_TOL)
+    np.testing.assert_allclose(r.table["se"], ref["se"], rtol=R_TOL)
+    np.testing.assert_allclose(r.table["p"], ref["p"], rtol=R_TOL)
+    np.testing.assert_allclose(r.table["lower"], ref["lower"], rtol=R_TOL)
+    np.testing.assert_allclose(r.table["upper"], ref["upper"], rtol=R_TOL)
+    assert (r.n, r.n_events, r.n_dropped) == (ref["n"], ref["nevent"], ref["dropped"])
+    # the drops per variable: R counts the missing values of each model column
+    assert r.missing["missing"].tolist()[1:] == list(ref["missing"].values())
+
+
+def test_lewis_negative_ca19_9_is_missing_never_a_value():
+    d = _fixture_cohort()
+    d = d[d[C.TREATMENT_GROUP] == S]
+    lewis = d[C.LEWIS_NEGATIVE].fillna(False).astype(bool)
+    assert d.loc[lewis, C.CA19_9_BASELINE].notna().all() and lewis.sum() == 2  # they have a value in the file
+    with_lewis = prognostic_cox(d, "os_from_surgery", [C.CA19_9_BASELINE, C.MARGIN])
+    without = prognostic_cox(d[~lewis], "os_from_surgery", [C.CA19_9_BASELINE, C.MARGIN])
+    np.testing.assert_allclose(with_lewis.table["coef"], without.table["coef"], rtol=1e-12)
+    row = with_lewis.missing.set_index("variable").loc["CA19-9 baseline (U/mL)"]
+    assert (row["missing"], row["lewis_negative_missing"]) == (3, 2)  # 1 not recorded + 2 Lewis-negative
+    # the model without CA19-9 keeps them
+    assert prognostic_cox(d, "os_from_surgery", [C.MARGIN]).n == with_lewis.n + 3
+
+
+def test_missing_table_counts_by_hand():
+    df = pd.DataFrame({C.TREATMENT_GROUP: [S] * 8, C.OS_FROM_SURGERY: [1.0, 2, 3, 4, 5, 6, 7, 8],
+                       C.OS_EVENT: [1, 1, 1, 0, 1, 1, 0, 1],
+                       C.TUMOUR_SIZE: [20.0, None, 40, 35, None, 10, 50, 25],
+                       C.MARGIN: ["R0", None, "R1", "R0", "R1", None, "R0", "R1"]})
+    r = prognostic_cox(df, "os_from_surgery", [C.TUMOUR_SIZE, C.MARGIN], {C.TUMOUR_SIZE: 30.0})
+    m = r.missing.set_index("variable")
+    assert m["missing"].to_dict() == {"Follow-up (time or event)": 0, "Tumour size (mm)": 2, "Resection margin": 2}
+    # row 2 misses both; row 5 only the size; row 6 only the margin
+    assert m["only_this_missing"].to_dict() == {"Follow-up (time or event)": 0, "Tumour size (mm)": 1,
+                                                "Resection margin": 1}
+    assert r.n_dropped == 3 and r.n == 5
+    assert r.table["label"].tolist() == ["Tumour size >= 30 mm vs below", "Margin R1/R2 vs R0"]
+    assert r.cutoffs == {C.TUMOUR_SIZE: 30.0}
+
+
+def test_cutoff_validation_and_url_text():
+    df = _surv_frame()
+    with pytest.raises(ValueError, match="cannot be split"):
+        prognostic_cox(df, "rfs", [C.METS_GROUP], {C.METS_GROUP: 2.0})
+    with pytest.raises(ValueError, match="positive number"):
+        prognostic_cox(df, "rfs", [C.METS_GROUP], {C.TUMOUR_SIZE: -1.0})
+    cuts = {C.CA19_9_BASELINE: 100.0, C.AGE: None, C.TUMOUR_SIZE: 32.5}
+    assert cutoffs_from_text(cutoffs_text(cuts)) == cuts
+    assert cutoffs_from_text("nonsense;ca19_9_baseline:0;tumour_size_mm:inf") == {}
+    assert cutoffs_from_text(None) == {}
+
+
+def test_forest_table_hides_small_level_counts_only_with_k():
+    df = pd.DataFrame({C.TREATMENT_GROUP: [S] * 30, C.OS_FROM_SURGERY: np.arange(1.0, 31.0),
+                       C.OS_EVENT: [1, 0] * 15, C.AGE: np.random.default_rng(3).permutation(np.linspace(40, 80, 30)),
+                       C.MARGIN: ["R1" if i in (0, 10, 20, 25) else "R0" for i in range(30)]})
+    r = prognostic_cox(df, "os_from_surgery", [C.AGE, C.MARGIN])
+    full = r.forest_table()
+    assert full.loc["margin_not_r0", ["n", "events"]].tolist() == [4, 3]  # rows 0, 10, 20 have events, 25 not
+    hidden = r.forest_table(k=5)
+    assert hidden.loc["margin_not_r0", ["n", "events"]].isna().all()
+    assert hidden["hr"].tolist() == full["hr"].tolist()
+    assert r.forest_table(k=3).loc["margin_not_r0", ["n", "events"]].tolist() == [4, 3]
+    assert np.isnan(hidden.loc["age_per_10_years", "n"])  # a continuous term has no count

@@ -91,3 +91,24 @@ def test_matching_balance_download_keeps_the_term_names(captured, demo_result):
     assert "CA19-9 baseline (log)" in balance["term"].tolist()
     expected = demo_result.balance.loc["CA19-9 baseline (log)", "smd_after"]
     assert balance.loc[balance["term"] == "CA19-9 baseline (log)", "smd_after"].item() == pytest.approx(expected)
+
+
+def test_surgical_download_carries_pathology_adjuvant_landmark_and_the_whole_model(captured):
+    from core import outcomes, pathology
+    from core.dictionary import Arm, C
+
+    _run("views/surgical.py")
+    sheets = captured["dl_surgical"]
+    assert {"Pathology", "OS by pathology", "OS by pathology at risk", "Adjuvant landmark", "Adjuvant landmark flow",
+            "Adjuvant at risk", "Prognostic Cox", "Prognostic Cox missing"} <= set(sheets)
+    data = cohort.demo().data
+    operated = data[data[C.TREATMENT_GROUP] == Arm.SURGERY]
+    assert sheets["Pathology"]["n"].tolist() == pathology.pathology_table(operated).table["n"].tolist()
+    adj = outcomes.adjuvant_landmark(operated, 3, "rfs")  # the page's defaults: 3 months, RFS
+    assert sheets["Adjuvant landmark"]["hr"].iloc[0] == pytest.approx(adj.hr)
+    cox = outcomes.prognostic_cox(operated, "rfs")
+    assert sheets["Prognostic Cox"]["term"].tolist() == list(cox.table.index)  # every term, not the surgery row only
+    assert sheets["Prognostic Cox missing"]["missing"].sum() == sum(cox.dropped_by.values())
+    by_path = sheets["OS by pathology"]
+    assert set(by_path["group"]) == {pathology.YPM0, pathology.YPM1, pathology.NOT_RESECTED}
+    assert pd.api.types.is_numeric_dtype(by_path["median_months"])

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from core import analysis, cohort, figures, outcomes, report, study_report, subgroups, table1, tables
+from core import analysis, cohort, figures, outcomes, pathology, report, study_report, subgroups, table1, tables
 from core.dictionary import Arm, C, Regimen
 from core.spec import AnalysisSpec
 from core.study_report import TITLE, sections, study_report_html
@@ -34,7 +34,13 @@ def test_every_section_heading_is_in_the_html(demo):
         assert f"<h2>{html.escape(heading)}</h2>" in page, heading
     assert f"<h1>{html.escape(TITLE)} (SYNTHETIC DEMO DATA)</h1>" in page  # the demo says what it is
     assert html.escape("http://localhost:8501/?x=1") in page
-    assert page.count('class="plotly-graph-div') == 4  # flow, KM, love plot, forest plot
+    # flow, KM, love plot, forest plot; OS by pathology and adjuvant chemotherapy (operated patients)
+    assert page.count('class="plotly-graph-div') == 6
+    for item in ("Complete pathological response: no residual tumour", "ypM0 (no viable tumour)",
+                 "Overall survival by pathology of the resected liver metastases, from the 6-month landmark",
+                 "Adjuvant chemotherapy, from 3 months after surgery", "Hazard ratio, adjuvant chemotherapy vs none",
+                 "Patients left out for missing values, per variable", "Of which Lewis-negative (CA19-9)"):
+        assert html.escape(item) in page, item
 
 
 @pytest.mark.parametrize("spec", [
@@ -289,8 +295,40 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
         rfs = outcomes.survival_by(operated, "rfs", C.METS_GROUP, min_at_risk=spec.min_at_risk)
         items = ["Recurrence-free survival after surgery by metastasis group:", rfs.display(),
                  "Short-term outcomes by pancreatic procedure:", outcomes.short_term_outcomes(operated).reset_index(names="")]
+        items += _legacy_operated_items(result.filtered.data, operated, spec)
         out.append(("Surgical outcomes (operated patients)", items))
     return out
+
+
+def _legacy_km(by, x_title, spec):
+    max_t = max((float(c["time"].max()) for c in by.curves.values() if len(c)), default=0.0)
+    return figures.km_figure(by.curves, by.risk_table(analysis.risk_times(max_t)), medians=by.medians,
+                             min_at_risk=spec.min_at_risk, show_ci=False, x_title=x_title, y_title=by.endpoint_label,
+                             labels={g: g for g in by.curves})
+
+
+def _legacy_operated_items(data, operated, spec):
+    """The items of issue 13 (pathology, OS by pathology, adjuvant landmark, whole prognostic model), unsuppressed."""
+    path = pathology.pathology_table(operated)
+    by_path = pathology.survival_by_pathology(data, origin=spec.origin, landmark=spec.landmark_months,
+                                              min_at_risk=spec.min_at_risk)
+    adj = outcomes.adjuvant_landmark(operated, 3, "os_from_surgery", min_at_risk=spec.min_at_risk)
+    cox = outcomes.prognostic_cox(operated, "os_from_surgery")
+    lm = f"{spec.landmark_months:g}"
+    return [
+        "Pathology of the operated patients (percent of the patients with an assessed value). " + path.definition,
+        path.display(),
+        f"Overall survival by pathology of the resected liver metastases, from the {lm}-month landmark. " + by_path.design,
+        _legacy_km(by_path.by, f"Months since the {lm}-month landmark", spec), by_path.by.display(),
+        " ".join(by_path.by.notes),
+        "Adjuvant chemotherapy, from 3 months after surgery (overall survival; Cox model, Efron ties). " + adj.estimand,
+        _legacy_km(adj.by, "Months since 3 months after surgery", spec), adj.by.display(), adj.in_words(),
+        adj.exclusions(),
+        "Prognostic factors of overall survival from surgery (multivariable Cox model, Efron ties, complete cases; "
+        "every term). A Lewis-negative patient's CA19-9 is treated as missing.",
+        cox.display() if cox.fitted else str(cox.reason), "Patients left out for missing values, per variable:",
+        cox.missing_display(),
+    ]
 
 
 def test_without_k_the_report_is_unchanged(reports):
@@ -383,7 +421,7 @@ def test_flow_figure_and_forest_labels_hide_small_counts(reports):
     if name == "small":
         flow_plain = [re.fullmatch(r"<b>(\d+)</b>", a.get("text") or "") for a in figs_plain["figure-1"][1]["annotations"]]
         assert _small(m.group(1) for m in flow_plain if m)
-    forest_id = max(figs_hidden)  # the forest plot is the last figure
+    forest_id = "figure-4"  # flow, KM, love plot, forest plot (then the operated patients' KM figures)
     labels = [s for trace in figs_hidden[forest_id][0] for s in (trace.get("text") or []) if isinstance(s, str)]
     labels += [s for trace in figs_hidden[forest_id][0] for s in (trace.get("y") or []) if isinstance(s, str)]
     found = [m.groups() for s in labels for m in _FOREST.finditer(s)]

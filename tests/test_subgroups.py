@@ -344,7 +344,7 @@ def test_the_papers_subgroups_are_in_the_forest_plot_with_an_interaction_row(dem
     assert set(NEW_DIMENSIONS) <= set(res.interactions["dimension"])
     labels = res.table.set_index("subgroup")["label"]
     assert labels[Location.HEAD] == "Tumour location: Head"
-    assert labels[Viable.NO] == "Resected metastases (ypM): No viable tumour (ypM0)"
+    assert labels[Viable.NO] == "Resected metastases (ypM): ypM0 (no viable tumour)"
     assert labels[Oligo.OLIGO] == "Liver metastases: Up to 3 (oligometastatic)"
     assert any(n == f"Resected metastases (ypM): {sg.AFTER_SURGERY}." for n in res.notes)
 

@@ -4,6 +4,7 @@ warnings, the copy-link control and the provenance card."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -122,13 +123,13 @@ def view_url(spec: AnalysisSpec) -> str:
     if not base.startswith(("http://", "https://")):
         base = "http://localhost:8501/"  # AppTest and bare runs have no browser URL
     query = prov_mod.view_url(spec, base)
-    extra = {}
+    extra = dict(url.page_items())  # a page's own choices (e.g. the Surgical outcomes landmark) travel too
     if not state.is_demo():
         extra["data"] = state.active_cohort().sha256  # names the cohort, never carries it (ui/linked.py)
     if presentation():
         extra[PRESENT_KEY] = "1"
     for key, value in extra.items():
-        query += ("&" if "?" in query else "?") + f"{key}={value}"
+        query += ("&" if "?" in query else "?") + f"{key}={quote(str(value), safe=',:-_.')}"
     return query
 
 

@@ -18,6 +18,9 @@ PAGE_KEYS: dict[str, str] = {
     "present": "presentation mode (1 = on)",
     "sep": "Surgical outcomes: endpoint",
     "sgr": "Surgical outcomes: grouping variable",
+    "slm": "Surgical outcomes: post-operative landmark of the adjuvant comparison (months)",
+    "pcov": "Surgical outcomes: covariates of the prognostic model (comma-separated columns)",
+    "pcut": "Surgical outcomes: cut-offs of the prognostic model (column:value; '-' = continuous)",
     "data": "SHA-256 of the uploaded cohort a shared link was made from (ui/linked.py; never patient data)",
     "fault": "tests only: fault injection (off unless PDAC_FAULT_INJECTION=1)",
 }
@@ -66,6 +69,23 @@ def page_value(key: str, options: list[str], default: str) -> str:
     """Initial value of a page-level choice from the URL (``default`` when absent or invalid)."""
     value = get(key)
     return value if value in options else default
+
+
+def page_list(key: str, options: list[str], default: list[str]) -> list[str]:
+    """Initial value of a page-level multiple choice from the URL (comma-separated; unknown entries ignored;
+    ``default`` when absent or when nothing is left)."""
+    value = get(key)
+    chosen = [v for v in (value or "").split(",") if v in options]
+    return list(dict.fromkeys(chosen)) or list(default)
+
+
+#: Page keys that describe what a page shows (carried by "Share this view"); the others are session matters.
+SHARED_PAGE_KEYS: tuple[str, ...] = ("sep", "sgr", "slm", "pcov", "pcut")
+
+
+def page_items() -> dict[str, str]:
+    """The page-level choices now in the URL (:data:`SHARED_PAGE_KEYS`), for the shared link."""
+    return {k: st.query_params[k] for k in SHARED_PAGE_KEYS if k in st.query_params}
 
 
 def keep(values: dict[str, str | None]) -> None:
