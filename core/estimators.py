@@ -280,6 +280,7 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
         m, sample, est, imputed_note = _imputed_comparison(population, spec, label, biased=biased)
     else:
         m, sample, est = _matched_comparison(population, spec, label, biased=biased)
+        imputed_note = _complete_case_note(population, spec) if m is not None else ""
     notes = (model_adjustments(m.dropped, m.pooled),) if m is not None else ()
     return AdjustedComparison(
         key=key, label=label, estimand=estimand, estimate=est, population=population, sample=sample,
@@ -287,6 +288,18 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
         arm_labels=arm_labels or {}, biased=biased,
         notes=tuple(n for n in (*notes, imputed_note) if n),
     )
+
+
+def _complete_case_note(population: Population, spec: AnalysisSpec) -> str:
+    """Who the complete-case match left out, per covariate and arm ('' when nobody)."""
+    from core.imputed import missing_by_arm
+
+    table = missing_by_arm(population, spec.covariates)
+    if table.empty:
+        return ""
+    parts = [f"{v}: {o} operated, {c} chemotherapy only" for v, o, c in table.itertuples(index=False)]
+    return ("Complete cases: patients with a missing covariate value are left out (" + "; ".join(parts)
+            + "). Settings > Missing covariate values > multiple imputation keeps them.")
 
 
 def _imputed_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):

@@ -98,3 +98,15 @@ def test_the_spec_choice_keeps_the_incomplete_patients_and_the_methods_say_how(p
     text = report.methods_paragraph(spec, result=imputed)
     assert "imputed 20 times by chained equations" in text and "complete-case" not in text
     assert "complete-case analysis" in report.methods_paragraph(AnalysisSpec(), result=complete)
+
+
+def test_complete_cases_say_who_was_left_out_per_covariate_and_arm():
+    from core import analysis
+
+    res = analysis.run(cohort.demo(), AnalysisSpec())
+    pop = res.population
+    op = pop["treated"] == 1
+    n_op, n_chemo = int(pop.loc[op, C.CA19_9_BASELINE].isna().sum()), int(pop.loc[~op, C.CA19_9_BASELINE].isna().sum())
+    assert n_op + n_chemo > 0
+    expected = f"CA19-9 baseline (U/mL): {n_op} operated, {n_chemo} chemotherapy only"
+    assert any(n.startswith("Complete cases:") and expected in n for n in res.chosen.notes)
