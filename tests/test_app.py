@@ -13,8 +13,8 @@ from core.spec import AnalysisSpec
 from tests.waits import APP_RUN_S
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
-         "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
+PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/robustness.py", "views/surgical.py",
+         "views/cohort.py", "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
