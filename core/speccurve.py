@@ -362,7 +362,8 @@ COUNT_COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def export_table(curve: SpecCurve, *, k: int | None = None) -> pd.DataFrame:
-    """The numeric table for download: every column of :attr:`SpecCurve.table`, numbers as numbers.
+    """The numeric table for download: every column of :attr:`SpecCurve.table` (named as
+    :data:`EXPORT_NAMES` says), numbers as numbers.
 
     With a small-cell threshold ``k``, counts from 1 to k-1 become ``"<k"``, with a second cell
     hidden where a total would give a hidden arm away, and counts quoted in the reasons too.
@@ -373,17 +374,25 @@ def export_table(curve: SpecCurve, *, k: int | None = None) -> pd.DataFrame:
     ...                   "events": [12], "events_surgery": [4], "events_chemotherapy": [8],
     ...                   "reason": ["only 4 operated patients"]})
     >>> out = export_table(SpecCurve(t, 1, 0, 0, math.nan), k=11)
-    >>> [str(v) for v in out.loc[0, ["patients", "patients_surgery", "patients_chemotherapy", "reason"]]]
+    >>> [str(v) for v in out.loc[0, ["patients", "patients_surgery", "patients_chemotherapy", "note"]]]
     ['12', '<11', '<11', 'only <11 operated patients']
     """
     from core import export
 
     out = curve.table.copy()
-    if k is None:
-        return out
-    for total, arms in COUNT_COLUMNS.items():
-        out = export.suppress_small_counts(out, list(arms), k=k, total_column=total)
-    return export.suppress_text_counts(out, k=k)
+    if k is not None:
+        for total, arms in COUNT_COLUMNS.items():
+            out = export.suppress_small_counts(out, list(arms), k=k, total_column=total)
+        out = export.suppress_text_counts(out, k=k)
+    return out.rename(columns=EXPORT_NAMES)
+
+
+#: Column names of the download (each defined in :data:`core.export_notes.COLUMN_NOTES`).
+EXPORT_NAMES: dict[str, str] = {
+    "Immortal time": "immortal_time", "Landmark": "landmark", "Covariates": "covariate_set", "Caliper": "caliper",
+    "Matching": "matching", "HR": "hr", "lower": "hr_lower_95", "upper": "hr_upper_95", "reason": "note",
+    "primary": "primary_analysis", "current": "this_view", "settings": "view_settings",
+}
 
 
 __all__ = ["run", "grid", "choices", "same_estimate", "SpecCurve", "display_table", "export_table", "methods_sentence",

@@ -81,3 +81,14 @@ def test_matching_balance_download_keeps_the_term_names(captured, demo_result):
     assert "CA19-9 baseline (log)" in balance["term"].tolist()
     expected = demo_result.balance.loc["CA19-9 baseline (log)", "smd_after"]
     assert balance.loc[balance["term"] == "CA19-9 baseline (log)", "smd_after"].item() == pytest.approx(expected)
+
+
+def test_robustness_download_is_the_specification_curve_with_the_primary_pinned(captured):
+    from core import primary, speccurve
+
+    _run("views/robustness.py")
+    table = captured["dl_speccurve"]["Specification curve"]
+    curve = speccurve.run(cohort.demo(), AnalysisSpec(), primary=primary.demo_primary().spec)
+    assert len(table) == 51 and table["primary_analysis"].sum() == 1 and table["this_view"].sum() == 1
+    assert table["hr"].tolist() == pytest.approx(curve.table["HR"].tolist(), nan_ok=True)
+    assert table.loc[table["this_view"], "hr"].item() == analysis.run(cohort.demo(), AnalysisSpec()).hr.hr

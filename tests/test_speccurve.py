@@ -1,0 +1,199 @@
+"""core.speccurve: every specification is what core.analysis.run gives for it; the grid, the pins, the reasons."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import analysis, cohort, figures, speccurve
+from core.dictionary import Regimen
+from core.spec import AnalysisSpec
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return cohort.demo()
+
+
+@pytest.fixture(scope="module")
+def default_curve(demo):
+    return speccurve.run(demo, AnalysisSpec())
+
+
+def _choices(table: pd.DataFrame) -> list[tuple]:
+    return sorted(map(tuple, table[list(speccurve.DIMENSIONS)].to_numpy().tolist()))
+
+
+def test_the_grid_has_every_combination_once(default_curve):
+    t = default_curve.table
+    assert default_curve.n_grid == len(t) == 4 * 3 * 2 * 2 + 3
+    matched = t[t["Immortal time"] == "Landmark, matched"]
+    assert len(matched) == 48 and len(set(_choices(matched))) == 48
+    assert sorted(set(matched["Landmark"])) == ["12 months", "3 months", "6 months", "9 months"]
+    assert sorted(set(matched["Caliper"])) == ["0.2 SD", "none"]
+    assert sorted(set(matched["Matching"])) == ["1:1 without replacement", "1:2 with replacement"]
+    td = t[t["Immortal time"] == "Time-dependent Cox"]
+    assert sorted(td["Covariates"]) == ["Core (4)", "Default (7)", "Extended (10)"]
+    assert set(td["Landmark"]) == set(td["Caliper"]) == set(td["Matching"]) == {"not used"}
+    assert "Naive (biased)" not in set(t["Immortal time"])
+
+
+def test_every_row_is_the_hazard_ratio_of_its_own_view(demo, default_curve):
+    """Each row's settings, opened as a view, give exactly the row's numbers (core.analysis.run)."""
+    for row in default_curve.table.itertuples():
+        res = analysis.run(demo, AnalysisSpec.from_query_string(row.settings, strict=True))
+        if row.estimable:
+            assert (row.HR, row.lower, row.upper, row.p) == (res.hr.hr, res.hr.lower, res.hr.upper, res.hr.p)
+            assert (row.patients_surgery, row.patients_chemotherapy) == (res.hr.counts.n_surgery,
+                                                                         res.hr.counts.n_chemotherapy)
+        else:
+            assert not res.hr.estimated and row.reason == res.hr.reason != ""
+
+
+def test_summary_counts_the_estimable_grid_specifications(demo, default_curve):
+    hrs = []
+    for row in default_curve.table.itertuples():
+        res = analysis.run(demo, AnalysisSpec.from_query_string(row.settings, strict=True))
+        if res.hr.estimated:
+            hrs.append(res.hr.hr)
+    assert default_curve.n_estimable == len(hrs)
+    assert default_curve.n_below_one == sum(h < 1 for h in hrs)
+    assert default_curve.median_hr == pytest.approx(float(np.median(hrs)), rel=0, abs=0)
+    ranks = default_curve.table["rank"].to_numpy()
+    assert list(ranks[: len(hrs)]) == list(range(1, len(hrs) + 1)) and not ranks[len(hrs):].any()
+    assert list(default_curve.table["HR"][: len(hrs)]) == sorted(hrs)
+
+
+def test_the_current_view_in_the_grid_gives_exactly_the_pages_hazard_ratio(demo, default_curve):
+    row = default_curve.table[default_curve.table["current"]]
+    assert len(row) == 1 and bool(row["in_grid"].iloc[0])
+    assert row["HR"].iloc[0] == analysis.run(demo, AnalysisSpec()).hr.hr
+
+
+def test_the_time_dependent_view_is_its_grid_row(demo):
+    spec = AnalysisSpec(method="time_dependent", caliper=0.3, ratio=3)  # matching settings: not used
+    curve = speccurve.run(demo, spec)
+    row = curve.table[curve.table["current"]].iloc[0]
+    assert (row["Immortal time"], row["Covariates"], bool(row["in_grid"])) == ("Time-dependent Cox", "Default (7)", True)
+    assert len(curve.table) == 51
+    assert row["HR"] == analysis.run(demo, spec).hr.hr
+
+
+def test_a_view_outside_the_grid_is_an_extra_row_not_counted(demo, default_curve):
+    spec = AnalysisSpec(landmark_months=7.5, ratio=3)
+    curve = speccurve.run(demo, spec)
+    assert len(curve.table) == 52 and curve.n_grid == 51
+    row = curve.table[curve.table["current"]].iloc[0]
+    assert not row["in_grid"] and row["HR"] == analysis.run(demo, spec).hr.hr
+    assert (row["Landmark"], row["Matching"]) == ("7.5 months", "1:3 without replacement")
+    assert any("outside the grid" in n for n in curve.notes)
+    assert curve.n_estimable == default_curve.n_estimable  # the same grid: the extra row is not counted
+
+
+def test_the_primary_is_pinned_on_the_patients_of_the_view(demo):
+    view = AnalysisSpec(regimens=(Regimen.FOLFIRINOX,))
+    curve = speccurve.run(demo, view, primary=AnalysisSpec(caliper=0.2))
+    pinned = curve.table[curve.table["primary"]]
+    assert len(pinned) == 1
+    assert (pinned["Caliper"].iloc[0], pinned["Landmark"].iloc[0]) == ("0.2 SD", "6 months")
+    assert pinned["HR"].iloc[0] == analysis.run(demo, view.replace_(caliper=0.2)).hr.hr
+    assert any("selects other patients" in n for n in curve.notes)
+    outside = speccurve.run(demo, AnalysisSpec(), primary=AnalysisSpec(landmark_months=8.0))
+    assert len(outside.table) == 52 and not outside.table.loc[outside.table["primary"], "in_grid"].iloc[0]
+
+
+def test_unestimable_specifications_carry_their_reason(default_curve):
+    t = default_curve.table
+    missing = t[~t["estimable"]]
+    assert len(missing) >= 12  # nobody in the demo is operated by 3 months
+    assert missing["HR"].isna().all() and (missing["rank"] == 0).all()
+    three = missing[missing["Landmark"] == "3 months"]
+    assert len(three) == 12
+    assert set(three["reason"]) == {"no operated patients (at least 5 patients and 3 deaths in each arm are needed)"}
+    assert (t.loc[t["estimable"], "reason"] == "").all()
+
+
+@pytest.mark.parametrize("spec", [
+    AnalysisSpec(regimens=(Regimen.GEM,)),
+    AnalysisSpec(centres=("nowhere",)),
+    AnalysisSpec(mets_groups=(">3",), caliper=0.2),
+])
+def test_small_selections_give_an_answer_or_a_reason_for_every_specification(demo, spec):
+    curve = speccurve.run(demo, spec)
+    t = curve.table
+    assert len(t) == 51
+    assert ((t["estimable"] & t["HR"].gt(0)) | (~t["estimable"] & t["reason"].str.len().gt(10))).all()
+    assert curve.summary().endswith(".") and "\n" not in curve.summary()
+
+
+def test_no_patients_says_so(demo):
+    curve = speccurve.run(demo, AnalysisSpec(centres=("nowhere",)))
+    assert curve.n_estimable == 0 and math.isnan(curve.median_hr) and math.isnan(curve.share_below_one)
+    assert curve.summary() == ("None of the 51 specifications gives a hazard ratio (too few patients or events in an "
+                               "arm).")
+
+
+def test_progress_is_reported_after_each_specification(demo):
+    seen: list[tuple[int, int]] = []
+    speccurve.run(demo, AnalysisSpec(landmark_months=7.5), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(i, 52) for i in range(1, 53)]
+
+
+def test_same_estimate_ignores_only_settings_the_estimator_does_not_use():
+    td = AnalysisSpec(method="time_dependent")
+    assert speccurve.same_estimate(td, td.replace_(landmark_months=9.0, caliper=0.2, ratio=2, replace=True))
+    assert not speccurve.same_estimate(td, td.replace_(covariates=("age_at_diagnosis",)))
+    assert speccurve.same_estimate(AnalysisSpec(), AnalysisSpec(rmst_months=24.0, min_at_risk=9))
+    assert not speccurve.same_estimate(AnalysisSpec(), AnalysisSpec(order="smallest"))
+    assert not speccurve.same_estimate(AnalysisSpec(), AnalysisSpec(regimens=(Regimen.GEM,)))
+
+
+def test_export_hides_small_counts_and_never_one_arm_alone(demo):
+    curve = speccurve.run(demo, AnalysisSpec(regimens=(Regimen.GEM, Regimen.GEM_NABPAC)))
+    plain = speccurve.export_table(curve)
+    assert ((plain["patients_surgery"].between(1, 10)) | (plain["events_surgery"].between(1, 10))).any()  # not vacuous
+    hidden = speccurve.export_table(curve, k=11)
+    for total, arms in speccurve.COUNT_COLUMNS.items():
+        for row in hidden[[total, *arms]].itertuples(index=False):
+            cells = [str(v) for v in row]
+            assert not any(re.fullmatch(r"[1-9]|10", c) for c in cells), cells
+            if cells[0] != "<11" and cells[0] != "*":  # a shown total: zero or both arms hidden
+                assert sum(c in ("<11", "*") for c in cells[1:]) != 1, cells
+    assert not hidden["note"].str.contains(r"only [1-9] |only 10 ").any()
+
+
+def test_display_table_marks_the_pins_and_missing_estimates(demo):
+    curve = speccurve.run(demo, AnalysisSpec(), primary=AnalysisSpec(caliper=0.2))
+    shown = speccurve.display_table(curve)
+    assert len(shown) == 51
+    assert list(shown["Pinned"]).count("this view") == 1 and list(shown["Pinned"]).count("primary") == 1
+    assert (shown.loc[~curve.table["estimable"], "HR (95% CI)"] == "no estimate").all()
+    assert (shown.loc[~curve.table["estimable"], "#"] == "—").all()
+
+
+def test_figure_pins_the_primary_and_draws_every_choice(demo):
+    curve = speccurve.run(demo, AnalysisSpec(), primary=AnalysisSpec(caliper=0.2))
+    fig = figures.speccurve_figure(curve.table, dimensions=speccurve.DIMENSIONS, median=curve.median_hr)
+    (primary_trace,) = [tr for tr in fig.data if tr.name == "Primary analysis"]
+    expected = curve.table.loc[curve.table["primary"], "HR"].iloc[0]
+    assert list(primary_trace.y) == [expected]
+    labels = list(fig.layout.yaxis2.categoryarray)
+    assert "Landmark: 3 months" in labels and "Caliper: 0.2 SD" in labels and "Landmark: not used" not in labels
+    assert labels[::-1][:2] == ["Immortal time: Landmark, matched", "Immortal time: Time-dependent Cox"]
+
+
+def test_methods_sentence_names_the_grid(default_curve):
+    text = speccurve.methods_sentence(default_curve)
+    assert "51 combinations" in text and "3, 6, 9, 12 months" in text and "not a test" in text
+
+
+def test_every_exported_column_is_defined(default_curve):
+    from core.export_notes import column_note
+
+    table = speccurve.export_table(default_curve)
+    assert [c for c in table.columns if column_note(str(c)) is None] == []
+    assert table["hr"].dtype.kind == "f" and table["patients"].dtype.kind == "i"
