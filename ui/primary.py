@@ -69,3 +69,8 @@ def upload(content: bytes, filename: str) -> str | None:
         return str(exc)
     _keep(primary)
     return None
+
+
+def forget() -> None:
+    """Drop the primary analyses declared in this session (log out and the idle timeout end the session)."""
+    st.session_state.pop(_KEY, None)
