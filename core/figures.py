@@ -12,6 +12,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -603,9 +605,10 @@ def speccurve_figure(table: pd.DataFrame, *, dimensions: tuple[str, ...], median
                 marker={"color": colour, "symbol": "square" if name != "Specification" else "circle",
                         "size": size - 1}, hoverinfo="skip"), row=2, col=1)
     fig.add_hline(y=1.0, line={"color": "#1B1F24", "width": 1}, row=1, col=1)
-    if median is not None and median == median:
-        fig.add_hline(y=median, line={"color": NEUTRAL, "width": 1, "dash": "dash"}, row=1, col=1,
-                      annotation_text=f"median {median:.2f}", annotation_position="top left")
+    if median is not None and median > 0:
+        fig.add_hline(y=median, line={"color": NEUTRAL, "width": 1, "dash": "dash"}, row=1, col=1)
+        fig.add_annotation(x=0.5, y=math.log10(median), xref="x", yref="y", text=f"median {median:.2f}",
+                           showarrow=False, xanchor="left", yanchor="bottom", font={"color": NEUTRAL})
     missing = t.loc[~ok, "x"]
     if len(missing):
         fig.add_vrect(x0=float(missing.min()) - 0.5, x1=float(missing.max()) + 0.5, fillcolor=NEUTRAL, opacity=0.08,

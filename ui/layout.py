@@ -108,7 +108,7 @@ def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> No
 def primary_line(spec: AnalysisSpec) -> None:
     """One compact line: this view is the pre-specified primary analysis, or an exploration and how it differs."""
     line = primary.status(spec)
-    if line.startswith("Primary analysis"):
+    if primary.is_primary(spec):
         st.caption(":material/verified: " + escape_md(line))
     else:
         st.caption(":material/explore: " + escape_md(line) + " See the Robustness page.")

@@ -40,6 +40,12 @@ def status(spec: AnalysisSpec) -> str:
     return primary_mod.status_line(spec, current())
 
 
+def is_primary(spec: AnalysisSpec) -> bool:
+    """Whether ``spec`` is the active cohort's primary analysis (False when none is declared)."""
+    main = current()
+    return main is not None and not primary_mod.compare(spec, main)
+
+
 def provenance_entry(spec: AnalysisSpec) -> str:
     """What the exports' provenance says about the primary analysis."""
     return primary_mod.provenance_entry(spec, current())

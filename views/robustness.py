@@ -16,8 +16,10 @@ st.subheader("Primary analysis")
 main = primary.current()
 if main is not None:
     differences = primary_mod.compare(spec, main)
-    st.markdown(f"**{layout.escape_md(primary.status(spec))}**")
-    if differences:
+    if not differences:
+        st.markdown("**This view is the primary analysis.**")
+    else:
+        st.markdown("**How this view differs from the primary analysis**")
         st.table(pd.DataFrame({"Setting": [d.setting for d in differences],
                                "Primary analysis": [d.primary for d in differences],
                                "This view": [d.current for d in differences]}).set_index("Setting"))
