@@ -153,7 +153,7 @@ class SpecCurve:
         of :func:`grid`, then the current view and the primary when outside it), the :data:`DIMENSIONS`
         in words, ``covariate_list``, ``HR``, ``lower``, ``upper``, ``p``, ``patients``,
         ``events`` and the four per-arm counts, ``estimable``, ``reason`` (why there is no
-        estimate), ``in_grid``, ``primary``, ``current`` and ``settings`` (the spec's query
+        estimate, and in which patients it was counted), ``in_grid``, ``primary``, ``current`` and ``settings`` (the spec's query
         string: the view that reproduces the row).
     n_grid : int
         Specifications in the grid.
@@ -200,7 +200,11 @@ Progress = Callable[[int, int], None]
 
 
 def _estimate(data: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
-    return ESTIMATORS[spec.method](Context(data, spec)).estimate
+    try:
+        return ESTIMATORS[spec.method](Context(data, spec)).estimate
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):  # one failing specification never stops the curve
+        return Estimate(spec.method, math.nan, math.nan, math.nan, math.nan, 0, 0, False,
+                        "the model cannot be fitted on these patients")
 
 
 def run(cohort, spec: AnalysisSpec, *, primary: AnalysisSpec | None = None,
@@ -278,7 +282,9 @@ def run(cohort, spec: AnalysisSpec, *, primary: AnalysisSpec | None = None,
 
 def _row(est: Estimate, spec: AnalysisSpec, *, in_grid: bool, primary: bool, current: bool) -> dict[str, object]:
     counts = est.counts
-    reason = est.reason if not est.estimated else ""
+    reason = ""
+    if not est.estimated:
+        reason = f"in {est.counted_in}: {est.reason}" if est.counted_in else est.reason
     if spec.method == "naive":
         reason = "biased by immortal time: not a defensible specification" + (f"; {reason}" if reason else "")
     return {

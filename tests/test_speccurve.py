@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core import analysis, cohort, figures, speccurve
-from core.dictionary import Regimen
+from core.dictionary import MetsGroup, Regimen
 from core.spec import AnalysisSpec
 
 
@@ -51,7 +51,7 @@ def test_every_row_is_the_hazard_ratio_of_its_own_view(demo, default_curve):
             assert (row.patients_surgery, row.patients_chemotherapy) == (res.hr.counts.n_surgery,
                                                                          res.hr.counts.n_chemotherapy)
         else:
-            assert not res.hr.estimated and row.reason == res.hr.reason != ""
+            assert not res.hr.estimated and row.reason == f"in {res.hr.counted_in}: {res.hr.reason}"
 
 
 def test_summary_counts_the_estimable_grid_specifications(demo, default_curve):
@@ -113,14 +113,15 @@ def test_unestimable_specifications_carry_their_reason(default_curve):
     assert missing["HR"].isna().all() and (missing["rank"] == 0).all()
     three = missing[missing["Landmark"] == "3 months"]
     assert len(three) == 12
-    assert set(three["reason"]) == {"no operated patients (at least 5 patients and 3 deaths in each arm are needed)"}
+    assert set(three["reason"]) == {"in the patients alive at the 3-month landmark: no operated patients (at least 5 "
+                                    "patients and 3 deaths in each arm are needed)"}
     assert (t.loc[t["estimable"], "reason"] == "").all()
 
 
 @pytest.mark.parametrize("spec", [
     AnalysisSpec(regimens=(Regimen.GEM,)),
     AnalysisSpec(centres=("nowhere",)),
-    AnalysisSpec(mets_groups=(">3",), caliper=0.2),
+    AnalysisSpec(mets_groups=(MetsGroup.MORE,), caliper=0.2),
 ])
 def test_small_selections_give_an_answer_or_a_reason_for_every_specification(demo, spec):
     curve = speccurve.run(demo, spec)
@@ -128,6 +129,19 @@ def test_small_selections_give_an_answer_or_a_reason_for_every_specification(dem
     assert len(t) == 51
     assert ((t["estimable"] & t["HR"].gt(0)) | (~t["estimable"] & t["reason"].str.len().gt(10))).all()
     assert curve.summary().endswith(".") and "\n" not in curve.summary()
+
+
+def test_a_specification_that_fails_gives_a_reason_and_the_others_still_run(demo, default_curve, monkeypatch):
+    def broken(ctx):
+        raise np.linalg.LinAlgError("singular matrix")
+
+    monkeypatch.setitem(speccurve.ESTIMATORS, "time_dependent", broken)
+    curve = speccurve.run(demo, AnalysisSpec())
+    td = curve.table[curve.table["Immortal time"] == "Time-dependent Cox"]
+    assert set(td["reason"]) == {"the model cannot be fitted on these patients"} and not td["estimable"].any()
+    was = default_curve.table
+    assert was.loc[was["Immortal time"] == "Time-dependent Cox", "estimable"].all()
+    assert curve.table["estimable"].sum() == was["estimable"].sum() - 3
 
 
 def test_no_patients_says_so(demo):
