@@ -126,13 +126,17 @@ COLUMN_NOTES: dict[str, str] = {
                       "Other when this view or the primary analysis uses another set."),
     "covariate_list": "the propensity (or time-dependent model) covariates of the specification.",
     "caliper": "caliper in SD of the logit of the propensity score ('none': no caliper; 'not used' without matching).",
-    "matching": "controls per operated patient and matching with or without replacement ('not used' without matching).",
+    "adjustment": ("how the arms are made comparable: k:1 nearest-neighbour matching on the propensity score (with or "
+                   "without replacement), ATT weighting (operated patients weight 1, the others the odds of their "
+                   "propensity score; weighted Cox model, robust variance) or Cox regression on the covariates "
+                   "(time-dependent model)."),
     "estimable": "whether the specification gives a hazard ratio (else note says why).",
     "in_grid": ("whether the specification belongs to the grid; the share below 1 and the median count the grid's "
                 "estimable specifications only."),
     "primary_analysis": "the pre-specified primary analysis's settings, applied to the patients of this view.",
     "this_view": "the settings of the view the table was downloaded from.",
-    "view_settings": "the specification as the query string of a view: open the app with ?<this> to see it.",
+    "view_settings": ("the specification as the query string of a view: open the app with ?<this> to see it (empty "
+                      "for ATT weighting, which is not a view setting)."),
 }
 for _when in ("before", "after"):
     _WHEN = "before matching" if _when == "before" else "after matching (weighted by the matching weights)"

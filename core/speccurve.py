@@ -1,26 +1,29 @@
 """Specification curve: the hazard ratio under every defensible combination of analysis choices.
 
 With 90 patients, the hazard ratio of surgery moves with choices that have no single right
-answer: when the landmark is set, which covariates enter the propensity model, whether a caliper
-is used, how many controls each operated patient gets, how immortal time is handled. A
-specification curve (Simonsohn, Simmons & Nelson, Nat Hum Behav 2020) runs all of them on the
-same patients and shows the distribution, with the pre-specified primary analysis pinned. It
-shows how fragile an estimate is; it is **not a test**: the specifications share their patients,
-so their agreement adds no evidence, and the share of hazard ratios below 1 is not a p-value.
+answer: when the landmark is set, which covariates enter the propensity model, matching or
+weighting, whether a caliper is used, how immortal time is handled. A specification curve
+(Simonsohn, Simmons & Nelson, Nat Hum Behav 2020) runs all of them on the same patients and
+shows the distribution, with the pre-specified primary analysis pinned. It shows how fragile an
+estimate is; it is **not a test**: the specifications share their patients, so their agreement
+adds no evidence, and the share of hazard ratios below 1 is not a p-value.
 
 The grid (:func:`grid`), on the current filtered cohort, with every other setting as in the view:
 
-* immortal time: landmark analysis (propensity-matched) or time-dependent Cox model;
+* immortal time: landmark analysis or time-dependent Cox model;
 * landmark at :data:`LANDMARKS` months (landmark analysis only);
 * propensity covariates: the sets of :data:`core.dictionary.PROPENSITY_COVARIATE_SETS`;
-* caliper: none or 0.2 SD of the logit (matching only);
-* matching: 1:1 without replacement or 1:2 with replacement (matching only).
+* adjustment (landmark analysis): 1:1 matching without replacement, 1:2 matching with
+  replacement, or ATT weighting (:func:`core.estimators.att_weighting`); the time-dependent Cox
+  model adjusts by regression;
+* caliper: none or 0.2 SD of the logit (matching only).
 
-That is 4 x 3 x 2 x 2 = 48 matched specifications and 3 time-dependent ones. The naive
+That is 4 x 3 x (2 x 2 + 1) = 60 landmark specifications and 3 time-dependent ones. The naive
 comparison is not a defensible specification (immortal-time bias) and is left out. The current
 view and the primary analysis's settings are run too, as extra rows when they are outside the grid;
-the share below 1 and the median count the grid only. Each row is exactly what
-:func:`core.analysis.run` gives for that spec.
+the share below 1 and the median count the grid only. Each matched or time-dependent row is
+exactly what :func:`core.analysis.run` gives for that spec; the weighted rows are what
+:func:`core.estimators.att_weighting` gives (weighting is not a view setting).
 
 Examples
 --------
@@ -28,7 +31,7 @@ Examples
 >>> from core.spec import AnalysisSpec
 >>> curve = run(cohort.demo(), AnalysisSpec())
 >>> curve.n_grid, int(curve.table["in_grid"].sum())
-(51, 51)
+(63, 63)
 >>> bool(curve.table["current"].any()), 0 <= curve.share_below_one <= 1
 (True, True)
 """
@@ -44,7 +47,7 @@ import pandas as pd
 
 from core.analysis import analysis_columns
 from core.dictionary import PROPENSITY_COVARIATE_SETS, label
-from core.estimators import ESTIMATORS, Context, Estimate
+from core.estimators import ESTIMATORS, Context, Estimate, att_weighting
 from core.filters import apply_filters
 from core.format import fmt_num
 from core.spec import FILTER_FIELDS, SETTING_FIELDS, AnalysisSpec
@@ -58,53 +61,73 @@ MATCHINGS: tuple[tuple[int, bool], ...] = ((1, False), (2, True))
 #: Immortal-time methods (keys of core.estimators.ESTIMATORS); the naive comparison is biased and left out.
 IMMORTAL_TIME: tuple[str, ...] = ("landmark", "time_dependent")
 #: The choices, as the table's columns and the indicator panel's groups.
-DIMENSIONS: tuple[str, ...] = ("Immortal time", "Landmark", "Covariates", "Caliper", "Matching")
+DIMENSIONS: tuple[str, ...] = ("Immortal time", "Landmark", "Covariates", "Adjustment", "Caliper")
 NOT_USED = "not used"
+WEIGHTING = "ATT weighting"
 #: What a specification curve shows, in one line (pages and report).
 WHAT_IT_SHOWS = ("A specification curve runs the same comparison under every defensible combination of analysis "
-                 "choices (landmark, propensity covariates, caliper, matching, immortal-time method) on the same "
-                 "patients, and shows how much the hazard ratio depends on them. It is not a test: the "
+                 "choices (landmark, propensity covariates, matching or weighting, caliper, immortal-time method) on "
+                 "the same patients, and shows how much the hazard ratio depends on them. It is not a test: the "
                  "specifications share their patients, so their agreement adds no evidence, and the share below 1 "
                  "is not a p-value.")
 
-_METHOD_WORDS = {"landmark": "Landmark, matched", "time_dependent": "Time-dependent Cox",
-                 "naive": "Naive (biased)"}
+_METHOD_WORDS = {"landmark": "Landmark", "time_dependent": "Time-dependent Cox", "naive": "Naive (biased)"}
 _MATCHES = ("landmark", "naive")
 
 
-def grid(spec: AnalysisSpec) -> tuple[AnalysisSpec, ...]:
+@dataclass(frozen=True)
+class Specification:
+    """One specification: a view's spec, or (``weighting``) its landmark analysis with ATT weights instead of matching.
+
+    Examples
+    --------
+    >>> Specification(AnalysisSpec(), weighting=True).choices()["Adjustment"]
+    'ATT weighting'
+    """
+
+    spec: AnalysisSpec
+    weighting: bool = False
+
+    def choices(self) -> dict[str, str]:
+        """The choice on each of :data:`DIMENSIONS`, in words ("not used" where it does not apply)."""
+        return choices(self.spec, weighting=self.weighting)
+
+    def key(self) -> tuple:
+        """What determines the hazard ratio (two specifications with the same key give the same estimate)."""
+        s = self.spec
+        common = (tuple(getattr(s, f) for f in FILTER_FIELDS), s.endpoint, s.origin, s.method, frozenset(s.covariates))
+        if s.method == "time_dependent":
+            return common
+        landmark = s.landmark_months if s.method == "landmark" else None
+        if self.weighting:
+            return (*common, landmark, s.propensity, WEIGHTING)
+        return (*common, landmark, s.propensity, s.caliper, s.ratio, s.replace, s.exact_centre, s.order)
+
+
+def grid(spec: AnalysisSpec) -> tuple[Specification, ...]:
     """The grid's specifications: ``spec`` with the choices of the module docstring changed.
 
     Examples
     --------
     >>> specs = grid(AnalysisSpec())
-    >>> len(specs), sum(s.method == "time_dependent" for s in specs)
-    (51, 3)
+    >>> len(specs), sum(s.weighting for s in specs), sum(s.spec.method == "time_dependent" for s in specs)
+    (63, 12, 3)
     """
-    out: list[AnalysisSpec] = []
+    out: list[Specification] = []
     for covariates in PROPENSITY_COVARIATE_SETS.values():
         for landmark in LANDMARKS:
+            base = spec.replace_(method="landmark", landmark_months=landmark, covariates=covariates)
             for caliper in CALIPERS:
                 for ratio, replace in MATCHINGS:
-                    out.append(spec.replace_(method="landmark", landmark_months=landmark, covariates=covariates,
-                                             caliper=caliper, ratio=ratio, replace=replace))
+                    out.append(Specification(base.replace_(caliper=caliper, ratio=ratio, replace=replace)))
+            out.append(Specification(base, weighting=True))
     for covariates in PROPENSITY_COVARIATE_SETS.values():
-        out.append(spec.replace_(method="time_dependent", covariates=covariates))
+        out.append(Specification(spec.replace_(method="time_dependent", covariates=covariates)))
     return tuple(out)
 
 
-def _key(spec: AnalysisSpec) -> tuple:
-    """What determines the hazard ratio of ``spec`` (two specs with the same key give the same estimate)."""
-    common = (tuple(getattr(spec, f) for f in FILTER_FIELDS), spec.endpoint, spec.origin, spec.method,
-              frozenset(spec.covariates))
-    if spec.method == "time_dependent":
-        return common
-    landmark = spec.landmark_months if spec.method == "landmark" else None
-    return (*common, landmark, spec.propensity, spec.caliper, spec.ratio, spec.replace, spec.exact_centre, spec.order)
-
-
 def same_estimate(a: AnalysisSpec, b: AnalysisSpec) -> bool:
-    """Whether two specs give the same hazard ratio (they differ only in settings the estimator does not use).
+    """Whether two views give the same hazard ratio (they differ only in settings the estimator does not use).
 
     Examples
     --------
@@ -113,7 +136,7 @@ def same_estimate(a: AnalysisSpec, b: AnalysisSpec) -> bool:
     >>> same_estimate(AnalysisSpec(), AnalysisSpec(caliper=0.2))
     False
     """
-    return _key(a) == _key(b)
+    return Specification(a).key() == Specification(b).key()
 
 
 def _covariate_set(covariates: tuple[str, ...]) -> str:
@@ -123,24 +146,30 @@ def _covariate_set(covariates: tuple[str, ...]) -> str:
     return f"Other ({len(covariates)})"
 
 
-def choices(spec: AnalysisSpec) -> dict[str, str]:
+def choices(spec: AnalysisSpec, *, weighting: bool = False) -> dict[str, str]:
     """The specification's choice on each of :data:`DIMENSIONS`, in words ("not used" where it does not apply).
 
     Examples
     --------
     >>> choices(AnalysisSpec())
-    {'Immortal time': 'Landmark, matched', 'Landmark': '6 months', 'Covariates': 'Default (7)', 'Caliper': 'none', 'Matching': '1:1 without replacement'}
+    {'Immortal time': 'Landmark', 'Landmark': '6 months', 'Covariates': 'Default (7)', 'Adjustment': '1:1 matching', 'Caliper': 'none'}
+    >>> choices(AnalysisSpec(method="time_dependent"))["Adjustment"]
+    'Cox regression'
     """
-    matched = spec.method in _MATCHES
+    matched = spec.method in _MATCHES and not weighting
+    if weighting:
+        adjustment = WEIGHTING
+    elif matched:
+        adjustment = f"1:{spec.ratio} matching" + (" with replacement" if spec.replace else "")
+    else:
+        adjustment = "Cox regression"
     return {
         "Immortal time": _METHOD_WORDS[spec.method],
         "Landmark": f"{spec.landmark_months:g} months" if spec.method == "landmark" else NOT_USED,
         "Covariates": _covariate_set(spec.covariates),
-        "Caliper": (("none" if spec.caliper is None else f"{spec.caliper:g} SD") if matched else NOT_USED),
-        "Matching": (f"1:{spec.ratio} {'with' if spec.replace else 'without'} replacement" if matched else NOT_USED),
+        "Adjustment": adjustment,
+        "Caliper": ("none" if spec.caliper is None else f"{spec.caliper:g} SD") if matched else NOT_USED,
     }
-
-
 @dataclass(frozen=True)
 class SpecCurve:
     """Every specification's hazard ratio, sorted, with the primary analysis pinned.
@@ -153,8 +182,9 @@ class SpecCurve:
         of :func:`grid`, then the current view and the primary when outside it), the :data:`DIMENSIONS`
         in words, ``covariate_list``, ``HR``, ``lower``, ``upper``, ``p``, ``patients``,
         ``events`` and the four per-arm counts, ``estimable``, ``reason`` (why there is no
-        estimate, and in which patients it was counted), ``in_grid``, ``primary``, ``current`` and ``settings`` (the spec's query
-        string: the view that reproduces the row).
+        estimate, and in which patients it was counted), ``in_grid``, ``primary``, ``current``
+        and ``settings`` (the spec's query string: the view that reproduces the row; empty for
+        the weighted rows, weighting is not a view setting).
     n_grid : int
         Specifications in the grid.
     n_estimable : int
@@ -199,11 +229,12 @@ class SpecCurve:
 Progress = Callable[[int, int], None]
 
 
-def _estimate(data: pd.DataFrame, spec: AnalysisSpec) -> Estimate:
+def _estimate(data: pd.DataFrame, sp: Specification) -> Estimate:
     try:
-        return ESTIMATORS[spec.method](Context(data, spec)).estimate
+        ctx = Context(data, sp.spec)
+        return (att_weighting(ctx) if sp.weighting else ESTIMATORS[sp.spec.method](ctx)).estimate
     except (ValueError, ArithmeticError, np.linalg.LinAlgError):  # one failing specification never stops the curve
-        return Estimate(spec.method, math.nan, math.nan, math.nan, math.nan, 0, 0, False,
+        return Estimate(sp.spec.method, math.nan, math.nan, math.nan, math.nan, 0, 0, False,
                         "the model cannot be fitted on these patients")
 
 
@@ -235,41 +266,39 @@ def run(cohort, spec: AnalysisSpec, *, primary: AnalysisSpec | None = None,
     >>> seen = []
     >>> curve = run(cohort.demo(), AnalysisSpec(), progress=lambda d, t: seen.append((d, t)))
     >>> seen[-1], len(curve.table)
-    ((51, 51), 51)
+    ((63, 63), 63)
     """
     if not isinstance(spec, AnalysisSpec):
         raise ValueError("spec must be an AnalysisSpec")
     specs = list(grid(spec))
     n_grid = len(specs)
     notes: list[str] = []
-    extra: list[AnalysisSpec] = []
-    current_at = next((i for i, s in enumerate(specs) if same_estimate(s, spec)), None)
+    current = Specification(spec)
+    current_at = next((i for i, s in enumerate(specs) if s.key() == current.key()), None)
     if current_at is None:
-        extra.append(spec)
-        current_at = len(specs)
+        specs.append(current)
+        current_at = len(specs) - 1
         notes.append("The current view is outside the grid: it is shown on the curve and in the table, but not "
                      "counted in the share below 1 or the median.")
     else:
-        specs[current_at] = spec  # the very spec of the view, so that the row is the page's hazard ratio
+        specs[current_at] = current  # the very spec of the view, so that the row is the page's hazard ratio
     primary_at = None
     if primary is not None:
-        pinned = spec.replace_(**{f: getattr(primary, f) for f in SETTING_FIELDS})
+        pinned = Specification(spec.replace_(**{f: getattr(primary, f) for f in SETTING_FIELDS}))
         if any(getattr(primary, f) != getattr(spec, f) for f in FILTER_FIELDS):
             notes.append("The primary analysis selects other patients than this view: its settings are pinned here "
                          "on the patients of this view.")
-        every = specs + extra
-        primary_at = next((i for i, s in enumerate(every) if same_estimate(s, pinned)), None)
+        primary_at = next((i for i, s in enumerate(specs) if s.key() == pinned.key()), None)
         if primary_at is None:
-            extra.append(pinned)
-            primary_at = len(every)
+            specs.append(pinned)
+            primary_at = len(specs) - 1
             notes.append("The primary analysis is outside the grid: it is pinned on the curve but not counted in the "
                          "share below 1 or the median.")
-    specs += extra
     filtered = apply_filters(cohort.data, spec)
     data = filtered.select(analysis_columns(spec))
     rows = []
-    for i, s in enumerate(specs):
-        rows.append({"grid_index": i, **_row(_estimate(data, s), s, in_grid=i < n_grid, primary=i == primary_at,
+    for i, sp in enumerate(specs):
+        rows.append({"grid_index": i, **_row(_estimate(data, sp), sp, in_grid=i < n_grid, primary=i == primary_at,
                                              current=i == current_at)})
         if progress is not None:
             progress(i + 1, len(specs))
@@ -280,7 +309,8 @@ def run(cohort, spec: AnalysisSpec, *, primary: AnalysisSpec | None = None,
                      median_hr=median, notes=tuple(notes))
 
 
-def _row(est: Estimate, spec: AnalysisSpec, *, in_grid: bool, primary: bool, current: bool) -> dict[str, object]:
+def _row(est: Estimate, sp: Specification, *, in_grid: bool, primary: bool, current: bool) -> dict[str, object]:
+    spec = sp.spec
     counts = est.counts
     reason = ""
     if not est.estimated:
@@ -288,7 +318,7 @@ def _row(est: Estimate, spec: AnalysisSpec, *, in_grid: bool, primary: bool, cur
     if spec.method == "naive":
         reason = "biased by immortal time: not a defensible specification" + (f"; {reason}" if reason else "")
     return {
-        **choices(spec),
+        **sp.choices(),
         "covariate_list": ", ".join(label(c) for c in spec.covariates),
         "HR": est.hr, "lower": est.lower, "upper": est.upper, "p": est.p,
         "patients": est.n, "events": est.events,
@@ -298,7 +328,7 @@ def _row(est: Estimate, spec: AnalysisSpec, *, in_grid: bool, primary: bool, cur
         "events_chemotherapy": counts.events_chemotherapy if counts else 0,
         "estimable": bool(est.estimated), "reason": reason,
         "in_grid": in_grid, "primary": primary, "current": current,
-        "settings": spec.to_query_string(),
+        "settings": "" if sp.weighting else spec.to_query_string(full=True),
     }
 
 
@@ -354,10 +384,11 @@ def methods_sentence(curve: SpecCurve) -> str:
     return (f"As a check of robustness, a specification curve (Simonsohn, Simmons and Nelson 2020) re-estimated the "
             f"hazard ratio under {curve.n_grid} combinations of analysis choices on the same patients: a landmark "
             f"analysis at {lm} months with {len(PROPENSITY_COVARIATE_SETS)} propensity covariate sets ({sets}), "
-            "with or without a caliper of 0.2 SD of the logit, and 1:1 matching without or 1:2 matching with "
-            "replacement; and a Cox model with surgery as a time-dependent covariate with each covariate set. The "
-            "naive comparison was not included. The share of specifications with a hazard ratio below 1 and their "
-            "median are descriptive, not a test.")
+            "adjusted by 1:1 matching without or 1:2 matching with replacement, each with or without a caliper of "
+            "0.2 SD of the logit, or by weighting the patients not operated by the odds of their propensity score "
+            "(average effect in the operated, ATT; weighted Cox model with a robust variance); and a Cox model with "
+            "surgery as a time-dependent covariate with each covariate set. The naive comparison was not included. "
+            "The share of specifications with a hazard ratio below 1 and their median are descriptive, not a test.")
 
 
 #: Count columns of :attr:`SpecCurve.table`: each total, then its two arms.
@@ -396,11 +427,11 @@ def export_table(curve: SpecCurve, *, k: int | None = None) -> pd.DataFrame:
 #: Column names of the download (each defined in :data:`core.export_notes.COLUMN_NOTES`).
 EXPORT_NAMES: dict[str, str] = {
     "Immortal time": "immortal_time", "Landmark": "landmark", "Covariates": "covariate_set", "Caliper": "caliper",
-    "Matching": "matching", "HR": "hr", "lower": "hr_lower_95", "upper": "hr_upper_95", "reason": "note",
+    "Adjustment": "adjustment", "HR": "hr", "lower": "hr_lower_95", "upper": "hr_upper_95", "reason": "note",
     "primary": "primary_analysis", "current": "this_view", "settings": "view_settings",
 }
 
 
-__all__ = ["run", "grid", "choices", "same_estimate", "SpecCurve", "display_table", "export_table", "methods_sentence",
+__all__ = ["run", "grid", "choices", "same_estimate", "Specification", "SpecCurve", "display_table", "export_table", "methods_sentence",
            "LANDMARKS",
            "CALIPERS", "MATCHINGS", "IMMORTAL_TIME", "DIMENSIONS", "WHAT_IT_SHOWS"]

@@ -462,10 +462,10 @@ def test_robustness_page_shows_the_curve_with_the_primary_pinned():
     at.switch_page("views/robustness.py").run()
     _no_exception(at)
     summary = [_plain(m.value) for m in at.markdown if "specifications give a hazard ratio" in m.value]
-    assert len(summary) == 1 and summary[0].startswith("**") and " of 51 specifications" in summary[0]
+    assert len(summary) == 1 and summary[0].startswith("**") and " of 63 specifications" in summary[0]
     assert any("It is not a test" in c.value for c in at.caption)
     table = at.dataframe[0].value
-    assert len(table) == 51
+    assert len(table) == 63
     assert list(table["Pinned"]).count("primary, this view") == 1
     assert "primary_declare" not in [b.key for b in at.button]  # the demo's primary is fixed
     assert "primary_upload" not in [e.key for e in at.get("file_uploader")]

@@ -89,6 +89,6 @@ def test_robustness_download_is_the_specification_curve_with_the_primary_pinned(
     _run("views/robustness.py")
     table = captured["dl_speccurve"]["Specification curve"]
     curve = speccurve.run(cohort.demo(), AnalysisSpec(), primary=primary.demo_primary().spec)
-    assert len(table) == 51 and table["primary_analysis"].sum() == 1 and table["this_view"].sum() == 1
+    assert len(table) == 63 and table["primary_analysis"].sum() == 1 and table["this_view"].sum() == 1
     assert table["hr"].tolist() == pytest.approx(curve.table["HR"].tolist(), nan_ok=True)
     assert table.loc[table["this_view"], "hr"].item() == analysis.run(cohort.demo(), AnalysisSpec()).hr.hr

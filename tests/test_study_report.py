@@ -435,7 +435,7 @@ def test_specification_curve_section_and_methods_sentence(demo):
     items = got["Robustness: specification curve"]
     assert items[0] == speccurve.WHAT_IT_SHOWS and items[1] == status and items[2] == curve.summary()
     table = items[-1]
-    assert len(table) == 51
+    assert len(table) == 63
     pairs = table["Patients (operated / chemotherapy only)"].str.extract(r"^(\d+) / (\d+)$").astype(float)
     assert ((pairs > 0) & (pairs < K)).any().any()  # small counts without suppression: the check below is not vacuous
     hidden = dict(sections(demo, spec, result, None, k=K, speccurve=curve, primary_status=status))

@@ -69,10 +69,10 @@ curve = compute.speccurve(spec, main.spec if main is not None else None,
 bar.empty()
 st.markdown("**" + layout.escape_md(curve.summary()) + "**")
 st.caption("Each hazard ratio compares surgery with chemotherapy alone as its method says: landmark, patients alive "
-           "at the landmark who were operated by then vs those who were not, propensity-matched and followed from "
-           "the landmark; time-dependent Cox, every patient counted as chemotherapy-only until the operation and as "
-           "operated after it. Below 1 favours surgery. The filters, endpoint, time origin and propensity model are "
-           "those of this view.")
+           "at the landmark who were operated by then vs those who were not, made comparable by propensity-score "
+           "matching or weighting and followed from the landmark; time-dependent Cox, every patient counted as "
+           "chemotherapy-only until the operation and as operated after it. Below 1 favours surgery. The filters, "
+           "endpoint, time origin and propensity model are those of this view.")
 if curve.table["estimable"].any():
     fig = compute.figure(("speccurve", large, main.spec if main is not None else None), spec,
                          lambda: figures.speccurve_figure(curve.table, dimensions=speccurve.DIMENSIONS,
