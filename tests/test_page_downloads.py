@@ -92,3 +92,26 @@ def test_robustness_download_is_the_specification_curve_with_the_primary_pinned(
     assert len(table) == 63 and table["primary_analysis"].sum() == 1 and table["this_view"].sum() == 1
     assert table["hr"].tolist() == pytest.approx(curve.table["HR"].tolist(), nan_ok=True)
     assert table.loc[table["this_view"], "hr"].item() == analysis.run(cohort.demo(), AnalysisSpec()).hr.hr
+
+
+def test_exports_provenance_says_whether_the_view_is_the_primary_analysis(monkeypatch):
+    from core.provenance import PRIMARY_KEY
+
+    made: dict[str, object] = {}
+    real = downloads.button
+
+    def button(label, data, *, key, **kwargs):
+        made[key] = data
+        return real(label, data, key=key, **kwargs)
+
+    monkeypatch.setattr(downloads, "button", button)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S)
+    at.query_params["lm"] = "9"
+    at.run()
+    at.switch_page("views/survival.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames, prov = made["dl_survival_csv"].args
+    assert prov[PRIMARY_KEY].splitlines()[0] == ("Exploration: differs from the primary analysis in landmark (9 months "
+                                                 "here, 6 months in the primary).")
+    report_prov = made["dl_report_html"].args[2]
+    assert report_prov[PRIMARY_KEY] == prov[PRIMARY_KEY]
