@@ -34,6 +34,7 @@ with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.wait
             st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
             st.Page("views/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
             st.Page("views/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
+            st.Page("views/robustness.py", title="Robustness", icon=":material/alt_route:", url_path="robustness"),
             st.Page("views/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),
         ],
         "Comparability": [

@@ -461,6 +461,14 @@ DEFAULT_PROPENSITY_COVARIATES: tuple[str, ...] = (
     C.AGE, C.ECOG, C.LIVER_METS_N, C.CA19_9_BASELINE, C.CHEMO_REGIMEN, C.RECIST, C.RESECTABILITY,
 )
 
+#: Named propensity covariate sets the specification curve tries (core.speccurve), nested and pre-surgery only:
+#: the strongest predictors of being operated; the default set; the default set plus three more.
+PROPENSITY_COVARIATE_SETS: dict[str, tuple[str, ...]] = {
+    "Core": (C.AGE, C.ECOG, C.LIVER_METS_N, C.RECIST),
+    "Default": DEFAULT_PROPENSITY_COVARIATES,
+    "Extended": (*DEFAULT_PROPENSITY_COVARIATES, C.CA19_9_RESPONSE, C.TUMOUR_LOCATION, C.SEX),
+}
+
 #: Human-readable labels for columns shown in tables and figures.
 LABELS: dict[str, str] = {
     C.PATIENT_ID: "Patient",

@@ -127,6 +127,27 @@ COLUMN_NOTES: dict[str, str] = {
     "log_hazard_ratio": "the model coefficient: natural logarithm of the term's hazard ratio (R: coef(fit)).",
     "robust_se_log_hazard_ratio": ("robust (sandwich) standard error of log_hazard_ratio, clustered on the patient "
                                    "(R: sqrt(diag(vcov(fit))) with cluster = patient)."),
+    # specification curve (Robustness page: core/speccurve.py)
+    "rank": "position of the specification on the curve, sorted by hazard ratio; 0 when there is no estimate.",
+    "grid_index": "order of the specification in the grid (then this view and the primary analysis when outside it).",
+    "immortal_time": ("how immortal time is handled: landmark analysis (propensity-matched, patients alive at the "
+                      "landmark) or Cox model with surgery as a time-dependent covariate."),
+    "landmark": "landmark in months after the time origin ('not used' by the time-dependent Cox model).",
+    "covariate_set": ("propensity covariate set: Core (4), Default (7) or Extended (10) as listed in covariate_list; "
+                      "Other when this view or the primary analysis uses another set."),
+    "covariate_list": "the propensity (or time-dependent model) covariates of the specification.",
+    "caliper": "caliper in SD of the logit of the propensity score ('none': no caliper; 'not used' without matching).",
+    "adjustment": ("how the arms are made comparable: k:1 nearest-neighbour matching on the propensity score (with or "
+                   "without replacement), ATT weighting (operated patients weight 1, the others the odds of their "
+                   "propensity score; weighted Cox model, robust variance) or Cox regression on the covariates "
+                   "(time-dependent model)."),
+    "estimable": "whether the specification gives a hazard ratio (else note says why).",
+    "in_grid": ("whether the specification belongs to the grid; the share below 1 and the median count the grid's "
+                "estimable specifications only."),
+    "primary_analysis": "the pre-specified primary analysis's settings, applied to the patients of this view.",
+    "this_view": "the settings of the view the table was downloaded from.",
+    "view_settings": ("the specification as the query string of a view: open the app with ?<this> to see it (empty "
+                      "for ATT weighting, which is not a view setting)."),
 }
 for _when in ("before", "after"):
     _WHEN = "before matching" if _when == "before" else "after matching (weighted by the matching weights)"

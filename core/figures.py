@@ -12,6 +12,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -532,3 +534,94 @@ def zph_figure(plot, *, large: bool = False) -> go.Figure:
         xaxis |= {"tickvals": plot.ticks.iloc[:, 0].tolist(), "ticktext": [str(v) for v in plot.ticks.iloc[:, 1]]}
     fig.update_layout(xaxis=xaxis, yaxis={"title": {"text": "Beta(t) for surgery"}})
     return base_layout(fig, height=420 if not large else 520, large=large)
+
+
+#: Okabe-Ito vermillion: the pre-specified primary analysis on the specification curve.
+PRIMARY_COLOUR = "#D55E00"
+
+
+def speccurve_figure(table: pd.DataFrame, *, dimensions: tuple[str, ...], median: float | None = None,
+                     large: bool = False) -> go.Figure:
+    """Specification curve: hazard ratios sorted with their 95% CIs, and below, the choices of each one.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :attr:`core.speccurve.SpecCurve.table`: one row per specification, sorted, with ``HR``,
+        ``lower``, ``upper``, ``estimable``, ``primary``, ``current``, one column per dimension and
+        optionally ``grid_index`` (the order in which the choices are listed).
+    dimensions : tuple of str
+        The choice columns (:data:`core.speccurve.DIMENSIONS`), drawn as the indicator panel;
+        a choice written "not used" gets no dot.
+    median : float, optional
+        Median hazard ratio, drawn as a dashed line.
+    large : bool
+        Presentation mode.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"HR": [0.5, 0.8, float("nan")], "lower": [0.3, 0.5, float("nan")],
+    ...                   "upper": [0.9, 1.3, float("nan")], "estimable": [True, True, False],
+    ...                   "primary": [False, True, False], "current": [True, False, False],
+    ...                   "Caliper": ["none", "0.2 SD", "none"]})
+    >>> fig = speccurve_figure(t, dimensions=("Caliper",), median=0.65)
+    >>> [tr.name for tr in fig.data if tr.name]
+    ['Specification', 'Primary analysis', 'This view']
+    >>> fig.layout.yaxis.type
+    'log'
+    """
+    from plotly.subplots import make_subplots
+
+    n = len(table)
+    x = list(range(1, n + 1))
+    t = table.assign(x=x)
+    ok = t["estimable"].astype(bool) & t["HR"].gt(0) & t["lower"].gt(0) & t["upper"].notna()
+    in_order = t.sort_values("grid_index", kind="stable") if "grid_index" in t else t  # choices in the grid's order
+    labels: list[str] = []
+    for d in dimensions:
+        labels += [f"{d}: {v}" for v in dict.fromkeys(in_order[d]) if v != "not used"]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                        row_heights=[0.5, 0.5])
+    size = 11 if large else 7
+    groups = (("Specification", ~t["primary"] & ~t["current"], ARM_COLOURS[Arm.SURGERY], "circle"),
+              ("Primary analysis", t["primary"], PRIMARY_COLOUR, "diamond"),
+              ("This view", t["current"] & ~t["primary"], "#1B1F24", "circle-open"))
+    for name, mask, colour, symbol in groups:
+        part = t[mask & ok]
+        fig.add_trace(go.Scatter(
+            x=part["x"], y=part["HR"], mode="markers", name=name, legendgroup=name,
+            marker={"color": colour, "symbol": symbol, "size": size + (4 if name != "Specification" else 0),
+                    "line": {"width": 2, "color": colour}},
+            error_y={"type": "data", "symmetric": False, "array": (part["upper"] - part["HR"]).tolist(),
+                     "arrayminus": (part["HR"] - part["lower"]).tolist(), "color": colour,
+                     "thickness": 1.5 if large else 1, "width": 0},
+            hovertemplate="HR %{y:.2f}<extra>" + name + "</extra>"), row=1, col=1)
+        for d in dimensions:
+            rows = t[mask & t[d].ne("not used")]
+            fig.add_trace(go.Scatter(
+                x=rows["x"], y=[f"{d}: {v}" for v in rows[d]], mode="markers", showlegend=False, legendgroup=name,
+                marker={"color": colour, "symbol": "square" if name != "Specification" else "circle",
+                        "size": size - 1}, hoverinfo="skip"), row=2, col=1)
+    fig.add_hline(y=1.0, line={"color": "#1B1F24", "width": 1}, row=1, col=1)
+    if median is not None and median > 0:
+        fig.add_hline(y=median, line={"color": NEUTRAL, "width": 1, "dash": "dash"}, row=1, col=1)
+        fig.add_annotation(x=0.5, y=math.log10(median), xref="x", yref="y", text=f"median {median:.2f}",
+                           showarrow=False, xanchor="left", yanchor="bottom", font={"color": NEUTRAL})
+    missing = t.loc[~ok, "x"]
+    if len(missing):
+        fig.add_vrect(x0=float(missing.min()) - 0.5, x1=float(missing.max()) + 0.5, fillcolor=NEUTRAL, opacity=0.08,
+                      line_width=0, row=1, col=1, annotation_text="no estimate", annotation_position="bottom")
+    finite = pd.concat([t.loc[ok, "lower"], t.loc[ok, "upper"], pd.Series([1.0])])
+    lo, hi = float(finite.min()), float(finite.max())
+    ticks = [v for v in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20) if lo / 1.5 <= v <= hi * 1.5]
+    fig.update_yaxes(type="log", title_text="Hazard ratio (95% CI)", tickvals=ticks,
+                     ticktext=[f"{v:g}" for v in ticks], row=1, col=1)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickmode="array", tickvals=labels,
+                     ticktext=labels, row=2, col=1, showgrid=True)
+    fig.update_xaxes(title_text="Specifications, sorted by hazard ratio", row=2, col=1, range=[0.3, n + 0.7])
+    return base_layout(fig, height=(900 if large else 720) + (28 if large else 20) * max(len(labels) - 14, 0),
+                       large=large)

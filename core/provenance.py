@@ -31,6 +31,7 @@ SOURCE_KEY = "Data source"
 SHA_KEY = "Cohort SHA-256"
 DICTIONARY_KEY = "Data dictionary version"
 ANALYSIS_KEY = "Filters and settings"
+PRIMARY_KEY = "Primary analysis"
 #: Name of this project's distribution (``[project] name`` in pyproject.toml).
 APP_NAME = "pdac-lm-explorer"
 #: Runtime distributions whose versions are recorded (looked up with importlib.metadata, never
@@ -114,6 +115,7 @@ def provenance(
     url: str,
     source_name: str,
     now: dt.datetime | None = None,
+    primary: str | None = None,
 ) -> dict[str, str]:
     """Everything needed to reproduce an export, as ordered text key/value pairs.
 
@@ -131,12 +133,16 @@ def provenance(
         Name of the data source (e.g. the uploaded file's name).
     now : datetime, optional
         Time of the export, time-zone aware (default: now). Written in UTC.
+    primary : str, optional
+        Whether the view is the pre-specified primary analysis or an exploration, and how it
+        differs (:func:`core.primary.provenance_entry`); written after the settings when given.
 
     Returns
     -------
     dict of str to str
         Generated (UTC), View URL, Data source, Cohort SHA-256, Data dictionary version,
-        Filters and settings (``spec.describe()``), then Python and package versions.
+        Filters and settings (``spec.describe()``), Primary analysis (when given), then Python
+        and package versions.
     """
     if not isinstance(spec, AnalysisSpec):
         raise ValueError("spec must be an AnalysisSpec")
@@ -159,6 +165,8 @@ def provenance(
         DICTIONARY_KEY: dictionary_version,
         ANALYSIS_KEY: spec.describe(),
     }
+    if primary is not None:
+        out[PRIMARY_KEY] = str(primary)
     out.update(package_versions())
     return out
 

@@ -262,27 +262,32 @@ class AnalysisSpec:
         return dataclasses.replace(self, **changes)
 
     # -- URL state ----------------------------------------------------------------------------
-    def to_query(self) -> dict[str, str]:
-        """Query parameters for the fields that differ from the defaults.
+    def to_query(self, *, full: bool = False) -> dict[str, str]:
+        """Query parameters for the fields that differ from the defaults (every field with ``full``).
+
+        ``full=True`` writes every setting explicitly, so that the meaning of a stored spec (a
+        pre-specified primary analysis, :mod:`core.primary`) does not change when a default does.
 
         Examples
         --------
         >>> AnalysisSpec(method="naive").to_query()
         {'meth': 'naive'}
+        >>> AnalysisSpec.from_query(AnalysisSpec(ratio=2).to_query(full=True)) == AnalysisSpec(ratio=2)
+        True
         """
         default = AnalysisSpec()
         out: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value == getattr(default, f.name):
+            if value == getattr(default, f.name) and not full:
                 continue
             meta: _Field = f.metadata["url"]
             out[meta.key] = _encode(value, meta.kind)
         return out
 
-    def to_query_string(self) -> str:
+    def to_query_string(self, *, full: bool = False) -> str:
         """The query string (without ``?``) of :meth:`to_query`."""
-        return urlencode(self.to_query(), safe=",>-")
+        return urlencode(self.to_query(full=full), safe=",>-")
 
     @classmethod
     def from_query(cls, query: Mapping[str, str | list[str]], *, strict: bool = False) -> AnalysisSpec:
@@ -450,6 +455,15 @@ class AnalysisSpec:
 
 
 _FIELDS = {f.name: f for f in fields(AnalysisSpec)}
+
+#: The fields that select patients (cohort filters); every other field is an analysis setting.
+FILTER_FIELDS: tuple[str, ...] = (
+    "eligibility", "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups",
+    "mets_min", "mets_max", "regimens", "chemo_settings", "recist", "resectability_levels", "centres", "age_min",
+    "age_max", "ca19_9_max", "year_min", "year_max",
+)
+#: The analysis settings (every field that is not a filter), in the order of the spec.
+SETTING_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AnalysisSpec) if f.name not in FILTER_FIELDS)
 
 #: Spec fields that do not change the numbers of :func:`core.analysis.run`, only how they are drawn,
 #: with what they change instead (a test checks both halves).

@@ -23,8 +23,10 @@ from collections.abc import Mapping
 import pandas as pd
 
 from core import analysis, export, figures, outcomes, pathology, table1, tables
+from core import speccurve as speccurve_mod
 from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
+from core.speccurve import SpecCurve
 
 TITLE = "PDAC with synchronous liver metastases: surgery after chemotherapy vs chemotherapy alone"
 
@@ -65,7 +67,8 @@ def _time_dependent_model(result: analysis.AnalysisResult, k: int | None) -> lis
 
 
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
-             k: int | None = None) -> list[tuple[str, list]]:
+             k: int | None = None, speccurve: SpecCurve | None = None,
+             primary_status: str | None = None) -> list[tuple[str, list]]:
     """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`.
 
     Parameters
@@ -89,7 +92,14 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         (estimates' patients and deaths, matching card: :func:`core.export.hide_bare_counts`),
         the immortal-time methods table, the numbers at risk in the KM hover text
         (:func:`core.export.hide_hover_at_risk`) and the means of binary terms in the balance
-        table (proportions: :func:`core.export.blank_binary_means`).
+        table (proportions: :func:`core.export.blank_binary_means`); the specification curve's
+        counts per arm and reasons (``ui.downloads.shown`` of its table).
+    speccurve : SpecCurve, optional
+        ``core.speccurve.run(cohort, spec, primary=...)``: adds the section "Robustness:
+        specification curve" (None leaves it out).
+    primary_status : str, optional
+        :func:`core.primary.status_line` of the view: the summary says whether it is the
+        pre-specified primary analysis or an exploration.
 
     Returns
     -------
@@ -111,6 +121,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     if result.curves:
         summary.append(export.suppress_in_text(tables.comparison_text(result), k=k))
     summary.append("Filters and settings:\n\n" + spec.describe())
+    if primary_status:
+        summary.append(primary_status)
     if result.warnings:
         summary.append(export.suppress_in_text("Warnings: " + " ".join(result.warnings), k=k))
     flow = result.flow
@@ -154,6 +166,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
             export.suppress_formatted(tables.subgroup_display(subgroup_result, k=k), k=k), interactions,
             *(export.suppress_in_text(n, k=k) for n in subgroup_result.notes),
         ]))
+    if speccurve is not None:
+        out.append(("Robustness: specification curve", _speccurve_items(speccurve, primary_status, k)))
     operated = result.filtered.data[result.filtered.data[C.TREATMENT_GROUP] == Arm.SURGERY]
     if len(operated):
         items: list = []
@@ -209,8 +223,22 @@ def _operated_items(data: pd.DataFrame, operated: pd.DataFrame, spec, k: int | N
     return items
 
 
+def _speccurve_items(curve: SpecCurve, primary_status: str | None, k: int | None) -> list:
+    """The report's specification-curve section: what it shows, the summary, the figure, the table."""
+    items: list = [speccurve_mod.WHAT_IT_SHOWS]
+    if primary_status:
+        items.append(primary_status)
+    items.append(curve.summary())
+    if curve.table["estimable"].any():
+        items.append(figures.speccurve_figure(curve.table, dimensions=speccurve_mod.DIMENSIONS, median=curve.median_hr))
+    items += [export.suppress_in_text(n, k=k) for n in curve.notes]
+    items.append(export.suppress_formatted(speccurve_mod.display_table(curve), k=k))
+    return items
+
+
 def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
-                      provenance: Mapping[str, str], k: int | None = None) -> str:
+                      provenance: Mapping[str, str], k: int | None = None, speccurve: SpecCurve | None = None,
+                      primary_status: str | None = None) -> str:
     """The self-contained HTML report of the view (figures interactive, tables, provenance, methods).
 
     Parameters
@@ -223,6 +251,8 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
         Small-cell threshold (None: no suppression): every table and figure is suppressed as in
         :func:`sections`, the patient counts of the methods paragraph as well, and the summary
         says that suppression was applied.
+    speccurve, primary_status : optional
+        As :func:`sections`; with a specification curve the methods paragraph describes it.
 
     Returns
     -------
@@ -239,7 +269,9 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
     """
     k = _check_k(k)
     methods = methods_paragraph(spec, result=result, k=k)
-    parts = sections(cohort, spec, result, subgroup_result, k=k)
+    if speccurve is not None:
+        methods += " " + speccurve_mod.methods_sentence(speccurve)
+    parts = sections(cohort, spec, result, subgroup_result, k=k, speccurve=speccurve, primary_status=primary_status)
     title = TITLE
     if is_synthetic(cohort):  # every copy of the demo says so, on its first line
         title = f"{TITLE} (SYNTHETIC DEMO DATA)"

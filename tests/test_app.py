@@ -13,8 +13,8 @@ from core.spec import AnalysisSpec
 from tests.waits import APP_RUN_S
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
-         "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
+PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/robustness.py", "views/surgical.py",
+         "views/cohort.py", "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
@@ -515,3 +515,68 @@ def test_share_link_carries_the_surgical_page_choices():
     link = [c.value for c in at.code if c.value.startswith("http")]
     assert link and "slm=5" in link[0] and "pcov=tumour_size_mm,resection_margin" in link[0], link
     assert "pcut=tumour_size_mm:-" in link[0] and "sep=rfs" in link[0]
+
+
+def _status(at: AppTest) -> list[str]:
+    """The primary-analysis status line(s) of the page (header caption)."""
+    return [_plain(c.value) for c in at.caption if "rimary analysis" in c.value and c.value.startswith(":material/")]
+
+
+def test_every_page_says_whether_it_shows_the_primary_analysis():
+    at = _app()
+    assert _status(at) == [":material/verified: Primary analysis (pre-specified, shipped with the demo cohort in "
+                           "data/primary_analysis.json)."]
+    at.sidebar.slider(key="f_landmark_months").set_value(9.0).run()
+    for page in ("views/overview.py", "views/survival.py", "views/robustness.py", "views/data.py"):
+        at.switch_page(page).run()
+        _no_exception(at)
+        assert _status(at) == [":material/explore: Exploration: differs from the primary analysis in landmark "
+                               "(9 months here, 6 months in the primary). See the Robustness page."], page
+
+
+def test_robustness_page_shows_the_curve_with_the_primary_pinned():
+    at = _app()
+    at.switch_page("views/robustness.py").run()
+    _no_exception(at)
+    summary = [_plain(m.value) for m in at.markdown if "specifications give a hazard ratio" in m.value]
+    assert len(summary) == 1 and summary[0].startswith("**") and " of 63 specifications" in summary[0]
+    assert any("It is not a test" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert len(table) == 63
+    assert list(table["Pinned"]).count("primary, this view") == 1
+    assert "primary_declare" not in [b.key for b in at.button]  # the demo's primary is fixed
+    assert "primary_upload" not in [e.key for e in at.get("file_uploader")]
+
+
+def test_an_uploaded_cohort_declares_its_primary_once_and_it_stays_locked():
+    lines = (ROOT / "data" / "demo_cohort.csv").read_bytes().splitlines(keepends=True)
+    at = _app()
+    _upload(at, "small.csv", b"".join(lines[:61]))
+    at.switch_page("views/robustness.py").run()
+    _no_exception(at)
+    assert _status(at)[0].startswith(":material/explore: Exploration: no primary analysis has been pre-specified")
+    assert "primary_upload" in [e.key for e in at.get("file_uploader")]
+    at.button(key="primary_declare").click().run()
+    _no_exception(at)
+    assert _status(at)[0].startswith(":material/verified: Primary analysis (pre-specified, declared in this session")
+    assert "primary_declare" not in [b.key for b in at.button]  # locked for this session
+    assert "primary_upload" not in [e.key for e in at.get("file_uploader")]
+    at.sidebar.toggle(key="f_replace").set_value(True).run()
+    assert _status(at) == [":material/explore: Exploration: differs from the primary analysis in matching with "
+                           "replacement (yes here, no in the primary). See the Robustness page."]
+
+
+def test_an_uploaded_spec_file_becomes_the_primary_and_a_bad_one_is_refused_in_words():
+    lines = (ROOT / "data" / "demo_cohort.csv").read_bytes().splitlines(keepends=True)
+    at = _app()
+    _upload(at, "small.csv", b"".join(lines[:61]))
+    at.switch_page("views/robustness.py").run()
+    at.file_uploader(key="primary_upload").set_value(("bad.json", b"not json", "application/json")).run()
+    _no_exception(at)
+    assert any("not valid JSON" in _plain(e.value) for e in at.error)
+    good = b'{"format": "pdac-lm-primary-analysis", "spec": "lm=9"}'
+    at.file_uploader(key="primary_upload").set_value(("plan.json", good, "application/json")).run()
+    _no_exception(at)
+    assert _status(at) == [":material/explore: Exploration: differs from the primary analysis in landmark "
+                           "(6 months here, 9 months in the primary). See the Robustness page."]
+    assert any("uploaded spec file plan.json" in _plain(c.value) for c in at.caption)

@@ -112,3 +112,37 @@ def test_surgical_download_carries_pathology_adjuvant_landmark_and_the_whole_mod
     by_path = sheets["OS by pathology"]
     assert set(by_path["group"]) == {pathology.YPM0, pathology.YPM1, pathology.NOT_RESECTED}
     assert pd.api.types.is_numeric_dtype(by_path["median_months"])
+
+
+def test_robustness_download_is_the_specification_curve_with_the_primary_pinned(captured):
+    from core import primary, speccurve
+
+    _run("views/robustness.py")
+    table = captured["dl_speccurve"]["Specification curve"]
+    curve = speccurve.run(cohort.demo(), AnalysisSpec(), primary=primary.demo_primary().spec)
+    assert len(table) == 63 and table["primary_analysis"].sum() == 1 and table["this_view"].sum() == 1
+    assert table["hr"].tolist() == pytest.approx(curve.table["HR"].tolist(), nan_ok=True)
+    assert table.loc[table["this_view"], "hr"].item() == analysis.run(cohort.demo(), AnalysisSpec()).hr.hr
+
+
+def test_exports_provenance_says_whether_the_view_is_the_primary_analysis(monkeypatch):
+    from core.provenance import PRIMARY_KEY
+
+    made: dict[str, object] = {}
+    real = downloads.button
+
+    def button(label, data, *, key, **kwargs):
+        made[key] = data
+        return real(label, data, key=key, **kwargs)
+
+    monkeypatch.setattr(downloads, "button", button)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S)
+    at.query_params["lm"] = "9"
+    at.run()
+    at.switch_page("views/survival.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    frames, prov = made["dl_survival_csv"].args
+    assert prov[PRIMARY_KEY].splitlines()[0] == ("Exploration: differs from the primary analysis in landmark (9 months "
+                                                 "here, 6 months in the primary).")
+    report_prov = made["dl_report_html"].args[2]
+    assert report_prov[PRIMARY_KEY] == prov[PRIMARY_KEY]

@@ -307,6 +307,23 @@ def test_idle_session_loses_its_upload_and_is_told_why(monkeypatch):
     assert not _uploaded(at)
 
 
+def test_idle_timeout_also_drops_the_primary_analysis_declared_for_the_upload(monkeypatch):
+    monkeypatch.delenv(idle.ENV_VAR, raising=False)
+    clock = FakeClock()
+    monkeypatch.setattr(idle, "clock", clock)
+    at = _app().run()
+    at.switch_page("views/data.py").run()
+    at.file_uploader(key="upload").set_value(("small.csv", _small_cohort(), "text/csv")).run()
+    at.switch_page("views/robustness.py").run()
+    at.button(key="primary_declare").click().run()
+    assert not at.exception
+    assert len(at.session_state["primary_by_cohort"]) == 1
+    clock.now += 30 * 60 + 1
+    at.run()
+    assert not _uploaded(at)
+    assert "primary_by_cohort" not in at.session_state
+
+
 def test_idle_timeout_from_env_also_logs_out(monkeypatch):
     monkeypatch.setenv(idle.ENV_VAR, "2")
     clock = FakeClock()

@@ -471,3 +471,28 @@ def test_a_report_of_the_demo_says_synthetic_and_an_upload_does_not(demo):
                             filename="centre.csv")
     _, page = _html(other, AnalysisSpec())
     assert "SYNTHETIC DEMO DATA" not in page and "not study results" not in page
+
+
+def test_specification_curve_section_and_methods_sentence(demo):
+    from core import primary, speccurve
+
+    spec = AnalysisSpec(regimens=(Regimen.GEM, Regimen.GEM_NABPAC))
+    result = analysis.run(demo, spec)
+    curve = speccurve.run(demo, spec, primary=primary.demo_primary().spec)
+    status = primary.status_line(spec, primary.demo_primary())
+    got = dict(sections(demo, spec, result, None, speccurve=curve, primary_status=status))
+    assert status in got["Summary"]
+    items = got["Robustness: specification curve"]
+    assert items[0] == speccurve.WHAT_IT_SHOWS and items[1] == status and items[2] == curve.summary()
+    table = items[-1]
+    assert len(table) == 63
+    pairs = table["Patients (operated / chemotherapy only)"].str.extract(r"^(\d+) / (\d+)$").astype(float)
+    assert ((pairs > 0) & (pairs < K)).any().any()  # small counts without suppression: the check below is not vacuous
+    hidden = dict(sections(demo, spec, result, None, k=K, speccurve=curve, primary_status=status))
+    shown = hidden["Robustness: specification curve"][-1]
+    for column in ("Patients (operated / chemotherapy only)", "Events (operated / chemotherapy only)"):
+        numbers = shown[column].str.findall(r"(?<![<\d])(\d+)").explode().dropna().astype(int)
+        assert not ((numbers > 0) & (numbers < K)).any(), column
+    page = study_report_html(demo, spec, result, None, provenance=PROV, speccurve=curve, primary_status=status)
+    assert "<h2>Robustness: specification curve</h2>" in page
+    assert html.escape(speccurve.methods_sentence(curve)) in page

@@ -198,12 +198,14 @@ def may_upload(session_id: str) -> bool:
 
 
 def logout() -> None:
-    """End this session's login and drop its upload, cached results and download files (also the idle timeout)."""
-    from ui import state
+    """End this session's login and drop its upload, cached results and download files (also the idle timeout),
+    and the primary analyses declared in it (the next login is a new session)."""
+    from ui import primary, state
 
     st.session_state.pop(_OK, None)
     _note_login(False)
     state.use_demo()
+    primary.forget()
 
 
 def _password_gate(encoded: str) -> None:

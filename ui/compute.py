@@ -90,3 +90,28 @@ def figure(key: tuple[Hashable, ...], spec: AnalysisSpec, build: Callable[[], T]
     cohort = state.active_cohort()
     cached = _figure_shared if state.is_demo() else _figure_session
     return cached(cohort.sha256, spec, (*key, downloads.suppression_k()), build)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _speccurve_box_shared(sha256: str, spec: AnalysisSpec, primary: AnalysisSpec | None) -> dict:
+    return {}
+
+
+@st.cache_resource(max_entries=8, show_spinner=False, scope="session")
+def _speccurve_box_session(sha256: str, spec: AnalysisSpec, primary: AnalysisSpec | None) -> dict:
+    return {}
+
+
+def speccurve(spec: AnalysisSpec, primary: AnalysisSpec | None, progress: Callable[[int, int], None] | None = None):
+    """The specification curve of the active cohort under ``spec`` (cached like :func:`result`).
+
+    The cache holds an empty box per key and the curve is computed outside it, so that ``progress``
+    (a page's progress bar, drawn outside any cached function) is called on a miss and never replayed.
+    """
+    from core import speccurve as speccurve_mod
+
+    cohort = state.active_cohort()
+    box = (_speccurve_box_shared if state.is_demo() else _speccurve_box_session)(cohort.sha256, spec, primary)
+    if "curve" not in box:
+        box["curve"] = speccurve_mod.run(cohort, spec, primary=primary, progress=progress)
+    return box["curve"]

@@ -29,7 +29,7 @@ from core import export
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import layout, media, state
+from ui import layout, media, primary, state
 
 _PURE: set[Callable] = set()
 
@@ -111,6 +111,7 @@ def provenance(spec: AnalysisSpec) -> dict[str, str]:
         spec, cohort_sha256=cohort.sha256, dictionary_version=DICTIONARY_VERSION,
         url=layout.view_url(spec).split("?")[0],
         source_name="synthetic demo cohort" if state.is_demo() else cohort.source_name,
+        primary=primary.provenance_entry(spec),
     )
 
 
@@ -305,18 +306,21 @@ def figure(name: str, build: functools.partial, *, key: str, slide_height: int |
 
 
 @_pure
-def _report_html(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None) -> bytes:
-    from core import analysis, study_report, subgroups
+def _report_html(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None) -> bytes:
+    from core import analysis, speccurve, study_report, subgroups
+    from core import primary as primary_mod
 
+    curve = speccurve.run(cohort, spec, primary=main.spec if main is not None else None)
     return study_report.study_report_html(cohort, spec, analysis.run(cohort, spec), subgroups.subgroup_table(cohort, spec),
-                                          provenance=prov, k=k).encode("utf-8")
+                                          provenance=prov, k=k, speccurve=curve,
+                                          primary_status=primary_mod.status_line(spec, main)).encode("utf-8")
 
 
 @_pure
-def _report_pdf(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None) -> bytes:
+def _report_pdf(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None) -> bytes:
     from core import report
 
-    return report.report_pdf(_report_html(cohort, spec, prov, k).decode("utf-8"))
+    return report.report_pdf(_report_html(cohort, spec, prov, k, main).decode("utf-8"))
 
 
 def report_buttons(spec: AnalysisSpec) -> None:
@@ -325,7 +329,7 @@ def report_buttons(spec: AnalysisSpec) -> None:
     The cohort, spec, provenance and small-cell threshold are fixed when the buttons are drawn;
     the analysis and the report are made on click from them alone.
     """
-    inputs = (state.active_cohort(), spec, provenance(spec), suppression_k())
+    inputs = (state.active_cohort(), spec, provenance(spec), suppression_k(), primary.current())
     with st.sidebar.expander("Report of this view", icon=":material/description:"):
         st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
                    "provenance. Small-cell suppression, when on, applies to the report too.")

@@ -11,7 +11,7 @@ import streamlit as st
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import state, url
+from ui import primary, state, url
 
 PRESENT_KEY = "present"
 
@@ -103,6 +103,16 @@ def header(title: str, spec: AnalysisSpec, *, subtitle: str | None = None) -> No
         st.caption(text)
     else:
         st.info(text, icon=":material/filter_alt:")
+    primary_line(spec)
+
+
+def primary_line(spec: AnalysisSpec) -> None:
+    """One compact line: this view is the pre-specified primary analysis, or an exploration and how it differs."""
+    line = primary.status(spec)
+    if primary.is_primary(spec):
+        st.caption(":material/verified: " + escape_md(line))
+    else:
+        st.caption(":material/explore: " + escape_md(line) + " See the Robustness page.")
 
 
 def warnings(items: tuple[str, ...] | list[str]) -> None:
@@ -150,6 +160,7 @@ def provenance_card(spec: AnalysisSpec) -> None:
     prov = prov_mod.provenance(
         spec, cohort_sha256=cohort.sha256, dictionary_version=DICTIONARY_VERSION, url=view_url(spec).split("?")[0],
         source_name="synthetic demo cohort" if state.is_demo() else cohort.source_name,
+        primary=primary.provenance_entry(spec),
     )
     with st.expander("How this was computed (provenance)", icon=":material/info:"):
         st.text(prov_mod.provenance_text(prov))

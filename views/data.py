@@ -7,6 +7,7 @@ from core.dictionary import DICTIONARY_VERSION, IMPORTED_NAMES, dictionary_frame
 from ui import compute, controls, downloads, layout, mapping_step, state
 
 st.title("Data & upload")
+layout.primary_line(controls.current_spec())
 
 with st.container(border=True):
     st.markdown("#### Upload a study export")
