@@ -102,8 +102,41 @@ def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = 
                     where, centre_note)
 
 
-def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
-                  counts: ArmCounts, biased: bool = False, centre_model: str = "none") -> Estimate:
+def cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
+                 counts: ArmCounts, biased: bool = False, centre_model: str = "none") -> Estimate:
+    """The Cox hazard ratio of ``treated`` in a matched sample, with the spec's centre choice applied.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per matched patient (a control matched twice with replacement: once, weighted):
+        ``time``, ``event``, ``treated``, the centre and the cluster / weight columns.
+    method : str
+        Label of the estimate.
+    cluster, weights : str or None
+        Cluster column of the robust variance without the centre choice, and case-weight column.
+    counts : ArmCounts
+        Patients and events per arm of ``frame`` (recounted when centres are left out).
+    biased : bool
+        The naive comparison.
+    centre_model : {"none", "strata", "cluster"}
+        See :func:`centre_use`.
+
+    Returns
+    -------
+    Estimate
+        With the reason in words when the small-numbers rule or the model refuses.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({TIME: [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], EVENT: 1.0,
+    ...                    TREATED: [1, 0] * 6, "subclass": np.repeat(np.arange(6), 2),
+    ...                    C.CENTRE_ID: ["A"] * 6 + ["B"] * 6})
+    >>> est = cox_estimate(df, method="x", cluster="subclass", weights=None, counts=arm_counts(df),  # R: 1.8815
+    ...                    centre_model="strata")
+    >>> round(est.hr, 4), est.centre_note.split(":")[0]
+    (1.8815, 'Stratified by centre (2 centres)')
+    """
     where = "the matched sample"
     ids = frame[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in frame.columns else None
     use = centre_use(frame, centre_model, arm=frame[TREATED].to_numpy(float) == 1, cluster=cluster, ids=ids)
@@ -314,7 +347,7 @@ def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, 
         reason = ("no operated patient has a chemotherapy-only patient close enough in propensity score "
                   "(within the caliper); widen or remove the caliper")
         return m, None, _no_estimate(label, before, reason, biased=biased, where=where)
-    est = _cox_estimate(matched, method=label, cluster=cluster_column(spec),
+    est = cox_estimate(matched, method=label, cluster=cluster_column(spec),
                         weights="weights" if is_weighted(spec) else None,
                         counts=arm_counts(matched, event_word=event_word), biased=biased,
                         centre_model=spec.centre_model)
