@@ -40,6 +40,7 @@ from core.covariates import propensity_frame, term_label
 from core.dictionary import Arm, C
 from core.estimators import ESTIMATORS, AdjustedComparison, Context, Estimate
 from core.filters import apply_filters
+from core.format import fmt_ci, fmt_p
 from core.population import TREATED
 from core.spec import AnalysisSpec
 
@@ -260,6 +261,53 @@ def leave_one_centre_out(cohort, spec: AnalysisSpec) -> LeaveOneCentreOut:
     return LeaveOneCentreOut(full, table, full.method, _reading(full, table))
 
 
+def loco_display(loco: LeaveOneCentreOut) -> pd.DataFrame:
+    """The leave-one-centre-out table as shown and exported: counts as integer columns, HR (95% CI), p, note.
+
+    The first row is the comparison with every centre (the pinned hazard ratio).
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> t = loco_display(leave_one_centre_out(cohort.demo(), AnalysisSpec()))
+    >>> list(t.columns)[:3], t["Centre left out"].iloc[0]
+    (['Centre left out', 'Operated left out', 'Chemotherapy-only left out'], 'none (every centre)')
+    """
+    t = loco.table
+    f = loco.full
+    c = f.counts
+    first = {"Centre left out": "none (every centre)", "Operated left out": 0, "Chemotherapy-only left out": 0,
+             "Operated compared": c.n_surgery if c else 0, "Chemotherapy-only compared": c.n_chemotherapy if c else 0,
+             "Events, operated": c.events_surgery if c else 0, "Events, chemotherapy-only": c.events_chemotherapy if c else 0,
+             "HR (95% CI)": fmt_ci(f.hr, f.lower, f.upper) if f.estimated else "", "p": fmt_p(f.p) if f.estimated else "",
+             "Note": "" if f.estimated else f.reason}
+    rows = [first] + [{
+        "Centre left out": r["centre"], "Operated left out": r["left_out_surgery"],
+        "Chemotherapy-only left out": r["left_out_chemotherapy"], "Operated compared": r["n_surgery"],
+        "Chemotherapy-only compared": r["n_chemotherapy"], "Events, operated": r["events_surgery"],
+        "Events, chemotherapy-only": r["events_chemotherapy"],
+        "HR (95% CI)": fmt_ci(r["hr"], r["lower"], r["upper"]) if np.isfinite(r["hr"]) else "",
+        "p": fmt_p(r["p"]) if np.isfinite(r["hr"]) else "", "Note": r["note"]} for _, r in t.iterrows()]
+    out = pd.DataFrame(rows)
+    counts = [c for c in out.columns if "left out" in c and c != "Centre left out" or "compared" in c or "Events" in c]
+    return out.astype({c: "int64" for c in counts})
+
+
+def counts_display(balance: CentreBalance) -> pd.DataFrame:
+    """Patients per arm and centre, before and after matching, with readable headers (integer columns).
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> list(counts_display(centre_balance(cohort.demo(), AnalysisSpec())).columns)[:2]
+    ['Centre', 'Operated, before matching']
+    """
+    words = {"centre": "Centre", "surgery_before": "Operated, before matching",
+             "chemotherapy_before": "Chemotherapy-only, before matching", "surgery_after": "Operated, matched",
+             "chemotherapy_after": "Chemotherapy-only, matched"}
+    return balance.counts.rename(columns=words)
+
+
 def _reading(full: Estimate, table: pd.DataFrame) -> str:
     """The leave-one-centre-out result in one plain line."""
     hr = table["hr"].dropna()
@@ -282,4 +330,5 @@ def _reading(full: Estimate, table: pd.DataFrame) -> str:
     return text
 
 
-__all__ = ["CentreBalance", "LeaveOneCentreOut", "centre_balance", "leave_one_centre_out", "COUNT_COLUMNS"]
+__all__ = ["CentreBalance", "LeaveOneCentreOut", "centre_balance", "leave_one_centre_out", "loco_display",
+           "counts_display", "COUNT_COLUMNS"]

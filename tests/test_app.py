@@ -438,3 +438,24 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
         assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
     assert card.loc["Dropped for missing covariates", "value"] == "<40"
     assert card.loc["Surgery: matched / unmatched", "value"] == "<40 / <40"
+
+
+def test_matching_page_shows_the_centre_panel_for_the_chosen_centre_model():
+    from core import centre, cohort
+
+    at = _app({"ctrm": "strata"})
+    at.switch_page("views/matching.py").run()
+    _no_exception(at)
+    spec = AnalysisSpec(centre_model="strata")
+    loco = centre.leave_one_centre_out(cohort.demo(), spec)
+    assert any(_plain(m.value) == loco.reading for m in at.markdown)
+    shown = next(d.value for d in at.dataframe if "Centre left out" in d.value.columns)
+    assert shown["Centre left out"].tolist() == ["none (every centre)", *loco.table["centre"]]
+    assert shown["HR (95% CI)"].iloc[0].startswith(f"{loco.full.hr:.2f} (")
+    assert [t.label for t in at.tabs] == ["Patients per arm", "SMD before matching", "SMD after matching"]
+    _suppress(at, 11)
+    _no_exception(at)
+    shown = next(d.value for d in at.dataframe if "Centre left out" in d.value.columns)
+    expected = ["<11" if 1 <= n < 11 else str(n) for n in loco.table["left_out_surgery"]]
+    assert "<11" in expected and "13" in expected  # C02 has 13 operated patients
+    assert shown["Operated left out"].iloc[1:].astype(str).tolist() == expected

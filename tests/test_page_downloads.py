@@ -81,3 +81,20 @@ def test_matching_balance_download_keeps_the_term_names(captured, demo_result):
     assert "CA19-9 baseline (log)" in balance["term"].tolist()
     expected = demo_result.balance.loc["CA19-9 baseline (log)", "smd_after"]
     assert balance.loc[balance["term"] == "CA19-9 baseline (log)", "smd_after"].item() == pytest.approx(expected)
+
+
+def test_matching_centre_download_holds_the_leave_one_centre_out_numbers(captured, demo_result):
+    from core import centre
+
+    _run("views/matching.py")
+    sheets = captured["dl_centres"]
+    assert set(sheets) == {"Leave one centre out", "Patients per centre", "SMD per centre"}
+    loco = centre.leave_one_centre_out(cohort.demo(), AnalysisSpec())
+    table = sheets["Leave one centre out"]
+    assert table["centre"].tolist() == loco.table["centre"].tolist()
+    assert table["hr"].to_numpy() == pytest.approx(loco.table["hr"].to_numpy())
+    assert pd.api.types.is_numeric_dtype(table["hr"]) and pd.api.types.is_integer_dtype(table["n_surgery"])
+    counts = sheets["Patients per centre"]
+    assert counts["Operated, before matching"].sum() + counts["Chemotherapy-only, before matching"].sum() == len(
+        demo_result.population)
+    assert counts["Operated, matched"].sum() == demo_result.match.n_treated_matched
