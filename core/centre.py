@@ -39,6 +39,7 @@ from core.analysis import analysis_columns
 from core.covariates import propensity_frame, term_label
 from core.dictionary import Arm, C
 from core.estimators import ESTIMATORS, AdjustedComparison, Context, Estimate
+from core.export_notes import COMPLEMENTARY
 from core.filters import apply_filters
 from core.format import fmt_ci, fmt_p
 from core.population import TREATED
@@ -261,10 +262,33 @@ def leave_one_centre_out(cohort, spec: AnalysisSpec) -> LeaveOneCentreOut:
     return LeaveOneCentreOut(full, table, full.method, _reading(full, table))
 
 
-def loco_display(loco: LeaveOneCentreOut) -> pd.DataFrame:
-    """The leave-one-centre-out table as shown and exported: counts as integer columns, HR (95% CI), p, note.
+#: Columns of :attr:`LeaveOneCentreOut.table` that, beside the full comparison's counts, give the
+#: matched patients and events of the centre left out away by subtraction.
+COMPARED_COUNTS = ("n_surgery", "n_chemotherapy", "events_surgery", "events_chemotherapy")
 
-    The first row is the comparison with every centre (the pinned hazard ratio).
+
+def loco_table(loco: LeaveOneCentreOut, *, k: int | None = None) -> pd.DataFrame:
+    """The numeric leave-one-centre-out table for export; with a small-cell threshold ``k`` the
+    counts of each comparison are left out (:data:`COMPARED_COUNTS`: the full comparison's counts
+    minus them would give a centre's small counts away).
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> loco = leave_one_centre_out(cohort.demo(), AnalysisSpec())
+    >>> "n_surgery" in loco_table(loco).columns, "n_surgery" in loco_table(loco, k=11).columns
+    (True, False)
+    """
+    return loco.table if k is None else loco.table.drop(columns=list(COMPARED_COUNTS))
+
+
+def loco_display(loco: LeaveOneCentreOut, *, k: int | None = None) -> pd.DataFrame:
+    """The leave-one-centre-out table as shown: counts as integer columns, HR (95% CI), p, note.
+
+    The first row is the comparison with every centre (the pinned hazard ratio). With a
+    small-cell threshold ``k`` the counts of each comparison are hidden (``*``, the complementary
+    mark :data:`core.export_notes.COMPLEMENTARY`; see :func:`loco_table`); the patients of the
+    centre left out stay, for the caller's suppression.
 
     Examples
     --------
@@ -290,7 +314,11 @@ def loco_display(loco: LeaveOneCentreOut) -> pd.DataFrame:
         "p": fmt_p(r["p"]) if np.isfinite(r["hr"]) else "", "Note": r["note"]} for _, r in t.iterrows()]
     out = pd.DataFrame(rows)
     counts = [c for c in out.columns if "left out" in c and c != "Centre left out" or "compared" in c or "Events" in c]
-    return out.astype({c: "int64" for c in counts})
+    out = out.astype({c: "int64" for c in counts})
+    if k is not None:
+        for c in ("Operated compared", "Chemotherapy-only compared", "Events, operated", "Events, chemotherapy-only"):
+            out[c] = COMPLEMENTARY
+    return out
 
 
 def counts_display(balance: CentreBalance) -> pd.DataFrame:
@@ -330,5 +358,5 @@ def _reading(full: Estimate, table: pd.DataFrame) -> str:
     return text
 
 
-__all__ = ["CentreBalance", "LeaveOneCentreOut", "centre_balance", "leave_one_centre_out", "loco_display",
+__all__ = ["CentreBalance", "LeaveOneCentreOut", "centre_balance", "leave_one_centre_out", "loco_display", "loco_table",
            "counts_display", "COUNT_COLUMNS"]

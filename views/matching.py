@@ -76,7 +76,8 @@ st.plotly_chart(figures.forest_plot(forest, overall=loco.full.hr if loco.full.es
                 width="stretch", theme=None, config={"displaylogo": False}, key="matching_loco")
 downloads.figure("leave_one_centre_out", downloads.deferred(
     figures.forest_plot, forest, overall=loco.full.hr if loco.full.estimated else None), key="dl_loco")
-st.dataframe(downloads.suppress(centre.loco_display(loco)), hide_index=True, width="stretch")
+k = downloads.suppression_k()
+st.dataframe(downloads.suppress(centre.loco_display(loco, k=k)), hide_index=True, width="stretch")
 st.markdown("**Balance per centre**")
 if balance.reason:
     st.info(f"No balance per centre: {balance.reason}.")
@@ -91,7 +92,7 @@ else:
     tab_before.dataframe(balance.smd_wide("before"), width="stretch", column_config=fmt)
     tab_after.dataframe(balance.smd_wide("after"), width="stretch", column_config=fmt)
 downloads.tables("centres", {
-    "Leave one centre out": downloads.suppress(loco.table), "Patients per centre": counts if not balance.reason else pd.DataFrame(),
+    "Leave one centre out": downloads.suppress(centre.loco_table(loco, k=k)), "Patients per centre": counts if not balance.reason else pd.DataFrame(),
     "SMD per centre": balance.smd,
 }, spec, key="dl_centres", index=False)
 layout.provenance_card(spec)
