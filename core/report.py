@@ -526,6 +526,9 @@ def methods_paragraph(
     if by_centre:
         out.append(f"Standard errors clustered by centre were computed only with at least {MIN_CENTRES_FOR_CLUSTER} "
                    "centres in the analysed sample; with few centres the sandwich variance tends to be too small.")
+    out.append("The influence of single centres was assessed by repeating the comparison with each centre left out in "
+               "turn (propensity model, matching and Cox model refitted), and balance was described within each "
+               "centre (standardised mean differences on the scale of the whole surgery group).")
     out.append(f"A hazard ratio was reported only when each arm had at least {MIN_PATIENTS_PER_ARM} patients and "
                f"{MIN_EVENTS_PER_ARM} {EVENT_WORDS[spec.endpoint]}s; otherwise the counts per arm are given instead.")
     if tau is not None:

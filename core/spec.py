@@ -442,9 +442,9 @@ class AnalysisSpec:
             f"Propensity model: {PROPENSITY_MODELS[self.propensity]} on " + ", ".join(label(c) for c in self.covariates),
             f"Matching: 1:{self.ratio} nearest neighbour {'with' if self.replace else 'without'} replacement, "
             f"{cal}, order {self.order}" + (", exact on centre" if self.exact_centre else ""),
-            f"Centre in the Cox models: {CENTRE_MODELS[self.centre_model]}",
             f"Curves stop below {self.min_at_risk} patients at risk",
             f"Restricted mean survival time up to {self.rmst_months:g} months",
+            f"Centre in the Cox models: {CENTRE_MODELS[self.centre_model]}",
         ]
 
     def describe(self) -> str:
