@@ -267,3 +267,17 @@ def test_invalid_arguments(demo):
         sg.interaction_wald(df, group="nope", cluster=sg.CLUSTER)
     with pytest.raises(ValueError, match="outside"):
         sg.interaction_wald(df, group=sg.GROUP, cluster=sg.CLUSTER, levels=[MetsGroup.ONE, MetsGroup.MORE])
+
+
+def test_the_centre_choice_is_named_as_not_applied_to_subgroups():
+    from core import cohort
+    from core.spec import AnalysisSpec
+
+    plain = sg.subgroup_table(cohort.demo(), AnalysisSpec())
+    strata = sg.subgroup_table(cohort.demo(), AnalysisSpec(centre_model="strata"))
+    assert not any("centre choice" in n for n in plain.notes)
+    assert any(n.startswith("The centre choice of the main view (stratified by centre) is not applied here")
+               for n in strata.notes)
+    # subgroup rows keep the pair-clustered, unstratified model; the overall estimate follows the main view
+    assert strata.table["hr"].tolist() == pytest.approx(plain.table["hr"].tolist(), nan_ok=True)
+    assert strata.overall.hr != pytest.approx(plain.overall.hr)
