@@ -196,7 +196,8 @@ def centre_use(frame: pd.DataFrame, centre_model: str, *, arm: np.ndarray, clust
       variance is kept (matched pair, or patient). A centre whose rows all belong to one arm
       (``arm`` constant) compares nothing within itself: it adds nothing to the estimate or to the
       robust variance, so it is left out and named, and the small-numbers rule counts only the
-      centres kept.
+      centres kept. A centre with few patients of both arms stays in: it adds
+      little, but what it adds is a within-centre comparison (there is no minimum per centre).
     * ``"cluster"``: the robust variance is clustered by centre (R ``cluster = centre``) instead of
       ``cluster``; with fewer than :data:`MIN_CENTRES_FOR_CLUSTER` centres there is no estimate.
 
