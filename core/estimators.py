@@ -322,7 +322,9 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
     m, sample, est = _matched_comparison(population, spec, label, biased=biased)
     return AdjustedComparison(
         key=key, label=label, estimand=estimand, estimate=est, population=population, sample=sample,
-        weights="weights" if is_weighted(spec) else None, cluster=cluster_column(spec), match=m,
+        weights="weights" if is_weighted(spec) else None,
+        cluster=C.CENTRE_ID if spec.centre_model == "cluster" else cluster_column(spec),
+        strata=C.CENTRE_ID if spec.centre_model == "strata" else None, match=m,
         arm_labels=arm_labels or {}, biased=biased,
         notes=tuple(n for n in ((model_adjustments(m.dropped, m.pooled),) if m is not None else ())
                     + ((est.centre_note,) if est.centre_note else ()) if n),
@@ -377,9 +379,9 @@ class AdjustedComparison:
     sample : pandas.DataFrame or None
         The analysed rows (``time``, ``event``, ``treated`` plus the weight and cluster columns),
         from which curves are drawn; None when the estimator has no sample of its own.
-    weights, cluster : str or None
-        Columns of ``sample`` with the case weights (None: unweighted) and the cluster of the
-        robust variance.
+    weights, cluster, strata : str or None
+        Columns of ``sample`` with the case weights (None: unweighted), the cluster of the
+        robust variance and the strata of the Cox model (the spec's centre choice).
     match : MatchResult or None
         Diagnostics of a matching adjustment.
     arm_labels : dict of str to str
@@ -400,6 +402,7 @@ class AdjustedComparison:
     sample: pd.DataFrame | None = None
     weights: str | None = None
     cluster: str | None = None
+    strata: str | None = None
     match: matching.MatchResult | None = None
     arm_labels: dict[str, str] = field(default_factory=dict)
     curves_from: str | None = None
