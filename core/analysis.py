@@ -166,7 +166,7 @@ def run(cohort, spec: AnalysisSpec) -> AnalysisResult:
     chosen = comparisons[spec.method]
     drawn = comparisons[chosen.curves_from] if chosen.curves_from else chosen  # whose sample draws the curves
     hr = chosen.estimate
-    notes = [n for n in (*chosen.notes, *(drawn.notes if drawn is not chosen else ())) if n]
+    notes = [n for n in dict.fromkeys((*chosen.notes, *(drawn.notes if drawn is not chosen else ()))) if n]
     if chosen.biased:
         notes.insert(0, "The naive comparison counts the time before surgery as 'surgery' time (immortal time) "
                         "and favours surgery: use it only to show the bias.")

@@ -90,7 +90,8 @@ def reviewer_checks(result: AnalysisResult, *, threshold: float = THRESHOLD) -> 
         ph_reason = "no Cox model was fitted on a sample of its own for this view"
     else:
         try:
-            zph = ph.cox_zph(tested.sample, TIME, EVENT, [TREATED], cluster=tested.cluster, weights=tested.weights)
+            zph = ph.cox_zph(tested.sample, TIME, EVENT, [TREATED], cluster=tested.cluster, weights=tested.weights,
+                             strata=tested.strata)
             plot = ph.zph_plot_data(zph, TREATED)
         except (ValueError, ArithmeticError) as exc:
             zph, ph_reason = None, f"the test cannot be computed here ({exc})"

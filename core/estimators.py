@@ -54,6 +54,10 @@ from core.population import (
 from core.propensity import estimate_propensity
 from core.spec import EVENT_WORDS, ORIGINS, AnalysisSpec
 
+#: Standard errors clustered by centre need at least this many centres in the analysed sample (the
+#: sandwich variance is estimated from the centres' score sums; with very few it is meaningless).
+MIN_CENTRES_FOR_CLUSTER = 5
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -76,6 +80,7 @@ class Estimate:
     biased: bool = False
     counts: ArmCounts | None = None
     counted_in: str = ""  # where ``counts`` were counted, e.g. "the matched sample"
+    centre_note: str = ""  # how the centre entered the model (AnalysisSpec.centre_model), in words
 
     @property
     def estimated(self) -> bool:
@@ -203,23 +208,176 @@ def arm_counts(frame: pd.DataFrame, *, event_word: str = "death") -> ArmCounts:
                      int((event & ~treated).sum()), event_word)
 
 
-def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = False, where: str = "") -> Estimate:
+def _no_estimate(method: str, counts: ArmCounts, reason: str, *, biased: bool = False, where: str = "",
+                 centre_note: str = "") -> Estimate:
     return Estimate(method, np.nan, np.nan, np.nan, np.nan, counts.n, counts.events, False, reason, biased, counts,
-                    where)
+                    where, centre_note)
 
 
-def _cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
-                  counts: ArmCounts, biased: bool = False, where: str = "the matched sample") -> Estimate:
-    reason = comparison_reason(counts)
+def cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weights: str | None,
+                 counts: ArmCounts, biased: bool = False, centre_model: str = "none",
+                 where: str = "the matched sample") -> Estimate:
+    """The Cox hazard ratio of ``treated`` in a matched sample, with the spec's centre choice applied.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per matched patient (a control matched twice with replacement: once, weighted):
+        ``time``, ``event``, ``treated``, the centre and the cluster / weight columns.
+    method : str
+        Label of the estimate.
+    cluster, weights : str or None
+        Cluster column of the robust variance without the centre choice, and case-weight column.
+    counts : ArmCounts
+        Patients and events per arm of ``frame`` (recounted when centres are left out).
+    biased : bool
+        The naive comparison.
+    centre_model : {"none", "strata", "cluster"}
+        See :func:`centre_use`.
+    where : str
+        The analysed sample in a few words (for "In <where>: ..." when there is no estimate).
+
+    Returns
+    -------
+    Estimate
+        With the reason in words when the small-numbers rule or the model refuses.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({TIME: [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], EVENT: 1.0,
+    ...                    TREATED: [1, 0] * 6, "subclass": np.repeat(np.arange(6), 2),
+    ...                    C.CENTRE_ID: ["A"] * 6 + ["B"] * 6})
+    >>> est = cox_estimate(df, method="x", cluster="subclass", weights=None, counts=arm_counts(df),  # R: 1.8815
+    ...                    centre_model="strata")
+    >>> round(est.hr, 4), est.centre_note.split(":")[0]
+    (1.8815, 'Stratified by centre (2 centres)')
+    """
+    ids = frame[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in frame.columns else None
+    use = centre_use(frame, centre_model, arm=frame[TREATED].to_numpy(float) == 1, cluster=cluster, ids=ids)
+    if use.left_out:
+        frame = frame.loc[use.keep]
+        counts = arm_counts(frame, event_word=counts.event_word)
+        where = f"{where}, in centres with patients of both arms"
+    reason = use.reason or comparison_reason(counts)
     if reason:
-        return _no_estimate(method, counts, reason, biased=biased, where=where)
+        return _no_estimate(method, counts, reason, biased=biased, where=where, centre_note=use.note)
     try:
-        table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=cluster, weights=weights).table
+        table = survival.cox(frame, TIME, EVENT, [TREATED], cluster=use.cluster, weights=weights,
+                             strata=use.strata).table
     except ValueError as exc:
-        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where)
+        return _no_estimate(method, counts, cox_failure_reason(exc, counts.event_word), biased=biased, where=where,
+                            centre_note=use.note)
     row = table.loc[TREATED]
     return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
-                    counts.events, True, "", biased, counts, where)
+                    counts.events, True, "", biased, counts, where, use.note)
+
+
+@dataclass(frozen=True)
+class CentreUse:
+    """How the centre enters one Cox model: the rows kept, the strata and cluster columns, and why.
+
+    Attributes
+    ----------
+    keep : numpy.ndarray
+        Boolean mask of the rows analysed (all True unless centres with one arm only are left out).
+    strata, cluster : str or None
+        Columns for :func:`core.survival.cox` (``strata=``, ``cluster=``).
+    left_out : tuple of (str, int)
+        Centres left out (one arm only, stratified model) with their number of patients.
+    n_centres : int
+        Centres in the analysed rows.
+    reason : str
+        Why there is no estimate ('' when there is one).
+    note : str
+        The choice in one plain sentence, for the page.
+    """
+
+    keep: np.ndarray
+    strata: str | None
+    cluster: str | None
+    left_out: tuple[tuple[str, int], ...] = ()
+    n_centres: int = 0
+    reason: str = ""
+    note: str = ""
+
+
+def centre_use(frame: pd.DataFrame, centre_model: str, *, arm: np.ndarray, cluster: str | None,
+               ids: np.ndarray | None = None, time_dependent: bool = False) -> CentreUse:
+    """Apply the spec's centre choice to the rows of one Cox model.
+
+    * ``"none"``: rows, strata and cluster unchanged.
+    * ``"strata"``: a baseline hazard per centre (R ``strata(centre)``); the cluster of the robust
+      variance is kept (matched pair, or patient). A centre whose rows all belong to one arm
+      (``arm`` constant) compares nothing within itself: it adds nothing to the estimate or to the
+      robust variance, so it is left out and named, and the small-numbers rule counts only the
+      centres kept. A centre with few patients of both arms stays in: it adds
+      little, but what it adds is a within-centre comparison (there is no minimum per centre).
+    * ``"cluster"``: the robust variance is clustered by centre (R ``cluster = centre``) instead of
+      ``cluster``; with fewer than :data:`MIN_CENTRES_FOR_CLUSTER` centres there is no estimate.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of the model, with the centre column (``C.CENTRE_ID``).
+    centre_model : {"none", "strata", "cluster"}
+        ``AnalysisSpec.centre_model``.
+    arm : numpy.ndarray
+        Boolean, per row: in the surgery arm (for a time-dependent model: operated in this episode).
+    cluster : str or None
+        The cluster column without the centre choice.
+    ids : numpy.ndarray, optional
+        Patient per row (rows of one patient: episodes, or a control matched twice), so that the
+        patients of a centre left out are counted once; default: one row per patient.
+    time_dependent : bool
+        One row per patient of a time-dependent model, ``arm`` = operated during follow-up: a centre
+        is left out only when nobody in it is operated (where everyone is, each patient's time
+        before the operation is compared with the others' time after it).
+
+    Returns
+    -------
+    CentreUse
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({C.CENTRE_ID: ["A", "A", "B", "B", "C"], "pair": [1, 2, 1, 2, 3]})
+    >>> use = centre_use(df, "strata", arm=np.array([1, 0, 1, 0, 0]) == 1, cluster="pair")
+    >>> use.keep.tolist(), use.strata, use.cluster, use.left_out
+    ([True, True, True, True, False], 'centre_id', 'pair', (('C', 1),))
+    >>> centre_use(df, "cluster", arm=np.array([1, 0, 1, 0, 0]) == 1, cluster="pair").reason[:25]
+    'only 3 centres in these p'
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    if centre_model == "none":
+        return CentreUse(keep, None, cluster)
+    centre = frame[C.CENTRE_ID].astype("object").fillna("(no centre)").astype(str).to_numpy()
+    names, codes = np.unique(centre, return_inverse=True)
+    if centre_model == "cluster":
+        n = len(names)
+        if n < MIN_CENTRES_FOR_CLUSTER:
+            return CentreUse(keep, None, C.CENTRE_ID, n_centres=n, reason=(
+                f"only {n} centre{'s' if n != 1 else ''} in these patients: standard errors clustered by centre need "
+                f"at least {MIN_CENTRES_FOR_CLUSTER} centres; choose 'not used' or 'stratified by centre'"))
+        return CentreUse(keep, None, C.CENTRE_ID, n_centres=n, note=(
+            f"Standard errors clustered by centre ({n} centres) instead of the "
+            f"{'patient' if cluster == C.PATIENT_ID else 'matched pair' if cluster == 'subclass' else 'patient'}: "
+            "patients of one centre are not taken as independent. With this few centres the interval can be "
+            "too narrow."))
+    arm = np.asarray(arm, dtype=bool)
+    n_arm = np.bincount(codes, weights=arm.astype(float), minlength=len(names))
+    size = np.bincount(codes, minlength=len(names))
+    one_arm = (n_arm == 0) if time_dependent else (n_arm == 0) | (n_arm == size)
+    keep = ~one_arm[codes]
+    who = np.arange(len(frame)) if ids is None else np.asarray(ids)
+    left = tuple((str(names[i]), int(len(pd.unique(who[codes == i])))) for i in np.flatnonzero(one_arm))
+    kept = int((~one_arm).sum())
+    note = (f"Stratified by centre ({kept} centre{'s' if kept != 1 else ''}): operated and chemotherapy-only patients "
+            "are compared within the same centre.")
+    if left:
+        note += (f" Centres {'where nobody is operated' if time_dependent else 'with patients of one arm only'} "
+                 "compare nothing and are left out: "
+                 + ", ".join(f"{c} ({k} patient{'s' if k != 1 else ''})" for c, k in left) + ".")
+    reason = "" if kept else "no centre has patients of both arms, so a comparison within centres is not possible"
+    return CentreUse(keep, C.CENTRE_ID, cluster, left, kept, reason, note)
 
 
 def cox_failure_reason(exc: ValueError, event_word: str) -> str:
@@ -284,9 +442,11 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
     notes = (model_adjustments(m.dropped, m.pooled),) if m is not None else ()
     return AdjustedComparison(
         key=key, label=label, estimand=estimand, estimate=est, population=population, sample=sample,
-        weights="weights" if is_weighted(spec) else None, cluster=cluster_column(spec), match=m,
+        weights="weights" if is_weighted(spec) else None,
+        cluster=C.CENTRE_ID if spec.centre_model == "cluster" else cluster_column(spec),
+        strata=C.CENTRE_ID if spec.centre_model == "strata" else None, match=m,
         arm_labels=arm_labels or {}, biased=biased,
-        notes=tuple(n for n in (*notes, imputed_note) if n),
+        notes=tuple(n for n in (*notes, est.centre_note, imputed_note) if n),
     )
 
 
@@ -315,11 +475,14 @@ def _imputed_comparison(population: Population, spec: AnalysisSpec, label: str, 
     weights = "weights" if is_weighted(spec) else None
 
     def fit(sample: pd.DataFrame) -> survival.CoxResult:
-        counts = arm_counts(sample, event_word=event_word)
-        why = comparison_reason(counts)
+        ids = sample[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in sample.columns else None
+        use = centre_use(sample, spec.centre_model, arm=sample[TREATED].to_numpy(float) == 1,
+                         cluster=cluster_column(spec), ids=ids)
+        sample = sample.loc[use.keep]
+        why = use.reason or comparison_reason(arm_counts(sample, event_word=event_word))
         if why:
             raise ValueError(why)
-        return survival.cox(sample, TIME, EVENT, [TREATED], cluster=cluster_column(spec), weights=weights)
+        return survival.cox(sample, TIME, EVENT, [TREATED], cluster=use.cluster, weights=weights, strata=use.strata)
 
     try:
         res = imputed.imputed_matches(population, spec.covariates, match=lambda f, names: _match(f, spec, names),
@@ -356,9 +519,10 @@ def _matched_comparison(population: Population, spec: AnalysisSpec, label: str, 
         reason = ("no operated patient has a chemotherapy-only patient close enough in propensity score "
                   "(within the caliper); widen or remove the caliper")
         return m, None, _no_estimate(label, before, reason, biased=biased, where=where)
-    est = _cox_estimate(matched, method=label, cluster=cluster_column(spec),
-                        weights="weights" if is_weighted(spec) else None,
-                        counts=arm_counts(matched, event_word=event_word), biased=biased)
+    est = cox_estimate(matched, method=label, cluster=cluster_column(spec),
+                       weights="weights" if is_weighted(spec) else None,
+                       counts=arm_counts(matched, event_word=event_word), biased=biased,
+                       centre_model=spec.centre_model)
     return m, matched, est
 
 
@@ -384,9 +548,9 @@ class AdjustedComparison:
     sample : pandas.DataFrame or None
         The analysed rows (``time``, ``event``, ``treated`` plus the weight and cluster columns),
         from which curves are drawn; None when the estimator has no sample of its own.
-    weights, cluster : str or None
-        Columns of ``sample`` with the case weights (None: unweighted) and the cluster of the
-        robust variance.
+    weights, cluster, strata : str or None
+        Columns of ``sample`` with the case weights (None: unweighted), the cluster of the
+        robust variance and the strata of the Cox model (the spec's centre choice).
     match : MatchResult or None
         Diagnostics of a matching adjustment.
     arm_labels : dict of str to str
@@ -409,6 +573,7 @@ class AdjustedComparison:
     sample: pd.DataFrame | None = None
     weights: str | None = None
     cluster: str | None = None
+    strata: str | None = None
     match: matching.MatchResult | None = None
     arm_labels: dict[str, str] = field(default_factory=dict)
     curves_from: str | None = None
@@ -475,7 +640,7 @@ def time_dependent(ctx: Context) -> AdjustedComparison:
                   "operation and as operated from the day of surgery on; the hazard ratio is adjusted for the "
                   "propensity covariates and the restaging response."),
         notes=("Curves show the landmark-matched comparison; the hazard ratio comes from the time-dependent Cox "
-               "model on all filtered patients.",),
+               "model on all filtered patients.",) + ((est.centre_note,) if est.centre_note else ()),
     )
 
 
@@ -539,13 +704,15 @@ def att_weighting(ctx: Context) -> AdjustedComparison:
     treated = model.treated
     odds = np.exp(np.asarray(model.logit, dtype=float))
     sample = rows[[C.PATIENT_ID, TIME, EVENT, TREATED]].assign(weights=np.where(treated, 1.0, odds))
-    est = _cox_estimate(sample, method=label, cluster=C.PATIENT_ID, weights="weights",
-                        counts=arm_counts(sample, event_word=event_word), where=where)
+    sample = sample.assign(**{C.CENTRE_ID: rows[C.CENTRE_ID].to_numpy()})
+    est = cox_estimate(sample, method=label, cluster=C.PATIENT_ID, weights="weights",
+                       counts=arm_counts(sample, event_word=event_word), where=where, centre_model=s.centre_model)
     return answer(est, sample, (model_adjustments(model.dropped, model.pooled),))
 
 
-def _time_dependent_frame(pop: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str], np.ndarray]:
-    """Patients with complete covariates, the covariate names and who is operated during follow-up."""
+def _time_dependent_frame(pop: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str], np.ndarray, str]:
+    """Patients with complete covariates, the covariate names, who is operated during follow-up, and a note on the
+    centre covariate ('' unless the strata replace it)."""
     pf, names = propensity_frame(pop, spec.covariates)
     if OBJECTIVE_RESPONSE in names:
         # In the outcome model progression (PD, or not evaluable: died before restaging) is its own
@@ -554,43 +721,58 @@ def _time_dependent_frame(pop: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.Dat
         pf[PROGRESSIVE] = np.where(rec.isna(), np.nan, rec.isin([Recist.PD, Recist.NE]).astype(float))
         names = names + [PROGRESSIVE]
     pf = pf.dropna(subset=names)
+    extra = ""
+    if spec.centre_model == "strata" and C.CENTRE_ID in names:
+        names = [n for n in names if n != C.CENTRE_ID]  # the strata absorb it (collinear with them)
+        extra = " The centre covariate is left out of this model: the strata take its place."
     # Arms of a time-dependent comparison: patients operated during follow-up contribute their
     # events after surgery to the surgery arm; never-operated patients are the chemotherapy arm.
     operated = pf[SURGERY_TIME].notna().to_numpy() & (pf[SURGERY_TIME].to_numpy(float) < pf[TIME].to_numpy(float))
-    return pf, names, operated
+    return pf, names, operated, extra
 
 
 def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) -> tuple[Estimate, ModelTable | None]:
-    pf, names, operated = _time_dependent_frame(pop, spec)
+    pf, names, operated, extra = _time_dependent_frame(pop, spec)
+    where = "the filtered patients with complete covariates"
+    # Stratified: a centre where nobody is operated during follow-up compares nothing within itself
+    # (a centre where everyone is operated does: time before vs after each operation).
+    use = centre_use(pf, spec.centre_model, arm=operated, cluster="row", time_dependent=True)
+    if use.left_out:
+        pf, operated = pf.loc[use.keep], operated[use.keep]
+        where = "the filtered patients with complete covariates, in centres with an operated patient"
+    note = use.note + extra if use.note else ""
     event = pf[EVENT].to_numpy(float) == 1
     counts = ArmCounts(int(operated.sum()), int((~operated).sum()), int((operated & event).sum()),
                        int((~operated & event).sum()), EVENT_WORDS[spec.endpoint])
-    where = "the filtered patients with complete covariates"
-    reason = comparison_reason(counts)
+    reason = use.reason or comparison_reason(counts)
     if reason:
-        return _no_estimate(label, counts, reason, where=where), None
+        return _no_estimate(label, counts, reason, where=where, centre_note=note), None
     try:
         # the same repairs as the propensity model: constant covariates left out, rare levels pooled
         design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
                               min_level_count=MIN_LEVEL_COUNT)
-        cp, terms = time_dependent_data(pf, design)
-        fit = survival.cox_time_varying(cp, "start", "stop", "event", terms, cluster="row")
+        cp, terms = time_dependent_data(pf, design, keep=(C.CENTRE_ID,) if spec.centre_model != "none" else ())
+        fit = survival.cox_time_varying(cp, "start", "stop", "event", terms, cluster=use.cluster, strata=use.strata)
     except ValueError as exc:
         return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
-                            "Cox model"), where=where), None
+                            "Cox model"), where=where, centre_note=note), None
     row = fit.table.loc[TREATED]
     if not np.isfinite(row["hr"]) or not np.isfinite(row["upper"]):
         return _no_estimate(label, counts, "the time-dependent Cox model does not converge on these patients",
-                            where=where), None
+                            where=where, centre_note=note), None
+    variance = {"none": "robust variance clustered on the patient",
+                "strata": "stratified by centre, robust variance clustered on the patient",
+                "cluster": "robust variance clustered by centre"}[spec.centre_model]
     model = model_table(fit, design, {TREATED: (SURGERY_TERM_LABEL, SURGERY_COMPARED_WITH)}, note=(
         f"Cox model on (start, stop] episodes of {counts.n} patients ({counts.events} {counts.event_word}s): surgery "
-        "as a time-dependent covariate, Efron ties, robust variance clustered on the patient; hazard ratios "
-        "adjusted for every other row."), n_patients=counts.n, n_events=counts.events)
+        f"as a time-dependent covariate, Efron ties, {variance}; hazard ratios adjusted for every other row."),
+        n_patients=counts.n, n_events=counts.events)
     return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
-                    counts.events, True, "", False, counts, where), model
+                    counts.events, True, "", False, counts, where, note), model
 
 
-def time_dependent_data(frame: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, list[str]]:
+def time_dependent_data(frame: pd.DataFrame, design: Design, *,
+                        keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[str]]:
     """The (start, stop] episodes of the time-dependent Cox model and its terms.
 
     Each patient is split at surgery (:func:`core.population.counting_process`); the design
@@ -603,6 +785,8 @@ def time_dependent_data(frame: pd.DataFrame, design: Design) -> tuple[pd.DataFra
         Patients with ``time``, ``event``, ``surgery_time`` and the covariates of ``design``.
     design : core.design.Design
         Design of the adjustment covariates on ``frame``.
+    keep : tuple of str
+        Other columns of ``frame`` carried into every episode (e.g. the centre, for strata or clusters).
 
     Returns
     -------
@@ -616,5 +800,5 @@ def time_dependent_data(frame: pd.DataFrame, design: Design) -> tuple[pd.DataFra
     >>> terms, cp[["start", "stop", "treated", "x_age_at_diagnosis"]].values.tolist()
     (['treated', 'x_age_at_diagnosis'], [[0.0, 4.0, 0.0, 60.0], [4.0, 10.0, 1.0, 60.0], [0.0, 5.0, 0.0, 70.0]])
     """
-    model = pd.concat([frame[[TIME, EVENT, SURGERY_TIME]], design.matrix.add_prefix("x_")], axis=1)
+    model = pd.concat([frame[[TIME, EVENT, SURGERY_TIME, *keep]], design.matrix.add_prefix("x_")], axis=1)
     return counting_process(model), [TREATED] + ["x_" + c for c in design.names]

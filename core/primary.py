@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl
 from core.dictionary import C, label, value_label
 from core.eligibility import CRITERIA, PRESET_NAMES, preset_of
 from core.spec import (
+    CENTRE_MODELS,
     DISPLAY_ONLY,
     ENDPOINT_NAMES,
     HEPATECTOMY,
@@ -90,6 +91,7 @@ FIELD_WORDS: dict[str, str] = {
     "min_at_risk": "minimum number at risk",
     "rmst_months": "RMST horizon",
     "missing": "missing covariate values",
+    "centre_model": "centre in the hazard ratio",
 }
 
 _CATEGORY_COLUMNS = {
@@ -100,7 +102,8 @@ _CATEGORY_COLUMNS = {
 }
 _ORDER_WORDS = {"largest": "largest score first", "smallest": "smallest score first", "data": "data order"}
 _CHOICE_WORDS = {"hepatectomy": HEPATECTOMY, "endpoint": ENDPOINT_NAMES, "origin": ORIGINS, "method": METHODS,
-                 "propensity": PROPENSITY_MODELS, "order": _ORDER_WORDS, "missing": MISSING}
+                 "propensity": PROPENSITY_MODELS, "order": _ORDER_WORDS, "missing": MISSING,
+                 "centre_model": CENTRE_MODELS}
 _MONTHS = ("landmark_months", "rmst_months")
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from core.design import MIN_LEVEL_COUNT
 from core.dictionary import C, label
+from core.estimators import MIN_CENTRES_FOR_CLUSTER
 from core.guards import MIN_EVENTS_PER_ARM, MIN_PATIENTS_PER_ARM
 from core.spec import ENDPOINT_EVENTS, ENDPOINT_NAMES, EVENT_WORDS, AnalysisSpec
 
@@ -504,9 +505,13 @@ def methods_paragraph(
             "Survival in the matched sample was estimated by the Kaplan-Meier method with log-log confidence "
             "intervals (R: survfit(conf.type = \"log-log\")) and compared with the log-rank test."
         )
+    by_centre = spec.centre_model == "cluster"
+    strata = (", stratified by centre (a separate baseline hazard for each centre, R: strata(centre); centres in "
+              "which no comparison between the arms was possible were left out)") if spec.centre_model == "strata" else ""
     if spec.method == "time_dependent":
         sentence = ("The hazard ratio for resection was estimated by the time-dependent Cox model (Efron method for "
-                    "ties) with robust (sandwich) standard errors clustered on patients")
+                    f"ties){strata} with robust (sandwich) standard errors clustered on "
+                    f"{'centres (R: cluster = centre)' if by_centre else 'patients'}")
         if facts is not None and facts.td_patients is not None:
             sentence += (f", in {_small(facts.td_patients, k)} patients ({_small(facts.td_events, k)} "
                          f"{EVENT_WORDS[spec.endpoint]}s) with complete covariate data")
@@ -515,16 +520,22 @@ def methods_paragraph(
                              if sum(facts.dropped_td) else "; no patient had a missing covariate value")
         out.append(sentence + ".")
     else:
-        if spec.replace:
-            variance = "weighted by the matching weights, with robust standard errors clustered on patients"
-        elif spec.ratio > 1:
-            variance = "weighted by the matching weights, with robust standard errors clustered on matched sets"
-        else:
-            variance = "with robust standard errors clustered on matched pairs"
+        unit = ("patients" if spec.replace else "matched sets" if spec.ratio > 1 else "matched pairs")
+        if by_centre:
+            unit = "centres (R: cluster = centre) instead of " + unit
+        variance = f"with robust standard errors clustered on {unit}"
+        if spec.replace or spec.ratio > 1:
+            variance = "weighted by the matching weights, " + variance
         out.append(
             "Hazard ratios were estimated by Cox proportional hazards regression (Efron method for ties) in the "
-            f"matched sample, {variance}."
+            f"matched sample{strata}, {variance}."
         )
+    if by_centre:
+        out.append(f"Standard errors clustered by centre were computed only with at least {MIN_CENTRES_FOR_CLUSTER} "
+                   "centres in the analysed sample; with few centres the sandwich variance tends to be too small.")
+    out.append("The influence of single centres was assessed by repeating the comparison with each centre left out in "
+               "turn (propensity model, matching and Cox model refitted), and balance was described within each "
+               "centre (standardised mean differences on the scale of the whole surgery group).")
     out.append(f"A hazard ratio was reported only when each arm had at least {MIN_PATIENTS_PER_ARM} patients and "
                f"{MIN_EVENTS_PER_ARM} {EVENT_WORDS[spec.endpoint]}s; otherwise the counts per arm are given instead.")
     if tau is not None:

@@ -48,6 +48,7 @@ Method = Literal["landmark", "time_dependent", "naive"]
 Hepatectomy = Literal["any", "minor", "major"]
 Order = Literal["largest", "smallest", "data"]
 PropensityModel = Literal["firth", "glm"]
+CentreModel = Literal["none", "strata", "cluster"]
 
 ENDPOINTS: dict[str, str] = {
     "os": "Overall survival",
@@ -77,6 +78,12 @@ METHODS: dict[str, str] = {
     "landmark": "Landmark analysis",
     "time_dependent": "Cox model with surgery as a time-dependent covariate",
     "naive": "Naive comparison (biased by immortal time)",
+}
+#: How the centre enters every Cox model of the between-arm comparison (words of the widget and provenance).
+CENTRE_MODELS: dict[str, str] = {
+    "none": "not used",
+    "strata": "stratified by centre",
+    "cluster": "standard errors clustered by centre",
 }
 HEPATECTOMY: dict[str, str] = {"any": "any", "minor": "minor (< 3 segments)", "major": "major (>= 3 segments)"}
 
@@ -164,6 +171,12 @@ class AnalysisSpec:
         Match only within the same centre.
     order : {"largest", "smallest", "data"}
         Order in which operated patients are matched.
+    centre_model : {"none", "strata", "cluster"}
+        How the centre enters every Cox model of the comparison: not at all; as strata (a baseline
+        hazard per centre, R ``strata(centre)``: operated and chemotherapy-only patients of the same
+        centre are compared, centres with one arm only add nothing and are left out); or as the
+        cluster of the robust variance (R ``cluster = centre``, at least
+        :data:`core.estimators.MIN_CENTRES_FOR_CLUSTER` centres).
     min_at_risk : int
         Curves stop where fewer patients than this remain at risk.
     rmst_months : float
@@ -205,6 +218,7 @@ class AnalysisSpec:
     replace: bool = field(default=False, metadata=_meta("repl", "bool"))
     exact_centre: bool = field(default=False, metadata=_meta("exc", "bool"))
     order: Order = field(default="largest", metadata=_meta("ord", "str", ("largest", "smallest", "data")))
+    centre_model: CentreModel = field(default="none", metadata=_meta("ctrm", "str", tuple(CENTRE_MODELS)))
     min_at_risk: int = field(default=3, metadata=_meta("mar", "int", lo=1, hi=50, what="minimum number at risk"))
     rmst_months: float = field(default=36.0, metadata=_meta("tau", "float", lo=6.0, hi=60.0,
                                                             what="RMST horizon (months)"))
@@ -446,6 +460,7 @@ class AnalysisSpec:
             f"Curves stop below {self.min_at_risk} patients at risk",
             f"Restricted mean survival time up to {self.rmst_months:g} months",
             f"Missing covariate values: {MISSING[self.missing]}",
+            f"Centre in the Cox models: {CENTRE_MODELS[self.centre_model]}",
         ]
 
     def describe(self) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from core import analysis, export, figures, outcomes, pathology, table1, tables
+from core import analysis, centre, export, figures, outcomes, pathology, table1, tables
 from core import speccurve as speccurve_mod
 from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
@@ -155,6 +155,9 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         shown = t1.drop(columns=["variable", "level"])
         shown.attrs = {}
         out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
+    centre_items = _centres(cohort, spec, k)
+    if centre_items:
+        out.append(("Centres", centre_items))
     if subgroup_result is not None and not subgroup_result.table.empty:
         interactions = tables.interaction_display(subgroup_result)
         if k is not None:
@@ -233,6 +236,37 @@ def _speccurve_items(curve: SpecCurve, primary_status: str | None, k: int | None
         items.append(figures.speccurve_figure(curve.table, dimensions=speccurve_mod.DIMENSIONS, median=curve.median_hr))
     items += [export.suppress_in_text(n, k=k) for n in curve.notes]
     items.append(export.suppress_formatted(speccurve_mod.display_table(curve), k=k))
+    return items
+
+
+def _centres(cohort, spec, k: int | None) -> list:
+    """The Centres section: leave-one-centre-out forest plot and table, patients and SMD per centre
+    (empty when no patient is left)."""
+    loco = centre.leave_one_centre_out(cohort, spec)
+    if loco.table.empty:
+        return []
+    balance = centre.centre_balance(cohort, spec)
+
+    def suppressed(table: pd.DataFrame) -> pd.DataFrame:
+        if k is None:
+            return table
+        ints = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+        return export.suppress_text_counts(export.suppress_small_counts(table, ints, k=k), k=k)
+
+    items: list = [
+        f"Leave one centre out: the comparison ({loco.method}) re-run with each centre left out in turn; the dashed "
+        "line is the hazard ratio with every centre.",
+        export.suppress_in_text(loco.reading, k=k),
+        figures.forest_plot(loco.forest_frame(), overall=loco.full.hr if loco.full.estimated else None),
+        suppressed(centre.loco_display(loco, k=k)),
+    ]
+    if balance.reason:
+        items.append(f"No balance per centre: {balance.reason}.")
+    else:
+        items += [f"Patients per arm and centre. {balance.sample}", suppressed(centre.counts_display(balance)),
+                  "Standardised mean difference after matching within each centre (difference in means divided by "
+                  "the SD of the whole surgery group before matching):",
+                  balance.smd_wide("after").round(2).reset_index()]
     return items
 
 

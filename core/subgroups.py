@@ -89,7 +89,7 @@ from core.estimators import ESTIMATORS, Context, Estimate, cox_failure_reason, i
 from core.filters import apply_filters
 from core.guards import COMPARISON_RULE, ArmCounts, comparison_reason
 from core.population import EVENT, TIME, TREATED
-from core.spec import EVENT_WORDS, AnalysisSpec
+from core.spec import CENTRE_MODELS, EVENT_WORDS, AnalysisSpec
 
 #: Column of the analysis frames holding the subgroup level.
 GROUP = "subgroup"
@@ -547,6 +547,10 @@ def subgroup_table(cohort, spec: AnalysisSpec, *, dimensions: Sequence[str] | No
         "Matched once in the whole filtered population; each subgroup is part of that matched sample (no "
         "re-matching). Patients belong to the subgroup of their own value; robust variance clustered on the "
         + ("patient (matching with replacement)" if spec.replace else "matched set") + ".")
+    if spec.centre_model != "none":
+        notes.append(f"The centre choice of the main view ({CENTRE_MODELS[spec.centre_model]}) is not applied here: "
+                     "within a subgroup most centres hold a handful of patients of one arm, so the subgroup hazard "
+                     "ratios and interaction tests stay unstratified, clustered as stated above.")
     by_set = [d.label for d in dims if d.assign == TREATED_UNIT]
     if by_set:
         notes.append(", ".join(by_set) + ": a matched set belongs to the subgroup of its operated patient; its "

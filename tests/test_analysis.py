@@ -493,7 +493,8 @@ _CHANGES = {
     "ca19_9_max": 500.0, "year_min": 2019, "year_max": 2021, "endpoint": "efs", "origin": "diagnosis",
     "method": "naive", "landmark_months": 9.0, "covariates": (C.AGE, C.ECOG, C.CHEMO_REGIMEN),
     "propensity": "glm", "caliper": 0.2, "ratio": 2, "replace": True, "exact_centre": True, "order": "smallest",
-    "min_at_risk": 10, "rmst_months": 24.0, "eligibility": ("not_progressing",), "missing": "impute",
+    "centre_model": "strata", "min_at_risk": 10, "rmst_months": 24.0, "eligibility": ("not_progressing",),
+    "missing": "impute",
 }
 
 

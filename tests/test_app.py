@@ -580,3 +580,24 @@ def test_an_uploaded_spec_file_becomes_the_primary_and_a_bad_one_is_refused_in_w
     assert _status(at) == [":material/explore: Exploration: differs from the primary analysis in landmark "
                            "(6 months here, 9 months in the primary). See the Robustness page."]
     assert any("uploaded spec file plan.json" in _plain(c.value) for c in at.caption)
+
+
+def test_matching_page_shows_the_centre_panel_for_the_chosen_centre_model():
+    from core import centre, cohort
+
+    at = _app({"ctrm": "strata"})
+    at.switch_page("views/matching.py").run()
+    _no_exception(at)
+    spec = AnalysisSpec(centre_model="strata")
+    loco = centre.leave_one_centre_out(cohort.demo(), spec)
+    assert any(_plain(m.value) == loco.reading for m in at.markdown)
+    shown = next(d.value for d in at.dataframe if "Centre left out" in d.value.columns)
+    assert shown["Centre left out"].tolist() == ["none (every centre)", *loco.table["centre"]]
+    assert shown["HR (95% CI)"].iloc[0].startswith(f"{loco.full.hr:.2f} (")
+    assert [t.label for t in at.tabs] == ["Patients per arm", "SMD before matching", "SMD after matching"]
+    _suppress(at, 11)
+    _no_exception(at)
+    shown = next(d.value for d in at.dataframe if "Centre left out" in d.value.columns)
+    expected = ["<11" if 1 <= n < 11 else str(n) for n in loco.table["left_out_surgery"]]
+    assert "<11" in expected and "13" in expected  # C02 has 13 operated patients
+    assert shown["Operated left out"].iloc[1:].astype(str).tolist() == expected

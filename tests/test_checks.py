@@ -79,3 +79,22 @@ def test_tables_leave_out_a_small_event_count():
     small = dataclasses.replace(fake, precision=expected_precision(8, 0.5, hr=0.7))
     assert "events" in checks.checks_tables(small)["Expected precision"]["quantity"].tolist()
     assert "events" not in checks.checks_tables(small, k=11)["Expected precision"]["quantity"].tolist()
+
+
+@pytest.mark.parametrize("model", ["strata", "cluster"])
+def test_the_proportional_hazards_test_uses_the_centre_choice_of_the_model_it_tests(model):
+    from core import analysis, cohort, ph
+    from core.checks import reviewer_checks
+    from core.dictionary import C
+    from core.population import EVENT, TIME, TREATED
+    from core.spec import AnalysisSpec
+
+    result = analysis.run(cohort.demo(), AnalysisSpec(centre_model=model))
+    sample = result.chosen.sample
+    got = reviewer_checks(result).ph.table
+    kw = {"strata": C.CENTRE_ID, "cluster": "subclass"} if model == "strata" else {"cluster": C.CENTRE_ID}
+    want = ph.cox_zph(sample, TIME, EVENT, [TREATED], **kw).table
+    plain = ph.cox_zph(sample, TIME, EVENT, [TREATED], cluster="subclass").table
+    assert got.to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12)
+    if model == "strata":  # stratification changes the test (the cluster alone does not enter cox.zph's score test)
+        assert got.to_numpy() != pytest.approx(plain.to_numpy(), rel=1e-6)

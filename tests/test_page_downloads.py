@@ -146,3 +146,20 @@ def test_exports_provenance_says_whether_the_view_is_the_primary_analysis(monkey
                                                  "here, 6 months in the primary).")
     report_prov = made["dl_report_html"].args[2]
     assert report_prov[PRIMARY_KEY] == prov[PRIMARY_KEY]
+
+
+def test_matching_centre_download_holds_the_leave_one_centre_out_numbers(captured, demo_result):
+    from core import centre
+
+    _run("views/matching.py")
+    sheets = captured["dl_centres"]
+    assert set(sheets) == {"Leave one centre out", "Patients per centre", "SMD per centre"}
+    loco = centre.leave_one_centre_out(cohort.demo(), AnalysisSpec())
+    table = sheets["Leave one centre out"]
+    assert table["centre"].tolist() == loco.table["centre"].tolist()
+    assert table["hr"].to_numpy() == pytest.approx(loco.table["hr"].to_numpy())
+    assert pd.api.types.is_numeric_dtype(table["hr"]) and pd.api.types.is_integer_dtype(table["n_surgery"])
+    counts = sheets["Patients per centre"]
+    assert counts["Operated, before matching"].sum() + counts["Chemotherapy-only, before matching"].sum() == len(
+        demo_result.population)
+    assert counts["Operated, matched"].sum() == demo_result.match.n_treated_matched

@@ -129,6 +129,29 @@ def test_every_combination_of_matching_settings(method, origin):
         assert ("Among patients included at the landmark" in text) == (method != "naive"), where
 
 
+# Hand-written: how the centre enters the Cox model, per method and matching (key = centre_model).
+@pytest.mark.parametrize("method", ["landmark", "time_dependent", "naive"])
+@pytest.mark.parametrize("replace", [False, True])
+def test_the_centre_choice_is_stated_for_every_method(method, replace):
+    base = methods(AnalysisSpec(method=method, replace=replace))
+    strata = methods(AnalysisSpec(method=method, replace=replace, centre_model="strata"))
+    cluster = methods(AnalysisSpec(method=method, replace=replace, centre_model="cluster"))
+    assert "strata(centre)" not in base and "cluster = centre" not in base
+    assert "stratified by centre (a separate baseline hazard for each centre, R: strata(centre)" in strata
+    assert "cluster = centre" not in strata
+    assert "strata(centre)" not in cluster
+    assert "Standard errors clustered by centre were computed only with at least 5 centres" in cluster
+    if method == "time_dependent":
+        assert "with robust (sandwich) standard errors clustered on centres (R: cluster = centre)" in cluster
+        assert "standard errors clustered on patients" in strata
+    else:
+        unit = "patients" if replace else "matched pairs"
+        assert f"robust standard errors clustered on centres (R: cluster = centre) instead of {unit}." in cluster
+        assert f"robust standard errors clustered on {unit}." in strata
+    for text in (base, strata, cluster):
+        assert "repeating the comparison with each centre left out in turn" in text
+
+
 def test_naive_is_called_biased():
     text = methods(AnalysisSpec(method="naive"))
     assert "This naive comparison does not account for immortal time" in text

@@ -183,6 +183,7 @@ _EVERY_FIELD = {
     "replace": (True, "repl", "1"),
     "exact_centre": (True, "exc", "1"),
     "order": ("data", "ord", "data"),
+    "centre_model": ("strata", "ctrm", "strata"),
     "min_at_risk": (7, "mar", "7"),
     "rmst_months": (60.0, "tau", "60"),
     "eligibility": (("mets_le3", "ecog01"), "elig", "mets_le3,ecog01"),
@@ -346,6 +347,9 @@ def test_settings_in_words_mention_every_setting():
     assert s[3] == ("Matching: 1:2 nearest neighbour with replacement, caliper 0.25 SD of the logit, order smallest, "
                     "exact on centre")
     assert s[4] == "Curves stop below 5 patients at risk"
+    assert s[-1] == "Centre in the Cox models: not used"
+    assert AnalysisSpec(centre_model="cluster").settings_in_words()[-1] == (
+        "Centre in the Cox models: standard errors clustered by centre")
     s2 = AnalysisSpec(caliper=None, method="naive", endpoint="efs", propensity="glm").settings_in_words()
     assert s2[0] == "Endpoint: Event-free survival (progression, recurrence or death) from chemotherapy start"
     assert s2[2].startswith("Propensity model: logistic regression (unpenalised")

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from core import analysis, cohort, figures, outcomes, pathology, report, study_report, subgroups, table1, tables
+from core import analysis, centre, cohort, figures, outcomes, pathology, report, study_report, subgroups, table1, tables
 from core.dictionary import Arm, C, Regimen
 from core.spec import AnalysisSpec
 from core.study_report import TITLE, sections, study_report_html
@@ -29,13 +29,13 @@ def _html(c, spec):
 
 def test_every_section_heading_is_in_the_html(demo):
     _, page = _html(demo, AnalysisSpec())
-    for heading in ("Methods", "Summary", "Overall survival", "Propensity-score matching", "Table 1",
+    for heading in ("Methods", "Summary", "Overall survival", "Propensity-score matching", "Table 1", "Centres",
                     "Subgroups (exploratory)", "Surgical outcomes (operated patients)"):
         assert f"<h2>{html.escape(heading)}</h2>" in page, heading
     assert f"<h1>{html.escape(TITLE)} (SYNTHETIC DEMO DATA)</h1>" in page  # the demo says what it is
     assert html.escape("http://localhost:8501/?x=1") in page
-    # flow, KM, love plot, forest plot; OS by pathology and adjuvant chemotherapy (operated patients)
-    assert page.count('class="plotly-graph-div') == 6
+    # flow, KM, love plot, leave-one-centre-out, forest plot; OS by pathology and adjuvant chemotherapy (operated)
+    assert page.count('class="plotly-graph-div') == 7
     for item in ("Complete pathological response: no residual tumour", "ypM0 (no viable tumour)",
                  "Overall survival by pathology of the resected liver metastases, from the 6-month landmark",
                  "Adjuvant chemotherapy, from 3 months after surgery", "Hazard ratio, adjuvant chemotherapy vs none",
@@ -282,6 +282,17 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
         shown = t1.drop(columns=["variable", "level"])
         shown.attrs = {}
         out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
+    loco, balance = centre.leave_one_centre_out(cohort_, spec), centre.centre_balance(cohort_, spec)
+    out.extend([] if loco.table.empty else [("Centres", [
+        f"Leave one centre out: the comparison ({loco.method}) re-run with each centre left out in turn; the dashed "
+        "line is the hazard ratio with every centre.", loco.reading,
+        figures.forest_plot(loco.forest_frame(), overall=loco.full.hr if loco.full.estimated else None),
+        centre.loco_display(loco),
+        *([f"No balance per centre: {balance.reason}."] if balance.reason else [
+            f"Patients per arm and centre. {balance.sample}", centre.counts_display(balance),
+            "Standardised mean difference after matching within each centre (difference in means divided by the SD "
+            "of the whole surgery group before matching):", balance.smd_wide("after").round(2).reset_index()]),
+    ])])
     if subgroup_result is not None and not subgroup_result.table.empty:
         out.append(("Subgroups (exploratory)", [
             figures.forest_plot(tables.subgroup_forest_frame(subgroup_result),
@@ -342,10 +353,10 @@ def test_without_k_the_report_is_unchanged(reports):
 
 #: Sections printing small counts without suppression (demo cohort): the check below is not vacuous.
 EXPECTED_SMALL = {
-    "default": {"Propensity-score matching", "Table 1", "Subgroups (exploratory)",
+    "default": {"Propensity-score matching", "Table 1", "Centres", "Subgroups (exploratory)",
                 "Surgical outcomes (operated patients)"},
-    "small": {"Summary", "Overall survival", "Propensity-score matching", "Table 1", "Subgroups (exploratory)",
-              "Surgical outcomes (operated patients)"},
+    "small": {"Summary", "Overall survival", "Propensity-score matching", "Table 1", "Centres",
+              "Subgroups (exploratory)", "Surgical outcomes (operated patients)"},
 }
 
 
@@ -421,7 +432,7 @@ def test_flow_figure_and_forest_labels_hide_small_counts(reports):
     if name == "small":
         flow_plain = [re.fullmatch(r"<b>(\d+)</b>", a.get("text") or "") for a in figs_plain["figure-1"][1]["annotations"]]
         assert _small(m.group(1) for m in flow_plain if m)
-    forest_id = "figure-4"  # flow, KM, love plot, forest plot (then the operated patients' KM figures)
+    forest_id = "figure-5"  # flow, KM, love plot, leave-one-centre-out, forest plot (then the operated patients' KM figures)
     labels = [s for trace in figs_hidden[forest_id][0] for s in (trace.get("text") or []) if isinstance(s, str)]
     labels += [s for trace in figs_hidden[forest_id][0] for s in (trace.get("y") or []) if isinstance(s, str)]
     found = [m.groups() for s in labels for m in _FOREST.finditer(s)]
@@ -496,3 +507,18 @@ def test_specification_curve_section_and_methods_sentence(demo):
     page = study_report_html(demo, spec, result, None, provenance=PROV, speccurve=curve, primary_status=status)
     assert "<h2>Robustness: specification curve</h2>" in page
     assert html.escape(speccurve.methods_sentence(curve)) in page
+
+
+def test_the_centres_section_holds_the_leave_one_centre_out_hazard_ratios(demo):
+    spec = AnalysisSpec(centre_model="strata")
+    result = analysis.run(demo, spec)
+    items = dict(sections(demo, spec, result, None))["Centres"]
+    loco = centre.leave_one_centre_out(demo, spec)
+    table = next(i for i in items if isinstance(i, pd.DataFrame) and "Centre left out" in i.columns)
+    assert table["HR (95% CI)"].iloc[0].startswith(f"{result.hr.hr:.2f} (")  # the pinned row is the headline
+    assert table["Centre left out"].tolist()[1:] == loco.table["centre"].tolist()
+    assert loco.reading in items
+    hidden = dict(sections(demo, spec, result, None, k=11))["Centres"]
+    table = next(i for i in hidden if isinstance(i, pd.DataFrame) and "Centre left out" in i.columns)
+    # the counts of each comparison would give each centre's counts away by subtraction
+    assert (table["Operated compared"] == "*").all() and (table["Events, chemotherapy-only"] == "*").all()

@@ -443,3 +443,17 @@ def test_a_cohort_without_ypm_or_ca19_9_values_says_so_and_keeps_the_rest(demo):
     assert any(n.startswith(f"Resected metastases (ypM): {everyone} matched patient(s) not assessed or not recorded")
                for n in res.notes)
     assert res.table.loc[res.table["dimension"] == "Tumour location", "hr"].notna().all()
+
+
+def test_the_centre_choice_is_named_as_not_applied_to_subgroups():
+    from core import cohort
+    from core.spec import AnalysisSpec
+
+    plain = sg.subgroup_table(cohort.demo(), AnalysisSpec())
+    strata = sg.subgroup_table(cohort.demo(), AnalysisSpec(centre_model="strata"))
+    assert not any("centre choice" in n for n in plain.notes)
+    assert any(n.startswith("The centre choice of the main view (stratified by centre) is not applied here")
+               for n in strata.notes)
+    # subgroup rows keep the pair-clustered, unstratified model; the overall estimate follows the main view
+    assert strata.table["hr"].tolist() == pytest.approx(plain.table["hr"].tolist(), nan_ok=True)
+    assert strata.overall.hr != pytest.approx(plain.overall.hr)

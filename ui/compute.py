@@ -115,3 +115,31 @@ def speccurve(spec: AnalysisSpec, primary: AnalysisSpec | None, progress: Callab
     if "curve" not in box:
         box["curve"] = speccurve_mod.run(cohort, spec, primary=primary, progress=progress)
     return box["curve"]
+
+
+def _centre_panel(cohort: Cohort, spec: AnalysisSpec):
+    from core import centre
+
+    return centre.centre_balance(cohort, spec), centre.leave_one_centre_out(cohort, spec)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _centre_shared(sha256: str, spec: AnalysisSpec, _cohort: Cohort):
+    return _centre_panel(_cohort, spec)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False, scope="session")
+def _centre_session(sha256: str, spec: AnalysisSpec, _cohort: Cohort):
+    return _centre_panel(_cohort, spec)
+
+
+def centre_panel(spec: AnalysisSpec):
+    """Balance per centre and leave-one-centre-out HR of the active cohort (cached like :func:`result`).
+
+    Returns
+    -------
+    (core.centre.CentreBalance, core.centre.LeaveOneCentreOut)
+    """
+    cohort = state.active_cohort()
+    run = _centre_shared if state.is_demo() else _centre_session
+    return run(cohort.sha256, spec, cohort)

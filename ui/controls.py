@@ -19,8 +19,10 @@ import streamlit as st
 
 from core.dictionary import PRE_SURGERY_COVARIATES, C, label, value_help, value_label
 from core.eligibility import CRITERIA, PRESET_NAMES, PRESETS, preset_of, removed_per_arm
+from core.estimators import MIN_CENTRES_FOR_CLUSTER
 from core.filters import CATEGORY_FILTERS, OptionCount, option_counts
 from core.spec import (
+    CENTRE_MODELS,
     ENDPOINT_ABBREVIATIONS,
     ENDPOINTS,
     METHODS,
@@ -297,6 +299,13 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         replace = st.toggle("Match with replacement", key=_key("replace"))
         exact = st.toggle("Exact matching on centre", key=_key("exact_centre"))
         order = st.selectbox("Matching order", ["largest", "smallest", "data"], key=_key("order"))
+        centre_model = st.radio(
+            "Centre in the hazard ratio", list(CENTRE_MODELS), format_func=lambda v: CENTRE_MODELS[v].capitalize(),
+            key=_key("centre_model"),
+            help="Stratified: a separate baseline risk per centre, so operated and chemotherapy-only patients of the "
+                 "same centre are compared (centres with one arm only add nothing and are left out). Clustered: the "
+                 "same hazard ratio, with a confidence interval that does not take patients of one centre as "
+                 f"independent (needs at least {MIN_CENTRES_FOR_CLUSTER} centres). Applies to every Cox model of the comparison.")
         mar_lo, mar_hi = field_range("min_at_risk")
         min_risk = st.number_input("Stop curves below n at risk", int(mar_lo), int(mar_hi), key=_key("min_at_risk"))
         tau_lo, tau_hi = field_range("rmst_months")
@@ -312,8 +321,8 @@ def render(data: pd.DataFrame) -> AnalysisSpec:
         endpoint=endpoint, origin=origin, method=method, landmark_months=float(landmark),
         covariates=tuple(covariates), propensity=propensity,
         caliper=float(caliper) if caliper_on else None, ratio=int(ratio), replace=bool(replace),
-        exact_centre=bool(exact), order=order, min_at_risk=int(min_risk), rmst_months=float(tau),
-        missing=missing,
+        exact_centre=bool(exact), order=order, centre_model=centre_model, min_at_risk=int(min_risk),
+        rmst_months=float(tau), missing=missing,
     )
     try:
         spec = AnalysisSpec(**values)
@@ -330,5 +339,6 @@ WIDGET_FIELDS: tuple[str, ...] = (
     "eligibility", "pancreatic_procedures", "hepatectomy", "liver_procedures", "liver_timings", "mets_groups", "mets_min",
     "mets_max", "regimens", "chemo_settings", "recist", "resectability_levels", "centres", "age_min", "age_max",
     "year_min", "year_max", "ca19_9_max", "endpoint", "origin", "method", "landmark_months", "covariates",
-    "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "min_at_risk", "rmst_months", "missing",
+    "propensity", "caliper", "ratio", "replace", "exact_centre", "order", "centre_model", "min_at_risk", "rmst_months",
+    "missing",
 )

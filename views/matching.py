@@ -1,9 +1,9 @@
-"""Matching: propensity-score overlap, covariate balance and the list of pairs."""
+"""Matching: propensity-score overlap, covariate balance, the list of pairs, and the centres."""
 
 import pandas as pd
 import streamlit as st
 
-from core import analysis, figures
+from core import analysis, centre, figures
 from ui import compute, controls, downloads, layout
 
 spec = controls.current_spec()
@@ -65,4 +65,34 @@ downloads.tables("matching", {
     "Pairs": pairs, "Propensity scores": scores,
     "Match": downloads.shown(pd.DataFrame({"item": list(card), "value": list(card.values())}), bare_counts=True),
 }, spec, key="dl_matching", index=False)
+st.subheader("Centres")
+balance, loco = compute.centre_panel(spec)
+st.caption(f"Leave one centre out: the comparison shown ({loco.method}) is re-run from the filters on with each "
+           "centre left out in turn (new propensity model, new match). If one centre drives the result, its row "
+           "moves away from the dashed line, the hazard ratio with every centre.")
+st.markdown(downloads.text(loco.reading))
+forest = loco.forest_frame()
+st.plotly_chart(figures.forest_plot(forest, overall=loco.full.hr if loco.full.estimated else None, large=large),
+                width="stretch", theme=None, config={"displaylogo": False}, key="matching_loco")
+downloads.figure("leave_one_centre_out", downloads.deferred(
+    figures.forest_plot, forest, overall=loco.full.hr if loco.full.estimated else None), key="dl_loco")
+k = downloads.suppression_k()
+st.dataframe(downloads.suppress(centre.loco_display(loco, k=k)), hide_index=True, width="stretch")
+st.markdown("**Balance per centre**")
+if balance.reason:
+    st.info(f"No balance per centre: {balance.reason}.")
+else:
+    st.caption(balance.sample + " SMD: difference in means within the centre divided by the SD of the whole surgery "
+               "group before matching (the scale of the balance table above); with a few patients per centre it is "
+               "noisy, blank where the centre has patients of one arm only.")
+    counts = downloads.suppress(centre.counts_display(balance))
+    tab_n, tab_before, tab_after = st.tabs(["Patients per arm", "SMD before matching", "SMD after matching"])
+    tab_n.dataframe(counts, hide_index=True, width="stretch")
+    fmt = {c: st.column_config.NumberColumn(c, format="%.2f") for c in balance.smd["term"].unique()}
+    tab_before.dataframe(balance.smd_wide("before"), width="stretch", column_config=fmt)
+    tab_after.dataframe(balance.smd_wide("after"), width="stretch", column_config=fmt)
+downloads.tables("centres", {
+    "Leave one centre out": downloads.suppress(centre.loco_table(loco, k=k)), "Patients per centre": counts if not balance.reason else pd.DataFrame(),
+    "SMD per centre": balance.smd,
+}, spec, key="dl_centres", index=False)
 layout.provenance_card(spec)
