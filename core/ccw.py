@@ -52,13 +52,14 @@ from core import survival
 from core.covariates import model_adjustments, propensity_frame, term_label
 from core.design import MIN_LEVEL_COUNT, build_design
 from core.filters import apply_filters
+from core.format import fmt_num
 from core.guards import ArmCounts, comparison_reason
 from core.population import EVENT, SURGERY_TIME, TIME, naive_population
 from core.spec import ENDPOINT_NAMES, EVENT_WORDS, ORIGINS, AnalysisSpec
 
 __all__ = [
     "ARM_LABELS", "CcwResult", "CensoringModel", "DEFAULT_GRACE", "GRACE_RANGE", "HORIZONS", "N_BOOT", "SEED",
-    "StrategyFit", "clone", "censoring_model", "estimand", "estimate", "estimates_table", "fit_strategies", "headline",
+    "StrategyFit", "clone", "censoring_model", "counts_in_words", "display_table", "estimand", "estimate", "estimates_table", "fit_strategies", "headline",
     "run", "weighted_cox", "weighted_km", "weighted_rows",
 ]
 
@@ -685,3 +686,53 @@ def run(cohort, spec: AnalysisSpec, *, grace: float = DEFAULT_GRACE, n_boot: int
     filtered = apply_filters(cohort.data, spec)
     return estimate(filtered.data, spec, grace=grace, n_boot=n_boot, seed=seed)
 
+
+
+def display_table(result: CcwResult) -> pd.DataFrame:
+    """The estimates as a page shows them: survival in %, RMST in months, the difference with its interval.
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> t = display_table(run(cohort.demo(), AnalysisSpec(), n_boot=0))
+    >>> t.columns.tolist()
+    ['Measure', 'Resect within 9 months', 'Do not resect', 'Difference (95% CI)']
+    >>> t["Difference (95% CI)"].iloc[1].endswith(" pts")  # survival: percentage points
+    True
+    """
+    labels = result.labels
+    rows = []
+
+    def one(x: float, pct: bool, signed: bool = False) -> str:
+        if not np.isfinite(x):
+            return fmt_num(np.nan)
+        sign = "+" if signed else ""
+        if pct:  # a level in %, a difference in percentage points
+            return f"{100 * x:{sign}.0f} pts" if signed else f"{100 * x:.0f}%"
+        return f"{x:{sign}.1f}"
+
+    for r in result.table.itertuples(index=False):
+        pct = r.measure == "Survival"
+        diff = one(r.difference, pct, signed=True)
+        if np.isfinite(r.lower):
+            diff += f" ({one(r.lower, pct, True)} to {one(r.upper, pct, True)})"
+        name = f"Survival at {r.months:g} months" if pct else f"Mean months alive of the first {r.months:g} (RMST)"
+        rows.append({"Measure": name, labels[RESECT]: one(r.resect, pct), labels[NO_RESECT]: one(r.no_resect, pct),
+                     "Difference (95% CI)": diff})
+    return pd.DataFrame(rows)
+
+
+def counts_in_words(result: CcwResult) -> str:
+    """Who followed each strategy beyond the grace period, with their events.
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> counts_in_words(run(cohort.demo(), AnalysisSpec(), n_boot=0)).startswith("88 patients cloned")
+    True
+    """
+    c = result.counts
+    w = c.event_word
+    return (f"{result.n_patients} patients cloned into both strategies; {c.n_surgery} were operated within "
+            f"{result.grace:g} months ({c.events_surgery} {w}s) and {c.n_chemotherapy} were never operated "
+            f"({c.events_chemotherapy} {w}s).")

@@ -13,7 +13,7 @@ from core.spec import AnalysisSpec
 from tests.waits import APP_RUN_S
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
+PAGES = ["views/overview.py", "views/survival.py", "views/target_trial.py", "views/subgroups.py", "views/surgical.py", "views/cohort.py",
          "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
 
 

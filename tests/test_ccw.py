@@ -177,3 +177,18 @@ def test_too_few_patients_operated_within_the_grace_period_gives_the_counts():
 def test_a_grace_period_outside_the_range_is_refused(bad):
     with pytest.raises(ValueError, match="grace period"):
         ccw.run(cohort.demo(), AnalysisSpec(), grace=bad, n_boot=0)
+
+
+def test_display_table_shows_levels_in_percent_and_differences_in_points(demo_result):
+    t = ccw.display_table(demo_result)
+    row = t.iloc[1]
+    assert row["Measure"] == "Survival at 24 months"
+    surv = demo_result.table.iloc[1]
+    assert row["Resect within 9 months"] == f"{100 * surv['resect']:.0f}%"
+    assert row["Difference (95% CI)"].startswith(f"{100 * surv['difference']:+.0f} pts (")
+
+
+def test_counts_in_words_name_who_followed_each_strategy(demo_result):
+    c = demo_result.counts
+    words = ccw.counts_in_words(demo_result)
+    assert f"{c.n_surgery} were operated within 9 months ({c.events_surgery} deaths)" in words

@@ -18,6 +18,7 @@ PAGE_KEYS: dict[str, str] = {
     "present": "presentation mode (1 = on)",
     "sep": "Surgical outcomes: endpoint",
     "sgr": "Surgical outcomes: grouping variable",
+    "tgr": "Target trial: grace period G in months (resect within G months of time zero)",
     "data": "SHA-256 of the uploaded cohort a shared link was made from (ui/linked.py; never patient data)",
     "fault": "tests only: fault injection (off unless PDAC_FAULT_INJECTION=1)",
 }
