@@ -733,6 +733,6 @@ def counts_in_words(result: CcwResult) -> str:
     """
     c = result.counts
     w = c.event_word
-    return (f"{result.n_patients} patients cloned into both strategies; {c.n_surgery} were operated within "
-            f"{result.grace:g} months ({c.events_surgery} {w}s) and {c.n_chemotherapy} were never operated "
+    return (f"{result.n_patients} patients cloned into both strategies: {c.n_surgery} patients operated within "
+            f"{result.grace:g} months ({c.events_surgery} {w}s) and {c.n_chemotherapy} patients never operated "
             f"({c.events_chemotherapy} {w}s).")

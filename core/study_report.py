@@ -56,7 +56,7 @@ def _balance(balance: pd.DataFrame, k: int | None) -> pd.DataFrame:
 
 
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
-             k: int | None = None) -> list[tuple[str, list]]:
+             k: int | None = None, ccw_result=None) -> list[tuple[str, list]]:
     """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`.
 
     Parameters
@@ -81,6 +81,9 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
         the immortal-time methods table, the numbers at risk in the KM hover text
         (:func:`core.export.hide_hover_at_risk`) and the means of binary terms in the balance
         table (proportions: :func:`core.export.blank_binary_means`).
+    ccw_result : CcwResult, optional
+        ``core.ccw.run(cohort, spec, grace=...)``: the target-trial section (clone-censor-weight);
+        None leaves it out. With ``k``, its counts in text and its clone table are suppressed as well.
 
     Returns
     -------
@@ -120,6 +123,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
                                          "Surgery vs chemotherapy alone (log-rank test and restricted mean survival "
                                          "time: exploratory):", comparison,
                                          "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k)]))
+    if ccw_result is not None:
+        out.append(("Target trial: resect within G months vs do not resect", _ccw_items(ccw_result, k)))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
         card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
@@ -153,13 +158,37 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     return out
 
 
+def _ccw_items(res, k: int | None) -> list:
+    """The target-trial section: question, headline, weighted curves, estimates, censoring models, clones."""
+    from core import ccw
+
+    items: list = ["Question answered: " + res.estimand,
+                   export.suppress_in_text(ccw.headline(res), k=k),
+                   export.suppress_in_text(ccw.counts_in_words(res), k=k)]
+    items += [export.suppress_in_text(n, k=k) for n in res.notes]
+    if len(res.km):
+        items.append(figures.ccw_figure(res.km, res.labels, grace=res.grace))
+    if res.estimated:
+        items.append(ccw.display_table(res))
+        items.append(f"Hazard ratio (weighted Cox, robust SE clustered on the patient): "
+                     f"{res.hr:.2f} ({res.hr_lower:.2f}-{res.hr_upper:.2f}). Intervals of the differences: bootstrap "
+                     f"of patients, {res.n_boot} replicates, seed {res.seed} (percentile).")
+    items += [f"{strategy}: {words}." for strategy, words in res.censoring.items()]
+    if len(res.clones):
+        clones = res.clones.round(2)
+        if k is not None:
+            clones = export.suppress_small_counts(clones, ["clones", "censored_deviating", "events"], k=k)
+        items.append(clones)
+    return items
+
+
 def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
-                      provenance: Mapping[str, str], k: int | None = None) -> str:
+                      provenance: Mapping[str, str], k: int | None = None, ccw_result=None) -> str:
     """The self-contained HTML report of the view (figures interactive, tables, provenance, methods).
 
     Parameters
     ----------
-    cohort, spec, result, subgroup_result
+    cohort, spec, result, subgroup_result, ccw_result
         As :func:`sections`.
     provenance : mapping of str to str
         Provenance of the view (see :func:`core.provenance.provenance`).
@@ -183,7 +212,7 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
     """
     k = _check_k(k)
     methods = methods_paragraph(spec, result=result, k=k)
-    parts = sections(cohort, spec, result, subgroup_result, k=k)
+    parts = sections(cohort, spec, result, subgroup_result, k=k, ccw_result=ccw_result)
     title = TITLE
     if is_synthetic(cohort):  # every copy of the demo says so, on its first line
         title = f"{TITLE} (SYNTHETIC DEMO DATA)"

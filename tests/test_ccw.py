@@ -191,4 +191,5 @@ def test_display_table_shows_levels_in_percent_and_differences_in_points(demo_re
 def test_counts_in_words_name_who_followed_each_strategy(demo_result):
     c = demo_result.counts
     words = ccw.counts_in_words(demo_result)
-    assert f"{c.n_surgery} were operated within 9 months ({c.events_surgery} deaths)" in words
+    assert f"{c.n_surgery} patients operated within 9 months ({c.events_surgery} deaths)" in words
+    assert f"{c.n_chemotherapy} patients never operated ({c.events_chemotherapy} deaths)" in words

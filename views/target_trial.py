@@ -13,13 +13,8 @@ layout.header("Target trial", spec, subtitle="Resect within G months vs do not r
                                               "(clone, censor, weight)")
 
 lo, hi = ccw.GRACE_RANGE
-try:
-    initial = float(url.get("tgr") or ccw.DEFAULT_GRACE)
-except ValueError:
-    initial = ccw.DEFAULT_GRACE
-initial = initial if lo <= initial <= hi else ccw.DEFAULT_GRACE
 grace = st.slider("Grace period G: months after time zero within which the operation must happen", lo, hi,
-                  value=initial, step=0.5, key="tt_grace",
+                  value=downloads.ccw_grace(), step=0.5, key="tt_grace",
                   help="The 'resect' strategy allows the operation any time up to G months after "
                        f"{ORIGINS[spec.origin]} (restaging and planning take time).")
 url.keep({"tgr": None if grace == ccw.DEFAULT_GRACE else f"{grace:g}"})
