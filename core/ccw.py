@@ -219,7 +219,8 @@ def censoring_model(fup: np.ndarray, cens: np.ndarray, X: pd.DataFrame | None) -
         if keep:
             frame = X[keep].reset_index(drop=True).assign(_fup=fup, _cens=cens)
             try:
-                fit = survival.cox(frame, "_fup", "_cens", keep)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # separation ends in ValueError
+                    fit = survival.cox(frame, "_fup", "_cens", keep)
             except ValueError as exc:
                 reason = ("the Cox model of deviation cannot be fitted with the covariates (one of them may "
                           f"separate who deviates: {str(exc).split(':')[0].lower()}); censoring weights use time only")
