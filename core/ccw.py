@@ -51,6 +51,7 @@ import pandas as pd
 from core import survival
 from core.covariates import model_adjustments, propensity_frame, term_label
 from core.design import MIN_LEVEL_COUNT, build_design
+from core.dictionary import C, label
 from core.filters import apply_filters
 from core.format import fmt_num
 from core.guards import ArmCounts, comparison_reason
@@ -72,6 +73,8 @@ HORIZONS = (12.0, 24.0, 36.0)
 #: Bootstrap replicates and seed of the intervals of the differences (stated on screen).
 N_BOOT = 200
 SEED = 20240101
+#: Covariates measured at restaging, after time zero (said on screen when the censoring models use them).
+AFTER_TIME_ZERO = (C.RECIST, C.CA19_9_RESTAGING, C.CA19_9_RESPONSE)
 #: A bootstrap interval needs at least this share of replicates that give a number.
 MIN_BOOT_SHARE = 0.8
 
@@ -547,6 +550,10 @@ def estimate(data: pd.DataFrame, spec: AnalysisSpec, *, grace: float = DEFAULT_G
     counts = ArmCounts(int(followed_r.sum()), int(followed_n.sum()), int((followed_r & (d == 1)).sum()),
                        int((followed_n & (d == 1)).sum()), event_word)
     notes = [n for n in (adjustments,) if n]
+    later = [label(c) for c in spec.covariates if c in AFTER_TIME_ZERO]
+    if later:
+        notes.append(f"{', '.join(later)} {'is' if len(later) == 1 else 'are'} measured at restaging, after time zero: "
+                     "the censoring models use it as if known from time zero (the registry has no restaging date).")
     if n_missing:
         notes.append(f"{n_missing} patient(s) left out: a covariate of the censoring models is missing, or there is "
                      "no follow-up.")

@@ -193,3 +193,9 @@ def test_counts_in_words_name_who_followed_each_strategy(demo_result):
     words = ccw.counts_in_words(demo_result)
     assert f"{c.n_surgery} patients operated within 9 months ({c.events_surgery} deaths)" in words
     assert f"{c.n_chemotherapy} patients never operated ({c.events_chemotherapy} deaths)" in words
+
+
+def test_a_covariate_measured_after_time_zero_is_said_so(demo_result):
+    assert any(n.startswith("RECIST response is measured at restaging, after time zero") for n in demo_result.notes)
+    r = ccw.run(cohort.demo(), AnalysisSpec(covariates=("age_at_diagnosis", "ecog_baseline")), n_boot=0)
+    assert not any("after time zero" in n for n in r.notes)
