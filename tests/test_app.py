@@ -438,3 +438,15 @@ def test_matching_card_and_balance_hide_small_counts_under_suppression():
         assert balance.loc[~binary, means].notna().all().all() and balance["smd_after"].notna().all()
     assert card.loc["Dropped for missing covariates", "value"] == "<40"
     assert card.loc["Surgery: matched / unmatched", "value"] == "<40 / <40"
+
+
+def test_target_trial_grace_period_is_kept_in_the_url_and_restored():
+    at = _app({"tgr": "6"})
+    at.switch_page("views/target_trial.py").run()
+    _no_exception(at)
+    assert at.slider(key="tt_grace").value == 6.0
+    assert any("resect within 6 months" in _plain(i.value) for i in at.info)
+    at.slider(key="tt_grace").set_value(4.0).run()
+    _no_exception(at)
+    assert at.query_params["tgr"] == "4"
+    assert any("No comparison: only 4 patients operated within 4 months" in _plain(w.value) for w in at.warning)
