@@ -460,15 +460,14 @@ def ccw_scenarios() -> list[tuple[str, AnalysisSpec, synthetic.Calibration]]:
     ]
 
 
-def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame]], *, n_cohorts: int, n_boot: int, seconds: float,
-                 command: str) -> str:
+def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, seconds: float, command: str) -> str:
     """The clone-censor-weight section of ``docs/method_check.md``.
 
     Examples
     --------
     >>> t = pd.DataFrame({"cohorts": [2], "with_ci": [2], "mean": [0.01], "bias": [0.01], "sd": [0.1],
     ...                   "coverage": [1.0], "rejects": [0.0]}, index=["Survival 12"])
-    >>> ccw_markdown([(45, "null", t)], n_cohorts=2, n_boot=5, seconds=1, command="x").count("| Survival 12 |")
+    >>> ccw_markdown([(45, "null", t, 2, 5)], seconds=1, command="x").count("| Survival 12 |")
     1
     """
     lines = [
@@ -477,18 +476,18 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame]], *, n_cohorts: int,
         "",
         f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {seconds:.0f} s. Command: `{command}`",
         "",
-        f"{n_cohorts} synthetic cohorts per table (seeds 1-{n_cohorts}), generated under the **null**: surgery "
+        "Synthetic cohorts (seeds 1, 2, ...; how many in each table's title) generated under the **null**: surgery "
         "changes nothing (`core.methodcheck.NULL_CALIBRATION`: true HR 1, no postoperative deaths), so the true "
         "survival and RMST differences are exactly 0 and the true hazard ratio 1 under any strategy (the "
         "generator's HR 0.70 applies from the day of surgery on and gives no truth for 'resect within G' in "
         "patients the generator never operates). `core.ccw.run` with its defaults: grace period 9 months, Cox "
-        f"censoring models, {n_boot} bootstrap replicates per cohort (percentile intervals for the differences; "
+        "censoring models, bootstrap replicates per cohort as each title says (percentile intervals for the differences; "
         "robust interval for the hazard ratio). Coverage: share of cohorts with an interval whose interval holds "
         "the truth. Rejects: share of all cohorts whose interval excludes the null (type I error; 5% expected).",
         "",
     ]
-    for size, words, t in tables:
-        lines += [f"### {size} + {size} patients: {words}", "",
+    for size, words, t, n_cohorts, n_boot in tables:
+        lines += [f"### {size} + {size} patients, {n_cohorts} cohorts, {n_boot} replicates: {words}", "",
                   "| measure | estimate in | mean | bias | SD | 95% CI coverage | rejects the null |",
                   "|---|---|---|---|---|---|---|"]
         for m, r in t.iterrows():
@@ -507,18 +506,19 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame]], *, n_cohorts: int,
     return "\n".join(lines)
 
 
-def _write_ccw(out: Path, n_cohorts: int, sizes: list[int], n_boot: int) -> str:  # pragma: no cover - long
+def _write_ccw(out: Path, cohorts: list[int], sizes: list[int], boots: list[int]) -> str:  # pragma: no cover - long
     start = time.perf_counter()
     tables = []
     for words, spec, cal in ccw_scenarios():
-        for size in sizes:
+        for size, n_cohorts, n_boot in zip(sizes, cohorts, boots, strict=True):
             runs = simulate_ccw(n_cohorts, n_surgery=size, n_chemotherapy=size, spec=spec, calibration=cal,
                                 n_boot=n_boot)
-            tables.append((size, words, summarise_ccw(runs)))
+            tables.append((size, words, summarise_ccw(runs), n_cohorts, n_boot))
             print(f"ccw {size}+{size} ({words[:30]}): done after {time.perf_counter() - start:.0f} s", flush=True)
-    section = ccw_markdown(tables, n_cohorts=n_cohorts, n_boot=n_boot, seconds=time.perf_counter() - start,
-                           command=f"python -m core.methodcheck --ccw --cohorts {n_cohorts} --sizes "
-                                   f"{','.join(map(str, sizes))} --boot {n_boot}")
+    joined = {k: ",".join(map(str, v)) for k, v in (("c", cohorts), ("s", sizes), ("b", boots))}
+    section = ccw_markdown(tables, seconds=time.perf_counter() - start,
+                           command=f"python -m core.methodcheck --ccw --cohorts {joined['c']} --sizes {joined['s']} "
+                                   f"--boot {joined['b']}")
     text = out.read_text() if out.exists() else ""
     if CCW_START in text and CCW_END in text:
         text = text[:text.index(CCW_START)] + section + text[text.index(CCW_END) + len(CCW_END):]
@@ -530,17 +530,23 @@ def _write_ccw(out: Path, n_cohorts: int, sizes: list[int], n_boot: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-running report
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cohorts", type=int, default=200)
+    parser.add_argument("--cohorts", default="200", help="cohorts (with --ccw: one number per size, comma-separated)")
     parser.add_argument("--sizes", default="45,500", help="patients per arm, comma-separated")
     parser.add_argument("--models", default="firth,glm", help="propensity models, comma-separated")
     parser.add_argument("--calipers", default="none", help="calipers (SD of the logit), comma-separated; none = no caliper")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "method_check.md")
     parser.add_argument("--ccw", action="store_true", help="only the clone-censor-weight section (null scenarios)")
-    parser.add_argument("--boot", type=int, default=ccw.N_BOOT, help="bootstrap replicates per cohort (--ccw)")
+    parser.add_argument("--boot", default=str(ccw.N_BOOT), help="bootstrap replicates per cohort, one per size (--ccw)")
     args = parser.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",")]
     if args.ccw:
-        print(_write_ccw(args.out, args.cohorts, [int(x) for x in args.sizes.split(",")], args.boot))
+        def per_size(text: str) -> list[int]:
+            values = [int(x) for x in text.split(",")]
+            return values * len(sizes) if len(values) == 1 else values
+
+        print(_write_ccw(args.out, per_size(args.cohorts), sizes, per_size(args.boot)))
         return
+    args.cohorts = int(args.cohorts)
     start = time.perf_counter()
     sections = []
     calipers = [None if c.strip() == "none" else float(c) for c in args.calipers.split(",")]
