@@ -60,8 +60,8 @@ from core.spec import ENDPOINT_NAMES, EVENT_WORDS, ORIGINS, AnalysisSpec
 
 __all__ = [
     "ARM_LABELS", "CcwResult", "CensoringModel", "DEFAULT_GRACE", "GRACE_RANGE", "HORIZONS", "N_BOOT", "SEED",
-    "StrategyFit", "clone", "censoring_model", "counts_in_words", "display_table", "estimand", "estimate", "estimates_table", "fit_strategies", "headline",
-    "run", "weighted_cox", "weighted_km", "weighted_rows",
+    "StrategyFit", "clone", "censoring_model", "counts_in_words", "display_table", "estimand", "estimate",
+    "estimates_table", "fit_strategies", "headline", "run", "weighted_cox", "weighted_km", "weighted_rows",
 ]
 
 #: Default grace period G (months after time zero within which the "resect" strategy operates).

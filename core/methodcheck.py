@@ -437,8 +437,9 @@ def _markdown(sections: list[tuple[int, int, str, pd.DataFrame]], answers: pd.Da
     return "\n".join(lines)
 
 
-#: Where the clone-censor-weight section sits in ``docs/method_check.md`` (written by ``--ccw`` alone).
-CCW_START, CCW_END = "<!-- ccw: written by python -m core.methodcheck --ccw -->", "<!-- /ccw -->"
+#: Where the clone-censor-weight section sits in ``docs/method_check.md`` (written by ``--ccw`` alone): Markdown
+#: comments (link reference definitions), invisible on the Method check page.
+CCW_START, CCW_END = "[//]: # (ccw section: written by python -m core.methodcheck --ccw)", "[//]: # (end of ccw section)"
 
 
 def ccw_scenarios() -> list[tuple[str, AnalysisSpec, synthetic.Calibration]]:
@@ -472,6 +473,7 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, secon
     """
     lines = [
         CCW_START,
+        "",
         "## Clone-censor-weight (target trial: resect within 9 months vs do not resect)",
         "",
         f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, {seconds:.0f} s. Command: `{command}`",
@@ -501,6 +503,7 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, secon
         "Survival differences in percentage points, RMST in months. Whatever bias remains in the first scenario "
         "is confounding by selection factors the censoring models do not hold (the same residual confounding as "
         "the other designs); the second scenario measures the method itself.",
+        "",
         CCW_END,
     ]
     return "\n".join(lines)
