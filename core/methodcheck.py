@@ -509,6 +509,21 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, secon
     return "\n".join(lines)
 
 
+def keep_ccw_section(new: str, old: str) -> str:
+    r"""``new`` with the clone-censor-weight section of ``old`` appended (the main report does not redo it).
+
+    Examples
+    --------
+    >>> old = f"# T\n\nold\n\n{CCW_START}\nccw\n{CCW_END}\n"
+    >>> keep_ccw_section("# T\n\nnew\n", old) == f"# T\n\nnew\n\n{CCW_START}\nccw\n{CCW_END}\n"
+    True
+    """
+    if CCW_START not in old or CCW_END not in old or CCW_START in new:
+        return new
+    block = old[old.index(CCW_START):old.index(CCW_END) + len(CCW_END)]
+    return new.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def _write_ccw(out: Path, cohorts: list[int], sizes: list[int], boots: list[int]) -> str:  # pragma: no cover - long
     start = time.perf_counter()
     tables = []
@@ -568,6 +583,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
     text = _markdown(sections, answers, n_cohorts=args.cohorts, seconds=time.perf_counter() - start, command=command,
                      answered=answered)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    text = keep_ccw_section(text, args.out.read_text() if args.out.exists() else "")
     args.out.write_text(text)
     print(text)
 
