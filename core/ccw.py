@@ -168,7 +168,14 @@ class CensoringModel:
     reason: str = ""  # why the covariates were not used
 
     def cumhaz_at(self, t: np.ndarray) -> np.ndarray:
-        """Baseline cumulative hazard at ``t`` (right-continuous: jumps at ``t`` included)."""
+        """Baseline cumulative hazard at ``t`` (right-continuous: jumps at ``t`` included).
+
+        Examples
+        --------
+        >>> m = CensoringModel(np.array([2.0, 5.0]), np.array([0.1, 0.3]), np.ones(1), (), pd.Series(dtype=float))
+        >>> m.cumhaz_at(np.array([0.0, 2.0, 4.9, 5.0, 9.0])).tolist()
+        [0.0, 0.1, 0.1, 0.3, 0.3]
+        """
         idx = np.searchsorted(self.times, np.asarray(t, dtype=float), side="right")
         return np.concatenate([[0.0], self.cumhaz])[idx]
 
@@ -593,6 +600,14 @@ def weighted_cox(rows: pd.DataFrame) -> tuple[float, float, float, float, float]
     -------
     tuple of float
         Hazard ratio, lower and upper 95% limits, p and robust SE of log HR (NaN when it cannot be fitted).
+
+    Examples
+    --------
+    >>> f = fit_strategies(np.array([20.0, 5.0, 30.0, 14.0, 40.0, 8.0]), np.array([1.0, 1.0, 0.0, 1.0, 1.0, 1.0]),
+    ...                    np.array([4.0, np.nan, 12.0, np.nan, 6.0, np.nan]), None, 9.0)
+    >>> hr, lower, upper, p, se = weighted_cox(f.rows)
+    >>> bool(lower < hr < upper), bool(se > 0)
+    (True, True)
     """
     try:
         fit = survival.cox_time_varying(rows, "start", "stop", "event", ["arm"], weights="weight", cluster="row")
