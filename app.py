@@ -33,6 +33,8 @@ with run_slots.GATE.slot(), memory.collect_after_run(lambda: run_slots.GATE.wait
         "Results": [
             st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
             st.Page("views/survival.py", title="Survival", icon=":material/show_chart:", url_path="survival"),
+            st.Page("views/target_trial.py", title="Target trial", icon=":material/call_split:",
+                    url_path="target-trial"),
             st.Page("views/subgroups.py", title="Subgroups", icon=":material/account_tree:", url_path="subgroups"),
             st.Page("views/robustness.py", title="Robustness", icon=":material/alt_route:", url_path="robustness"),
             st.Page("views/surgical.py", title="Surgical outcomes", icon=":material/content_cut:", url_path="surgical"),

@@ -625,3 +625,48 @@ def speccurve_figure(table: pd.DataFrame, *, dimensions: tuple[str, ...], median
     fig.update_xaxes(title_text="Specifications, sorted by hazard ratio", row=2, col=1, range=[0.3, n + 0.7])
     return base_layout(fig, height=(900 if large else 720) + (28 if large else 20) * max(len(labels) - 14, 0),
                        large=large)
+
+
+def ccw_figure(km: pd.DataFrame, labels: dict[str, str], *, grace: float, y_title: str = "Overall survival",
+               x_title: str = "Months since time zero", large: bool = False, height: int = 480) -> go.Figure:
+    """Weighted Kaplan-Meier curves of the two strategies of a clone-censor-weight comparison.
+
+    Parameters
+    ----------
+    km : pandas.DataFrame
+        ``CcwResult.km``: ``strategy``, ``time``, ``survival`` (one row per event time).
+    labels : dict of str to str
+        Display name per strategy key (``CcwResult.labels``).
+    grace : float
+        The grace period, marked by a dotted vertical line.
+    y_title, x_title : str
+        Axis titles.
+    large : bool
+        Presentation mode.
+    height : int
+        Height in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> km = pd.DataFrame({"strategy": ["resect", "no_resect"], "time": [3.0, 2.0], "survival": [0.9, 0.8]})
+    >>> fig = ccw_figure(km, {"resect": "Resect within 9 months", "no_resect": "Do not resect"}, grace=9.0)
+    >>> [t.name for t in fig.data]
+    ['Resect within 9 months', 'Do not resect']
+    """
+    colours = {"resect": ARM_COLOURS[Arm.SURGERY], "no_resect": ARM_COLOURS[Arm.CHEMOTHERAPY]}
+    fig = go.Figure()
+    for key, name in labels.items():
+        part = km[km["strategy"] == key]
+        x, y = _step_xy(part, "survival")
+        fig.add_scatter(x=x, y=y, mode="lines", name=name, line={"color": colours.get(key, NEUTRAL),
+                                                                  "width": 4.5 if large else 2.5, "shape": "hv"},
+                        hovertemplate=f"<b>{name}</b><br>%{{x:.1f}} months<br>Survival %{{y:.1%}}<extra></extra>")
+    fig.add_vline(x=grace, line={"color": NEUTRAL, "dash": "dot", "width": 1.5},
+                  annotation_text=f"grace period ends ({grace:g} months)", annotation_position="top right")
+    fig.update_layout(yaxis={"title": {"text": y_title}, "range": [0, 1.03], "tickformat": ".0%"},
+                      xaxis={"title": {"text": x_title}, "rangemode": "tozero"})
+    return base_layout(fig, height=height, large=large)

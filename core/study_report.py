@@ -68,7 +68,7 @@ def _time_dependent_model(result: analysis.AnalysisResult, k: int | None) -> lis
 
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
              k: int | None = None, speccurve: SpecCurve | None = None,
-             primary_status: str | None = None) -> list[tuple[str, list]]:
+             primary_status: str | None = None, ccw_result=None) -> list[tuple[str, list]]:
     """The report's sections as ``(heading, items)`` for :func:`core.report.report_html`.
 
     Parameters
@@ -100,6 +100,9 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
     primary_status : str, optional
         :func:`core.primary.status_line` of the view: the summary says whether it is the
         pre-specified primary analysis or an exploration.
+    ccw_result : CcwResult, optional
+        ``core.ccw.run(cohort, spec, grace=...)``: the target-trial section (clone-censor-weight);
+        None leaves it out. With ``k``, its counts in text and its clone table are suppressed as well.
 
     Returns
     -------
@@ -142,6 +145,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
                                          "time: exploratory):", comparison,
                                          "Immortal-time methods side by side:", export.suppress_formatted(tables.methods_table(result), k=k),
                                          *_time_dependent_model(result, k)]))
+    if ccw_result is not None:
+        out.append(("Target trial: resect within G months vs do not resect", _ccw_items(ccw_result, k)))
     if result.balance is not None and len(result.balance):
         card = analysis.matching_card(result)
         card_table = pd.DataFrame({"item": list(card), "value": list(card.values())})
@@ -270,14 +275,38 @@ def _centres(cohort, spec, k: int | None) -> list:
     return items
 
 
+def _ccw_items(res, k: int | None) -> list:
+    """The target-trial section: question, headline, weighted curves, estimates, censoring models, clones."""
+    from core import ccw
+
+    items: list = ["Question answered: " + res.estimand,
+                   export.suppress_in_text(ccw.headline(res), k=k),
+                   export.suppress_in_text(ccw.counts_in_words(res), k=k)]
+    items += [export.suppress_in_text(n, k=k) for n in res.notes]
+    if len(res.km):
+        items.append(figures.ccw_figure(res.km, res.labels, grace=res.grace))
+    if res.estimated:
+        items.append(ccw.display_table(res))
+        items.append(f"Hazard ratio (weighted Cox, robust SE clustered on the patient): "
+                     f"{res.hr:.2f} ({res.hr_lower:.2f}-{res.hr_upper:.2f}). Intervals of the differences: bootstrap "
+                     f"of patients, {res.n_boot} replicates, seed {res.seed} (percentile).")
+    items += [f"{strategy}: {words}." for strategy, words in res.censoring.items()]
+    if len(res.clones):
+        clones = res.clones.round(2)
+        if k is not None:
+            clones = export.suppress_small_counts(clones, ["clones", "censored_deviating", "events"], k=k)
+        items.append(clones)
+    return items
+
+
 def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
                       provenance: Mapping[str, str], k: int | None = None, speccurve: SpecCurve | None = None,
-                      primary_status: str | None = None) -> str:
+                      primary_status: str | None = None, ccw_result=None) -> str:
     """The self-contained HTML report of the view (figures interactive, tables, provenance, methods).
 
     Parameters
     ----------
-    cohort, spec, result, subgroup_result
+    cohort, spec, result, subgroup_result, ccw_result
         As :func:`sections`.
     provenance : mapping of str to str
         Provenance of the view (see :func:`core.provenance.provenance`).
@@ -305,7 +334,8 @@ def study_report_html(cohort, spec, result: analysis.AnalysisResult, subgroup_re
     methods = methods_paragraph(spec, result=result, k=k)
     if speccurve is not None:
         methods += " " + speccurve_mod.methods_sentence(speccurve)
-    parts = sections(cohort, spec, result, subgroup_result, k=k, speccurve=speccurve, primary_status=primary_status)
+    parts = sections(cohort, spec, result, subgroup_result, k=k, speccurve=speccurve, primary_status=primary_status,
+                     ccw_result=ccw_result)
     title = TITLE
     if is_synthetic(cohort):  # every copy of the demo says so, on its first line
         title = f"{TITLE} (SYNTHETIC DEMO DATA)"

@@ -13,8 +13,9 @@ from core.spec import AnalysisSpec
 from tests.waits import APP_RUN_S
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["views/overview.py", "views/survival.py", "views/subgroups.py", "views/robustness.py", "views/surgical.py",
-         "views/cohort.py", "views/matching.py", "views/method_check.py", "views/data.py", "views/dictionary.py"]
+PAGES = ["views/overview.py", "views/survival.py", "views/target_trial.py", "views/subgroups.py",
+         "views/robustness.py", "views/surgical.py", "views/cohort.py", "views/matching.py",
+         "views/method_check.py", "views/data.py", "views/dictionary.py"]
 
 
 def _app(query: dict[str, str] | None = None) -> AppTest:
@@ -601,3 +602,15 @@ def test_matching_page_shows_the_centre_panel_for_the_chosen_centre_model():
     expected = ["<11" if 1 <= n < 11 else str(n) for n in loco.table["left_out_surgery"]]
     assert "<11" in expected and "13" in expected  # C02 has 13 operated patients
     assert shown["Operated left out"].iloc[1:].astype(str).tolist() == expected
+
+
+def test_target_trial_grace_period_is_kept_in_the_url_and_restored():
+    at = _app({"tgr": "6"})
+    at.switch_page("views/target_trial.py").run()
+    _no_exception(at)
+    assert at.slider(key="tt_grace").value == 6.0
+    assert any("resect within 6 months" in _plain(i.value) for i in at.info)
+    at.slider(key="tt_grace").set_value(4.0).run()
+    _no_exception(at)
+    assert at.query_params["tgr"] == "4"
+    assert any("No comparison: only 4 patients operated within 4 months" in _plain(w.value) for w in at.warning)

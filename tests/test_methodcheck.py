@@ -115,3 +115,28 @@ def test_is_demo():
 
     assert methodcheck.is_demo(cohort.demo().sha256)
     assert not methodcheck.is_demo("0" * 64)
+
+
+def test_summarise_ccw_by_hand():
+    runs = pd.DataFrame({
+        "cohort": [1, 2, 3, 1, 2, 3],
+        "measure": ["Survival 12"] * 3 + ["HR"] * 3,
+        "estimate": [0.10, -0.02, NAN, 0.8, 1.2, 1.0],
+        "lower": [0.02, -0.10, NAN, 0.6, 0.9, NAN],
+        "upper": [0.20, 0.05, NAN, 0.95, 1.5, NAN],
+    })
+    t = methodcheck.summarise_ccw(runs)
+    s = t.loc["Survival 12"]
+    assert (s["cohorts"], s["with_ci"]) == (2, 2)
+    assert s["bias"] == pytest.approx(0.04)
+    assert s["coverage"] == 0.5 and s["rejects"] == pytest.approx(1 / 3)
+    h = t.loc["HR"]
+    assert (h["cohorts"], h["with_ci"]) == (3, 2)
+    assert h["bias"] == pytest.approx(0.0) and h["coverage"] == 0.5
+    assert methodcheck.summarise_ccw(runs, truth={"HR": 0.92}).loc["HR", "coverage"] == 1.0
+
+
+def test_null_calibration_makes_surgery_change_nothing():
+    res = synthetic.generate_with_truth(30, 30, seed=5, calibration=methodcheck.NULL_CALIBRATION)
+    t = res.truth
+    assert (t["os_months_actual"] == t["os_months_no_surgery"]).all()

@@ -522,3 +522,34 @@ def test_the_centres_section_holds_the_leave_one_centre_out_hazard_ratios(demo):
     table = next(i for i in hidden if isinstance(i, pd.DataFrame) and "Centre left out" in i.columns)
     # the counts of each comparison would give each centre's counts away by subtraction
     assert (table["Operated compared"] == "*").all() and (table["Events, chemotherapy-only"] == "*").all()
+
+
+@pytest.fixture(scope="module")
+def ccw_demo(demo):
+    from core import ccw
+
+    return ccw.run(demo, AnalysisSpec(), n_boot=10)
+
+
+def test_target_trial_section_is_in_the_report_when_given(demo, ccw_demo):
+    from core import ccw
+
+    spec = AnalysisSpec()
+    result = analysis.run(demo, spec)
+    parts = dict(sections(demo, spec, result, None, ccw_result=ccw_demo))
+    items = parts["Target trial: resect within G months vs do not resect"]
+    assert items[0] == "Question answered: " + ccw_demo.estimand
+    assert ccw.headline(ccw_demo) in items
+    assert any(isinstance(i, pd.DataFrame) and "Difference (95% CI)" in i.columns for i in items)
+    assert "Target trial: resect within G months vs do not resect" not in dict(sections(demo, spec, result, None))
+
+
+def test_target_trial_section_suppresses_small_counts(demo, ccw_demo):
+    spec = AnalysisSpec()
+    parts = dict(sections(demo, spec, analysis.run(demo, spec), None, k=50, ccw_result=ccw_demo))
+    items = parts["Target trial: resect within G months vs do not resect"]
+    counts = next(i for i in items if isinstance(i, str) and "cloned into both strategies" in i)
+    assert f"{ccw_demo.counts.n_surgery} patients operated" not in counts  # 44 < 50: hidden
+    assert "<50 patients operated" in counts
+    clones = next(i for i in items if isinstance(i, pd.DataFrame) and "censored_deviating" in i.columns)
+    assert clones["events"].astype(str).str.startswith("<").any()

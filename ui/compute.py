@@ -59,6 +59,27 @@ def subgroup_result(spec: AnalysisSpec):
     return run(cohort.sha256, spec, cohort)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _ccw_shared(sha256: str, spec: AnalysisSpec, grace: float, _cohort: Cohort):
+    from core import ccw
+
+    return ccw.run(_cohort, spec, grace=grace)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False, scope="session")
+def _ccw_session(sha256: str, spec: AnalysisSpec, grace: float, _cohort: Cohort):
+    from core import ccw
+
+    return ccw.run(_cohort, spec, grace=grace)
+
+
+def ccw_result(spec: AnalysisSpec, grace: float):
+    """Clone-censor-weight comparison of the active cohort with grace period ``grace`` (cached like :func:`result`)."""
+    cohort = state.active_cohort()
+    run = _ccw_shared if state.is_demo() else _ccw_session
+    return run(cohort.sha256, spec, float(grace), cohort)
+
+
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _figure_shared(sha256: str, spec: AnalysisSpec, key: tuple, _build: Callable[[], T]) -> T:
     return _build()

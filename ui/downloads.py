@@ -29,7 +29,7 @@ from core import export
 from core import provenance as prov_mod
 from core.dictionary import DICTIONARY_VERSION
 from core.spec import AnalysisSpec
-from ui import layout, media, primary, state
+from ui import layout, media, primary, state, url
 
 _PURE: set[Callable] = set()
 
@@ -306,21 +306,37 @@ def figure(name: str, build: functools.partial, *, key: str, slide_height: int |
 
 
 @_pure
-def _report_html(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None) -> bytes:
-    from core import analysis, speccurve, study_report, subgroups
+def _report_html(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None,
+                 grace: float | None = None) -> bytes:
+    from core import analysis, ccw, speccurve, study_report, subgroups
     from core import primary as primary_mod
 
     curve = speccurve.run(cohort, spec, primary=main.spec if main is not None else None)
     return study_report.study_report_html(cohort, spec, analysis.run(cohort, spec), subgroups.subgroup_table(cohort, spec),
                                           provenance=prov, k=k, speccurve=curve,
-                                          primary_status=primary_mod.status_line(spec, main)).encode("utf-8")
+                                          primary_status=primary_mod.status_line(spec, main),
+                                          ccw_result=ccw.run(cohort, spec, grace=ccw.DEFAULT_GRACE if grace is None else grace),
+                                          ).encode("utf-8")
 
 
 @_pure
-def _report_pdf(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None) -> bytes:
+def _report_pdf(cohort, spec: AnalysisSpec, prov: Mapping[str, str], k: int | None, main=None,
+                grace: float | None = None) -> bytes:
     from core import report
 
-    return report.report_pdf(_report_html(cohort, spec, prov, k, main).decode("utf-8"))
+    return report.report_pdf(_report_html(cohort, spec, prov, k, main, grace).decode("utf-8"))
+
+
+def ccw_grace() -> float:
+    """The Target trial page's grace period from the URL (``tgr``), else the default."""
+    from core import ccw
+
+    try:
+        value = float(url.get("tgr") or ccw.DEFAULT_GRACE)
+    except ValueError:
+        return ccw.DEFAULT_GRACE
+    lo, hi = ccw.GRACE_RANGE
+    return value if lo <= value <= hi else ccw.DEFAULT_GRACE
 
 
 def report_buttons(spec: AnalysisSpec) -> None:
@@ -329,7 +345,7 @@ def report_buttons(spec: AnalysisSpec) -> None:
     The cohort, spec, provenance and small-cell threshold are fixed when the buttons are drawn;
     the analysis and the report are made on click from them alone.
     """
-    inputs = (state.active_cohort(), spec, provenance(spec), suppression_k(), primary.current())
+    inputs = (state.active_cohort(), spec, provenance(spec), suppression_k(), primary.current(), ccw_grace())
     with st.sidebar.expander("Report of this view", icon=":material/description:"):
         st.caption("Everything on the pages for the current filters and settings, with the methods paragraph and "
                    "provenance. Small-cell suppression, when on, applies to the report too.")

@@ -21,6 +21,7 @@ PAGE_KEYS: dict[str, str] = {
     "slm": "Surgical outcomes: post-operative landmark of the adjuvant comparison (months)",
     "pcov": "Surgical outcomes: covariates of the prognostic model (comma-separated columns)",
     "pcut": "Surgical outcomes: cut-offs of the prognostic model (column:value; '-' = continuous)",
+    "tgr": "Target trial: grace period G in months (resect within G months of time zero)",
     "data": "SHA-256 of the uploaded cohort a shared link was made from (ui/linked.py; never patient data)",
     "fault": "tests only: fault injection (off unless PDAC_FAULT_INJECTION=1)",
 }
