@@ -514,8 +514,10 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, secon
     return "\n".join(lines)
 
 
-def keep_ccw_section(new: str, old: str) -> str:
-    r"""``new`` with the clone-censor-weight section of ``old`` appended (the main report does not redo it).
+def keep_ccw_section(new: str, old: str, *, start: str = CCW_START, end: str = CCW_END) -> str:
+    r"""``new`` with the section of ``old`` between ``start`` and ``end`` appended (the main report does not redo it).
+
+    The clone-censor-weight section by default; :mod:`core.missing_check` keeps its own the same way.
 
     Examples
     --------
@@ -523,9 +525,9 @@ def keep_ccw_section(new: str, old: str) -> str:
     >>> keep_ccw_section("# T\n\nnew\n", old) == f"# T\n\nnew\n\n{CCW_START}\nccw\n{CCW_END}\n"
     True
     """
-    if CCW_START not in old or CCW_END not in old or CCW_START in new:
+    if start not in old or end not in old or start in new:
         return new
-    block = old[old.index(CCW_START):old.index(CCW_END) + len(CCW_END)]
+    block = old[old.index(start):old.index(end) + len(end)]
     return new.rstrip("\n") + "\n\n" + block + "\n"
 
 
@@ -588,7 +590,10 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
     text = _markdown(sections, answers, n_cohorts=args.cohorts, seconds=time.perf_counter() - start, command=command,
                      answered=answered)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    text = keep_ccw_section(text, args.out.read_text() if args.out.exists() else "")
+    old = args.out.read_text() if args.out.exists() else ""
+    from core.missing_check import SECTION_END, SECTION_START
+
+    text = keep_ccw_section(keep_ccw_section(text, old), old, start=SECTION_START, end=SECTION_END)
     args.out.write_text(text)
     print(text)
 

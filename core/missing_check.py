@@ -40,6 +40,9 @@ MAR_INTERCEPT = -1.6
 MAR_ECOG = 0.8  # per ECOG point
 MAR_EARLY_DEATH = 1.2  # died within 12 months of chemotherapy start (observed outcome)
 MAR_SURGERY = -0.6  # operated patients' values are more often recorded
+#: Markdown comments around this check's section of ``docs/method_check.md`` (kept when the main report is rewritten).
+SECTION_START = "[//]: # (missing-data section: written by python -m core.missing_check)"
+SECTION_END = "[//]: # (end of missing-data section)"
 HANDLINGS = {"full data (reference)": None, "complete cases": "complete", "multiple imputation": "impute"}
 
 
@@ -103,7 +106,7 @@ def _table(summary: pd.DataFrame) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-running report
-    from scripts.doc_sections import replace_section
+    from core.methodcheck import keep_ccw_section
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cohorts", type=int, default=100)
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
     args = parser.parse_args(argv)
     start = time.perf_counter()
     lines = [
+        SECTION_START,
+        "",
         "## Missing data: complete cases vs multiple imputation",
         "",
         f"Command: `python -m core.missing_check --cohorts {args.cohorts} --sizes {args.sizes}`. Run "
@@ -133,9 +138,12 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
         lines += [f"### {size} + {size} patients, {args.cohorts} cohorts (mean share of CA19-9 values missing "
                   f"{share:.0%})", ""] + _table(summarise(runs)) + [""]
         print(f"{size}: done after {time.perf_counter() - start:.0f} s", flush=True)
-    lines.append(f"Run time {time.perf_counter() - start:.0f} s.")
+    lines += [f"Run time {time.perf_counter() - start:.0f} s.", "", SECTION_END]
     section = "\n".join(lines) + "\n"
-    replace_section(args.out, section, "\n## Missing data: complete cases vs multiple imputation")
+    old = args.out.read_text() if args.out.exists() else ""
+    if SECTION_START in old and SECTION_END in old:
+        old = old[:old.index(SECTION_START)].rstrip("\n") + "\n" + old[old.index(SECTION_END) + len(SECTION_END):]
+    args.out.write_text(keep_ccw_section(old, section, start=SECTION_START, end=SECTION_END))
     print(section)
 
 
