@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core import ph
+from core import estimators, ph
 from core.analysis import AnalysisResult
 from core.evalue import EValueResult, evalue_hr
 from core.population import EVENT, TIME, TREATED
@@ -86,7 +86,17 @@ def reviewer_checks(result: AnalysisResult, *, threshold: float = THRESHOLD) -> 
         (c for c in result.comparisons if chosen is not None and c.key == chosen.curves_from), None)
     zph = plot = None
     ph_reason = ""
-    if tested is None or tested.sample is None or not tested.estimate.estimated:
+    if chosen is not None and chosen.key == "time_dependent" and chosen.population is not None:
+        tested = chosen  # the time-dependent model itself (its episodes, not the landmark match behind the curves)
+        if not chosen.estimate.estimated:
+            ph_reason = "the time-dependent Cox model gave no hazard ratio here"
+        else:
+            try:
+                zph = estimators.time_dependent_ph(chosen.population.data, result.spec)
+                plot = ph.zph_plot_data(zph, TREATED)
+            except (ValueError, ArithmeticError) as exc:
+                zph, ph_reason = None, f"the test cannot be computed here ({exc})"
+    elif tested is None or tested.sample is None or not tested.estimate.estimated:
         ph_reason = "no Cox model was fitted on a sample of its own for this view"
     else:
         try:

@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core import matching, survival
+from core import matching, ph, survival
 from core.covariates import (
     LOG_CA19_9,
     LOG_CA19_9_RESTAGING,
@@ -749,9 +749,7 @@ def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) 
         return _no_estimate(label, counts, reason, where=where, centre_note=note), None
     try:
         # the same repairs as the propensity model: constant covariates left out, rare levels pooled
-        design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True,
-                              min_level_count=MIN_LEVEL_COUNT)
-        cp, terms = time_dependent_data(pf, design, keep=(C.CENTRE_ID,) if spec.centre_model != "none" else ())
+        design, cp, terms = _time_dependent_episodes(pf, names, operated, spec)
         fit = survival.cox_time_varying(cp, "start", "stop", "event", terms, cluster=use.cluster, strata=use.strata)
     except ValueError as exc:
         return _no_estimate(label, counts, cox_failure_reason(exc, counts.event_word).replace("Cox model", "time-dependent "
@@ -769,6 +767,46 @@ def _time_dependent_estimate(pop: pd.DataFrame, spec: AnalysisSpec, label: str) 
         n_patients=counts.n, n_events=counts.events)
     return Estimate(label, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
                     counts.events, True, "", False, counts, where, note), model
+
+
+def _time_dependent_episodes(pf: pd.DataFrame, names: list[str], operated: np.ndarray,
+                             spec: AnalysisSpec) -> tuple[Design, pd.DataFrame, list[str]]:
+    """Design (the propensity model's repairs: constant covariates left out, rare levels pooled), episodes, terms."""
+    design = build_design(pf, names, missing="raise", arm=operated, drop_constant=True, min_level_count=MIN_LEVEL_COUNT)
+    cp, terms = time_dependent_data(pf, design, keep=(C.CENTRE_ID,) if spec.centre_model != "none" else ())
+    return design, cp, terms
+
+
+def time_dependent_ph(pop: pd.DataFrame, spec: AnalysisSpec) -> ph.ZphResult:
+    """Proportional-hazards test (R ``cox.zph``) of the time-dependent Cox model that :func:`time_dependent` fits.
+
+    Parameters
+    ----------
+    pop : pandas.DataFrame
+        The estimator's population (``time_dependent(ctx).population.data``).
+    spec : AnalysisSpec
+
+    Raises
+    ------
+    ValueError
+        When the model cannot be fitted (the estimate then says why).
+
+    Examples
+    --------
+    >>> from core import cohort
+    >>> ctx = Context(cohort.demo().data, AnalysisSpec(method="time_dependent"))
+    >>> z = time_dependent_ph(ctx.naive.data, ctx.spec)
+    >>> z.terms[0], "GLOBAL" in z.table.index
+    ('treated', True)
+    """
+    pf, names, operated, _ = _time_dependent_frame(pop, spec)
+    use = centre_use(pf, spec.centre_model, arm=operated, cluster="row", time_dependent=True)
+    if use.reason:
+        raise ValueError(use.reason)
+    if use.left_out:
+        pf, operated = pf.loc[use.keep], operated[use.keep]
+    _, cp, terms = _time_dependent_episodes(pf, names, operated, spec)
+    return ph.cox_zph_time_varying(cp, "start", "stop", "event", terms, cluster=use.cluster, strata=use.strata)
 
 
 def time_dependent_data(frame: pd.DataFrame, design: Design, *,

@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core import ph as ph_mod
 from core import survival
 from core.dictionary import COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, Viable, YpN, label
 from core.guards import ArmCounts, comparison_reason, unreliable_reason
@@ -463,6 +464,10 @@ class PrognosticCox:
         (patients dropped for this variable alone).
     cutoffs : dict of str to float
         Continuous covariates entered as "at or above the cut-off vs below".
+    ph : core.ph.ZphResult or None
+        Proportional-hazards test of the fitted model (R ``cox.zph``); None when not computable.
+    ph_reason : str
+        Why there is no proportional-hazards test ('' when there is one).
     """
 
     table: pd.DataFrame
@@ -477,6 +482,18 @@ class PrognosticCox:
     reason: str | None = None
     missing: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     cutoffs: dict[str, float] = field(default_factory=dict)
+    ph: ph_mod.ZphResult | None = field(default=None, repr=False)
+    ph_reason: str = ""
+
+    def ph_reading(self) -> str:
+        """The proportional-hazards test of this model in one sentence ('' without a model)."""
+        if not self.fitted:
+            return ""
+        if self.ph is None:
+            return f"No proportional-hazards test: {self.ph_reason}."
+        labels = {t: label(t) for t in self.ph.terms}  # a categorical covariate is one term of the test
+        labels.update(zip(self.table.index.astype(str), self.table["label"].astype(str), strict=True))
+        return ph_mod.reading(self.ph, labels=labels)
 
     @property
     def fitted(self) -> bool:
@@ -742,8 +759,17 @@ def prognostic_cox(
                             "its hazard ratio is unreliable.")
     table["n"] = ns
     table["events"] = evs
+    zph, zph_reason = _ph_test(model, [name for _, name, _, _ in used])
     return PrognosticCox(table, fit, endpoint, tuple(c for c, *_ in used), n, n_events, n_dropped, dropped_by,
-                         tuple(warnings), None, missing, cuts)
+                         tuple(warnings), None, missing, cuts, zph, zph_reason)
+
+
+def _ph_test(frame: pd.DataFrame, covariates: list[str]) -> tuple[ph_mod.ZphResult | None, str]:
+    """R ``cox.zph`` of the Cox model of ``frame`` (columns ``time``, ``event``), or why it cannot be computed."""
+    try:
+        return ph_mod.cox_zph(frame, "time", "event", covariates), ""
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return None, f"it cannot be computed here ({exc})"
 
 
 def cutoffs_text(cutoffs: Mapping[str, float | None]) -> str:
@@ -849,6 +875,8 @@ class AdjuvantLandmark:
         Patients left out, by reason (each patient counted once, in this order).
     estimand : str
         What the hazard ratio compares, in plain words.
+    ph : core.ph.ZphResult or None
+        Proportional-hazards test of the Cox model (R ``cox.zph``); None without a hazard ratio.
     """
 
     landmark: float
@@ -863,6 +891,16 @@ class AdjuvantLandmark:
     n_operated: int
     excluded: dict[str, int]
     estimand: str
+    ph: ph_mod.ZphResult | None = field(default=None, repr=False)
+    ph_reason: str = ""
+
+    def ph_reading(self) -> str:
+        """The proportional-hazards test of the adjuvant Cox model in one sentence ('' without a hazard ratio)."""
+        if not self.estimated:
+            return ""
+        if self.ph is None:
+            return f"No proportional-hazards test: {self.ph_reason}."
+        return ph_mod.reading(self.ph, labels={"adjuvant": "adjuvant chemotherapy"})
 
     @property
     def estimated(self) -> bool:
@@ -1046,17 +1084,19 @@ def adjuvant_landmark(
                        arm_names=ADJUVANT_ARMS)
     reason = comparison_reason(counts)
     hr = lower = upper = p = float("nan")
+    zph, zph_reason = None, ""
     if not reason:
         frame = pd.DataFrame({"time": t, "event": e, "adjuvant": yes.astype(float)})
         try:
             row = survival.cox(frame, "time", "event", ["adjuvant"]).table.loc["adjuvant"]
             hr, lower, upper, p = (float(row[k]) for k in ("hr", "lower", "upper", "p"))
+            zph, zph_reason = _ph_test(frame, ["adjuvant"])
         except ValueError as exc:
             reason = ("the " + word + "s of one group all come before those of the other, so the data cannot say "
                       "how large the difference is" if "monotone" in str(exc) else
                       "the Cox model cannot be fitted on these patients")
     return AdjuvantLandmark(L, endpoint, by, counts, hr, lower, upper, p, reason, len(surg), excluded,
-                            adjuvant_estimand(L, endpoint))
+                            adjuvant_estimand(L, endpoint), zph, zph_reason)
 
 
 # ================================================================================== short-term outcomes

@@ -31,7 +31,7 @@ Agreement with R is checked in ``tests/test_ph.py`` against ``tests/fixtures/ph/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +52,7 @@ from core.survival import (
     cox_time_varying,
 )
 
-__all__ = ["ZphPlotData", "ZphResult", "cox_zph", "cox_zph_time_varying", "zph_plot_data"]
+__all__ = ["ZphPlotData", "ZphResult", "cox_zph", "cox_zph_time_varying", "reading", "zph_plot_data"]
 
 TRANSFORMS = ("km", "rank", "identity", "log")
 GLOBAL = "GLOBAL"
@@ -101,6 +101,38 @@ class ZphResult:
     def terms(self) -> list[str]:
         """Term names (covariates; a categorical covariate is one term)."""
         return list(self.y.columns)
+
+
+def reading(zph: ZphResult, *, labels: Mapping[str, str] | None = None, alpha: float = 0.05) -> str:
+    """The test in one plain sentence: global chi-square and p, and the terms with p below ``alpha``.
+
+    Parameters
+    ----------
+    zph : ZphResult
+        :func:`cox_zph` or :func:`cox_zph_time_varying`.
+    labels : mapping, optional
+        Words for the terms (default: the term names).
+    alpha : float
+        Terms below this p are named.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "d": [1, 1, 0, 1, 1, 1, 0, 1, 1, 1],
+    ...                    "x": [1, 0, 1, 1, 0, 0, 1, 0, 1, 0]})
+    >>> reading(cox_zph(df, "t", "d", ["x"]), labels={"x": "Treated"})
+    'Proportional hazards (scaled Schoenfeld residuals, as R cox.zph): chi-square 0.04 on 1 df, p = 0.844; no term has p < 0.05.'
+    """
+    from core.format import fmt_p_eq
+
+    labels = labels or {}
+    g = zph.table.loc[GLOBAL]
+    head = (f"Proportional hazards (scaled Schoenfeld residuals, as R cox.zph): chi-square {g['chisq']:.2f} on "
+            f"{int(g['df'])} df, p {fmt_p_eq(g['p'])}")
+    low = [(t, r["p"]) for t, r in zph.table.drop(index=GLOBAL).iterrows() if r["p"] < alpha]
+    if not low:
+        return head + f"; no term has p < {alpha:g}."
+    named = ", ".join(f"{labels.get(str(t), str(t))} (p {fmt_p_eq(p)})" for t, p in low)
+    return head + f"; p < {alpha:g} for {named}: its hazard ratio may change with time."
 
 
 # ============================================================================ helpers

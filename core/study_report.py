@@ -219,14 +219,15 @@ def _operated_items(data: pd.DataFrame, operated: pd.DataFrame, spec, k: int | N
     items += [f"Adjuvant chemotherapy, from {outcomes.DEFAULT_ADJUVANT_LANDMARK} months after surgery (overall "
               "survival; Cox model, Efron ties). " + adj.estimand,
               _km(adj.by, f"Months since {outcomes.DEFAULT_ADJUVANT_LANDMARK} months after surgery", spec, k),
-              export.suppress_formatted(adj.by.display(), k=k), export.suppress_in_text(adj.in_words(), k=k), flow]
+              export.suppress_formatted(adj.by.display(), k=k), export.suppress_in_text(adj.in_words(), k=k), flow,
+              *([adj.ph_reading()] if adj.estimated else [])]
     cox = outcomes.prognostic_cox(operated, "os_from_surgery")
     missing = cox.missing_display()
     if k is not None:
         missing = export.suppress_small_counts(missing, [c for c in missing.columns if c != "Variable"], k=k)
     items += ["Prognostic factors of overall survival from surgery (multivariable Cox model, Efron ties, complete "
               "cases; every term). A Lewis-negative patient's CA19-9 is treated as missing.",
-              cox.display() if cox.fitted else str(cox.reason),
+              cox.display() if cox.fitted else str(cox.reason), *([cox.ph_reading()] if cox.fitted else []),
               "Patients left out for missing values, per variable:", missing]
     return items
 

@@ -98,3 +98,18 @@ def test_the_proportional_hazards_test_uses_the_centre_choice_of_the_model_it_te
     assert got.to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12)
     if model == "strata":  # stratification changes the test (the cluster alone does not enter cox.zph's score test)
         assert got.to_numpy() != pytest.approx(plain.to_numpy(), rel=1e-6)
+
+
+def test_the_time_dependent_view_tests_its_own_model_not_the_landmark_match():
+    import numpy as np
+
+    from core import analysis, cohort
+    from core.checks import reviewer_checks
+    from core.spec import AnalysisSpec
+
+    res = analysis.run(cohort.demo(), AnalysisSpec(method="time_dependent"))
+    checks = reviewer_checks(res)
+    assert checks.comparison == res.chosen.label
+    assert checks.ph is not None and checks.ph.terms[0] == "treated" and len(checks.ph.terms) > 1
+    # the tested fit is the one behind the hazard ratio shown
+    assert np.exp(checks.ph.fit.coef[0]) == res.hr.hr

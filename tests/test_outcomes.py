@@ -513,3 +513,25 @@ def test_forest_table_hides_small_level_counts_only_with_k():
     assert hidden["hr"].tolist() == full["hr"].tolist()
     assert r.forest_table(k=3).loc["margin_not_r0", ["n", "events"]].tolist() == [4, 3]
     assert np.isnan(hidden.loc["age_per_10_years", "n"])  # a continuous term has no count
+
+
+def test_the_prognostic_and_adjuvant_models_carry_their_own_proportional_hazards_test():
+    from core import outcomes
+    import numpy as np
+
+    from core import cohort
+    from core.dictionary import Arm, C
+
+    data = cohort.demo().data
+    operated = data[data[C.TREATMENT_GROUP] == Arm.SURGERY]
+    cox = outcomes.prognostic_cox(operated, "rfs")
+    assert cox.fitted and cox.ph is not None
+    np.testing.assert_allclose(np.exp(cox.ph.fit.coef), cox.table["hr"].to_numpy())  # the model shown is the one tested
+    text = cox.ph_reading()
+    assert text.startswith("Proportional hazards (scaled Schoenfeld residuals, as R cox.zph)")
+    for term, p in cox.ph.table.drop(index="GLOBAL")["p"].items():
+        assert (p < 0.05) == (f"(p = {p:.3f})" in text or (p < 0.001 and "(p < 0.001)" in text)), term
+    adj = outcomes.adjuvant_landmark(operated, 3, "os_from_surgery")
+    assert adj.estimated and adj.ph is not None
+    assert np.exp(adj.ph.fit.coef[0]) == pytest.approx(adj.hr)
+    assert adj.ph_reading().startswith("Proportional hazards")

@@ -334,10 +334,11 @@ def _legacy_operated_items(data, operated, spec):
         " ".join(by_path.by.notes),
         "Adjuvant chemotherapy, from 3 months after surgery (overall survival; Cox model, Efron ties). " + adj.estimand,
         _legacy_km(adj.by, "Months since 3 months after surgery", spec), adj.by.display(), adj.in_words(),
-        adj.exclusions(),
+        adj.exclusions(), *([adj.ph_reading()] if adj.estimated else []),
         "Prognostic factors of overall survival from surgery (multivariable Cox model, Efron ties, complete cases; "
         "every term). A Lewis-negative patient's CA19-9 is treated as missing.",
-        cox.display() if cox.fitted else str(cox.reason), "Patients left out for missing values, per variable:",
+        cox.display() if cox.fitted else str(cox.reason), *([cox.ph_reading()] if cox.fitted else []),
+        "Patients left out for missing values, per variable:",
         cox.missing_display(),
     ]
 

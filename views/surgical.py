@@ -97,6 +97,8 @@ st.info(layout.escape_md(adj.estimand), icon=":material/help:")
 adj_risk = km(adj.by, f"adjuvant_{endpoint}", f"Months since {adj_lm} months after surgery", adj.by.endpoint_label)
 st.dataframe(downloads.shown(adj.by.display()), hide_index=True, width="stretch")
 (st.success if adj.estimated else st.warning)(layout.escape_md(downloads.text(adj.in_words())))
+if adj.estimated:
+    st.caption(layout.escape_md(adj.ph_reading()))
 st.caption(COMPARISON_RULE)
 st.dataframe(downloads.suppress(adj.exclusions(), ["patients"]), hide_index=True, width="stretch")
 
@@ -128,6 +130,7 @@ else:
         st.dataframe(cox.display(), hide_index=True, width="stretch")
         st.caption(f"Every term of the model. {downloads.count(cox.n)} patients, {downloads.count(cox.n_events)} "
                    f"events; {downloads.count(cox.n_dropped)} left out for missing values (complete cases).")
+        st.caption(layout.escape_md(cox.ph_reading()))
         if cox.warnings:
             with st.expander(f"{len(cox.warnings)} caution(s) about this model", expanded=False,
                              icon=":material/warning:"):
@@ -159,6 +162,9 @@ downloads.tables("surgical_outcomes", {
                        if cox is not None and cox.fitted else
                        pd.DataFrame({"reason": [cox.reason if cox is not None else "no covariate chosen"]})),
     "Prognostic Cox missing": downloads.suppress(cox.missing) if cox is not None else pd.DataFrame(),
+    "Prognostic Cox PH test": (cox.ph.table.reset_index(names="term") if cox is not None and cox.ph is not None
+                               else pd.DataFrame()),
+    "Adjuvant PH test": adj.ph.table.reset_index(names="term") if adj.ph is not None else pd.DataFrame(),
     "Short-term outcomes": short_long,
 }, spec, key="dl_surgical")
 layout.provenance_card(spec)
