@@ -516,10 +516,9 @@ def test_forest_table_hides_small_level_counts_only_with_k():
 
 
 def test_the_prognostic_and_adjuvant_models_carry_their_own_proportional_hazards_test():
-    from core import outcomes
     import numpy as np
 
-    from core import cohort
+    from core import cohort, outcomes
     from core.dictionary import Arm, C
 
     data = cohort.demo().data
