@@ -427,6 +427,14 @@ def _dqrls(AT: np.ndarray, y: np.ndarray, tol: float, ws: _Workspace) -> np.ndar
 _EXP: object = None
 
 
+def _c_exp(v: float) -> float:
+    """The C library's ``exp`` of one number; ``inf`` where it overflows (as C's ``exp`` returns HUGE_VAL)."""
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
 def libm_exp(x: np.ndarray) -> np.ndarray:
     """``exp`` as the C library computes it (R calls the C library's ``exp``).
 
@@ -444,7 +452,7 @@ def libm_exp(x: np.ndarray) -> np.ndarray:
     if _EXP is None:
         probe = np.random.default_rng(20261202).uniform(-31.0, 31.0, 20_000)
         same = np.array_equal(np.exp(probe), np.fromiter((math.exp(v) for v in probe), float, probe.size))
-        _EXP = np.exp if same else np.frompyfunc(math.exp, 1, 1)
+        _EXP = np.exp if same else np.frompyfunc(_c_exp, 1, 1)
     if _EXP is np.exp:
         return np.exp(x)
     return np.asarray(_EXP(x), dtype=float)  # type: ignore[operator]

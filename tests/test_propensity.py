@@ -249,3 +249,17 @@ def test_estimate_propensity_rejects_bad_input():
         estimate_propensity(df.assign(t=[1, 2, 0]), "t", ["x"])
     m = estimate_propensity(df.assign(t=[1, 0, 1]), "t", ["x"], method="firth", rows=np.array([True, True, False]))
     assert m.rows.tolist() == [0, 1]
+
+
+def test_libm_exp_overflows_to_infinity_on_both_paths(monkeypatch):
+    """Where numpy's exp differs from the C library's (AVX-512 builds), the element-wise fallback is used; a
+    separated fit sends the linear predictor past 709, and both paths must give inf there, not raise."""
+    import numpy as np
+
+    from core import propensity
+
+    x = np.array([800.0, -800.0, 1.5])
+    expected = [np.inf, 0.0, np.exp(1.5)]
+    assert propensity.libm_exp(x).tolist() == pytest.approx(expected)
+    monkeypatch.setattr(propensity, "_EXP", np.frompyfunc(propensity._c_exp, 1, 1))
+    assert propensity.libm_exp(x).tolist() == pytest.approx(expected)
