@@ -642,6 +642,23 @@ def _clone_table(fit: StrategyFit, labels: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Headings of the clone table on screen (the download keeps the column names, defined in core.export_notes).
+CLONE_HEADINGS = {"strategy": "Strategy", "clones": "Clones", "censored_deviating": "Censored on deviating",
+                  "events": "Events", "weight_min": "Smallest weight", "weight_median": "Median weight",
+                  "weight_max": "Largest weight"}
+
+
+def clones_display(clones: pd.DataFrame) -> pd.DataFrame:
+    """The clone table with headings in words and weights to 2 decimals (for a page or the report).
+
+    Examples
+    --------
+    >>> clones_display(pd.DataFrame({"strategy": ["Do not resect"], "weight_max": [5.8712]})).to_dict("records")
+    [{'Strategy': 'Do not resect', 'Largest weight': 5.87}]
+    """
+    return clones.round(2).rename(columns=CLONE_HEADINGS)
+
+
 def _model_words(m: CensoringModel, key: str, grace: float) -> str:
     when = (f"not operated by {grace:g} months (all censored at {grace:g} months)" if key == RESECT
             else "operated (censored on the day of surgery)")

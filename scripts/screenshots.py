@@ -21,7 +21,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_path, streamlit_server, wait_for_app  # noqa: E402
 
-PAGES = ["overview", "survival", "subgroups", "surgical", "cohort", "matching", "method-check", "data", "dictionary"]
+PAGES = ["overview", "survival", "target-trial", "subgroups", "robustness", "surgical", "cohort", "matching", "method-check",
+         "data", "dictionary"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,29 +29,24 @@ else:
 st.caption(layout.escape_md(downloads.text(ccw.counts_in_words(res))))
 layout.notes([downloads.text(n) for n in res.notes])
 
-plot_col, stats_col = st.columns([3, 2])
-with plot_col:
-    if len(res.km):
-        build = downloads.deferred(figures.ccw_figure, res.km, res.labels, grace=res.grace,
-                                   y_title=ENDPOINT_NAMES[spec.endpoint],
-                                   x_title=f"Months since {ORIGINS[spec.origin]}")
-        st.plotly_chart(build(large=large), width="stretch", theme=None, config={"displaylogo": False},
-                        key="ccw_km")
-        downloads.figure("target_trial_curves", build, key="dl_ccw_fig")
-        st.caption("Weighted Kaplan-Meier curves of the clones (inverse-probability-of-censoring weights). Before G "
-                   "both strategies share the same patients; they part where operations and deviations happen.")
-with stats_col:
-    st.subheader("Estimates")
-    if res.estimated:
-        st.dataframe(ccw.display_table(res), hide_index=True, width="stretch")
-        st.markdown(f"**Hazard ratio** (weighted Cox, resect vs do not resect): "
-                    f"{fmt_ci(res.hr, res.hr_lower, res.hr_upper)}, p {fmt_p_eq(res.hr_p)}")
-        st.caption(f"Intervals of the differences: bootstrap of patients, {res.n_boot} replicates, seed {res.seed} "
-                   "(percentile). Hazard ratio: robust standard error clustered on the patient (each patient has "
-                   "two clones). Survival at 1, 2 and 3 years and the months gained read more safely than one "
-                   "hazard ratio here: the hazards cross at G by design.")
-    else:
-        st.caption("No estimates: see the reason above. The curves are shown for description only.")
+if len(res.km):  # one below the other: every column of the estimates fits at 1280 px
+    build = downloads.deferred(figures.ccw_figure, res.km, res.labels, grace=res.grace,
+                               y_title=ENDPOINT_NAMES[spec.endpoint], x_title=f"Months since {ORIGINS[spec.origin]}")
+    st.plotly_chart(build(large=large), width="stretch", theme=None, config={"displaylogo": False}, key="ccw_km")
+    downloads.figure("target_trial_curves", build, key="dl_ccw_fig")
+    st.caption("Weighted Kaplan-Meier curves of the clones (inverse-probability-of-censoring weights). Before G "
+               "both strategies share the same patients; they part where operations and deviations happen.")
+st.subheader("Estimates")
+if res.estimated:
+    st.table(ccw.display_table(res).set_index("Measure"))
+    st.markdown(f"**Hazard ratio** (weighted Cox, resect vs do not resect): "
+                f"{fmt_ci(res.hr, res.hr_lower, res.hr_upper)}, p {fmt_p_eq(res.hr_p)}")
+    st.caption(f"Intervals of the differences: bootstrap of patients, {res.n_boot} replicates, seed {res.seed} "
+               "(percentile). Hazard ratio: robust standard error clustered on the patient (each patient has "
+               "two clones). Survival at 1, 2 and 3 years and the months gained read more safely than one "
+               "hazard ratio here: the hazards cross at G by design.")
+else:
+    st.caption("No estimates: see the reason above. The curves are shown for description only.")
 
 st.subheader("How the trial is emulated")
 st.markdown(layout.escape_md(
@@ -62,10 +57,10 @@ st.markdown(layout.escape_md(
     "random (fitter patients are operated), so each remaining clone is weighted by the inverse of its probability of "
     "remaining uncensored, from a Cox model of deviation on the covariates of the sidebar's propensity model."))
 for strategy, words in res.censoring.items():
-    st.markdown(layout.escape_md(f"- **{strategy}**: {words}"))
+    st.markdown(f"- **{layout.escape_md(strategy)}**: {layout.escape_md(words)}")
 clones = downloads.suppress(res.clones, ["clones", "censored_deviating", "events"])
 if len(clones):
-    st.dataframe(clones.round(2), hide_index=True, width="stretch")
+    st.table(ccw.clones_display(clones).set_index("Strategy"))
     st.caption("Weights far above 10 mean a few clones stand for many: read the numbers with care.")
 
 st.subheader("Download the numbers")
