@@ -45,11 +45,14 @@ from core.dictionary import (
     Popf,
     Setting,
     Vital,
+    value_label,
 )
+from core.dictionary import label as column_label
 from core.identifiers import identifier_warnings
 from core.readers import CohortValidationError, Problem, RawTable, clip, read_raw
 
-__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "from_table", "hashed_columns", "load",
+__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "from_table",
+           "hashed_columns", "load", "optional_columns_recorded",
            "read_label", "DEMO_PATH"]
 
 #: The embedded default cohort (written by ``core.synthetic``).
@@ -746,6 +749,44 @@ def _validate(raw: RawTable, name: str) -> Cohort:
                   warnings=warnings)
 
 
+
+
+def optional_columns_recorded(data: pd.DataFrame, since: str = "1.1") -> pd.DataFrame:
+    """How many patients per arm have a value in each column added by a dictionary version.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A validated cohort table (:attr:`Cohort.data`).
+    since : str
+        Dictionary version (one of ``core.dictionary.DICTIONARY_VERSIONS``) whose new columns are counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per imported column: ``Column`` (label), ``Surgery``,
+        ``Chemotherapy alone`` and ``All`` as ``"n/N (x%)"`` (text, so that small-cell
+        suppression applies as to Table 1). A 1.0 file gives ``0/N (0.0%)`` throughout.
+
+    Examples
+    --------
+    >>> optional_columns_recorded(demo().data).iloc[0].tolist()
+    ['CEA baseline (ng/mL)', '37/45 (82.2%)', '36/45 (80.0%)', '73/90 (81.1%)']
+    """
+    arms = data[C.TREATMENT_GROUP].astype(object)
+    rows = []
+    for c in IMPORTED:
+        if c.since != since or c.name not in data.columns:
+            continue
+        known = data[c.name].notna().to_numpy()
+        row = {"Column": column_label(c.name)}
+        for arm in (*Arm.ALL, None):
+            where = np.ones(len(data), bool) if arm is None else (arms == arm).to_numpy()
+            n, total = int((known & where).sum()), int(where.sum())
+            row["All" if arm is None else value_label(C.TREATMENT_GROUP, arm)] = (
+                f"{n}/{total} ({100.0 * n / total:.1f}%)" if total else "0/0")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Column", *(value_label(C.TREATMENT_GROUP, a) for a in Arm.ALL), "All"])
 
 
 def problems_to_csv(err: CohortValidationError) -> bytes:

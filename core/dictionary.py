@@ -893,11 +893,26 @@ def dictionary_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Title of the migration section (``data/DICTIONARY.md`` and the Dictionary page).
+MIGRATION_TITLE = "Version 1.1 and migration from 1.0"
+
+
+def migration_note() -> str:
+    """What dictionary 1.1 adds and why a 1.0 file needs no change, as Markdown (without its title).
+
+    Examples
+    --------
+    >>> "A 1.0 file loads unchanged" in migration_note()
+    True
+    """
+    return "\n".join(_migration_lines()[2:]).strip()
+
+
 def _migration_lines() -> list[str]:
-    """The section "Version 1.1 and migration from 1.0" of ``data/DICTIONARY.md``."""
+    """The section :data:`MIGRATION_TITLE` of ``data/DICTIONARY.md``."""
     new = [c for c in IMPORTED if c.since == "1.1"]
     return [
-        "## Version 1.1 and migration from 1.0",
+        f"## {MIGRATION_TITLE}",
         "",
         "Version 1.1 adds " + str(len(new)) + " optional columns, for both arms, so that a design can be aligned to the "
         "moment the surgical decision is made:",

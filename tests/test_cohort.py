@@ -708,3 +708,16 @@ def test_1_1_dates_of_adjuvant_only_surgery_may_precede_chemotherapy():
 def test_negative_cea_is_out_of_range():
     problems = problems_of(to_csv(with_v11({"C01": {C.CEA_BASELINE: "-1"}})))
     assert only(problems) == {(5, C.CEA_BASELINE)} and "at least 0 ng/mL" in problems[0].message
+
+
+def test_optional_columns_recorded_counts_values_per_arm():
+    from core.cohort import optional_columns_recorded
+
+    old = optional_columns_recorded(load(VALID).data)
+    assert old["Column"].tolist() == ["CEA baseline (ng/mL)", "End of first-line chemotherapy", "Restaging date",
+                                      "Multidisciplinary decision date", "Exploration date"]
+    assert set(old["All"]) == {"0/6 (0.0%)"}
+    new = optional_columns_recorded(load(to_csv(with_v11(GOOD_V11))).data).set_index("Column")
+    # GOOD_V11: restaging for 007, S02 (surgery) and C03 (chemotherapy); exploration for 007, S02 and C03
+    assert new.loc["Restaging date"].tolist() == ["2/3 (66.7%)", "1/3 (33.3%)", "3/6 (50.0%)"]
+    assert new.loc["CEA baseline (ng/mL)"].tolist() == ["2/3 (66.7%)", "0/3 (0.0%)", "2/6 (33.3%)"]
