@@ -968,6 +968,8 @@ def demo_readme(digests: dict[str, str]) -> str:
         f"- {DEMO_N_SURGERY + DEMO_N_CHEMOTHERAPY} patients: {DEMO_N_SURGERY} surgery group, {DEMO_N_CHEMOTHERAPY} chemotherapy group, "
         f"{DEMO_N_CENTRES} centres",
         f"- generator version {GENERATOR_VERSION}, seed {DEMO_SEED}",
+        "- the columns of dictionary 1.0 are exactly those of generator 1.0.0; the columns new in dictionary 1.1",
+        "  (restaging, decision, exploration and end-of-chemotherapy dates, CEA) come from a separate random stream",
         "- command: `python -m core.synthetic --write-demo data/` (also rewrites this file)",
         "- columns and labels: the imported columns of `DICTIONARY.md`, in that order",
         "- CSV: comma-separated, UTF-8 without BOM, ISO dates (YYYY-MM-DD), empty cells for missing values,",
