@@ -34,6 +34,7 @@ import pandas as pd
 from core.derive import POSTOP_DAYS, derive
 from core.dictionary import (
     DICTIONARY_VERSION,
+    DICTIONARY_VERSIONS,
     IMPORTED,
     IMPORTED_NAMES,
     Arm,
@@ -44,11 +45,14 @@ from core.dictionary import (
     Popf,
     Setting,
     Vital,
+    value_label,
 )
+from core.dictionary import label as column_label
 from core.identifiers import identifier_warnings
 from core.readers import CohortValidationError, Problem, RawTable, clip, read_raw
 
-__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "from_table", "load",
+__all__ = ["Cohort", "CohortValidationError", "Problem", "canonical_csv", "demo", "derive", "from_table",
+           "hashed_columns", "load", "optional_columns_recorded",
            "read_label", "DEMO_PATH"]
 
 #: The embedded default cohort (written by ``core.synthetic``).
@@ -224,6 +228,11 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
     are empty fields; dates ``YYYY-MM-DD``; integers as digits; numbers as Python ``repr`` of
     the float (``64.0``, ``12.5``); booleans ``true``/``false``; text and categories as is.
 
+    The columns of dictionary 1.0 are always serialised; a column added later (``Column.since``
+    after ``"1.0"``, all optional) only when at least one patient has a value. So a 1.0 file, or
+    a 1.1 file whose new columns are empty, keeps the hash it had under dictionary 1.0 (there is
+    one hash version: shared links and provenance made with 1.0 still match).
+
     Examples
     --------
     >>> df = pd.DataFrame({C.PATIENT_ID: ["007"], C.AGE: pd.array([64], dtype="Int64")})
@@ -235,7 +244,8 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
 
     n = len(data)
     fields = []
-    for c in IMPORTED:
+    columns = hashed_columns(data)
+    for c in columns:
         s = data[c.name] if c.name in data.columns else pd.Series([None] * n, index=data.index, dtype=object)
         codes, uniq = pd.factorize(s, use_na_sentinel=True)  # format (and quote) each distinct value once
         if c.kind == "date":
@@ -246,16 +256,31 @@ def canonical_csv(data: pd.DataFrame) -> bytes:
             txt = ["true" if bool(v) else "false" for v in uniq]
         else:
             txt = [str(v) for v in uniq]
-        end = "\n" if c is IMPORTED[-1] else ""  # the last field of a line carries the line end
+        end = "\n" if c is columns[-1] else ""  # the last field of a line carries the line end
         quoted = pa.array([_quoted(t) + end for t in txt] + ['""' + end], type=pa.large_string())
         fields.append(quoted.take(pa.array(np.where(codes < 0, len(txt), codes), type=pa.int64())))
-    header = ",".join(_quoted(c.name) for c in IMPORTED) + "\n"
+    header = ",".join(_quoted(c.name) for c in columns) + "\n"
     if n == 0:
         return header.encode("utf-8")
     lines = pc.binary_join_element_wise(*fields, pa.scalar(",", pa.large_string()))  # one string per line, line end included
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + n + 1]
     body = lines.buffers()[2].to_pybytes()[offsets[0]: offsets[-1]]  # the lines, back to back
     return header.encode("utf-8") + body
+
+
+def hashed_columns(data: pd.DataFrame) -> tuple[Column, ...]:
+    """The imported columns :func:`canonical_csv` serialises: every 1.0 column, later ones only when used.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({C.PATIENT_ID: ["007"], C.CEA_BASELINE: [None]})
+    >>> C.CEA_BASELINE in [c.name for c in hashed_columns(df)]
+    False
+    >>> C.CEA_BASELINE in [c.name for c in hashed_columns(df.assign(**{C.CEA_BASELINE: [3.2]}))]
+    True
+    """
+    return tuple(c for c in IMPORTED if c.since == DICTIONARY_VERSIONS[0]
+                 or (c.name in data.columns and bool(data[c.name].notna().any())))
 
 
 def _quoted(text: str) -> str:
@@ -642,6 +667,7 @@ def _check_rules(cv: _Converted, raw: RawTable) -> list[Problem]:
     adjuvant_only = (d[C.CHEMO_SETTING] == Setting.ADJUVANT_ONLY).to_numpy(dtype=bool)
     censored = ~prog_true & ~dead
     everyone = np.ones(n, dtype=bool)
+    restaging_missing = d[C.RESTAGING_DATE].isna().to_numpy()
     order = (
         (C.DIAGNOSIS_DATE, C.CHEMO_START_DATE, False, everyone),
         (C.CHEMO_START_DATE, C.SURGERY_DATE, True, surgery & ~adjuvant_only),
@@ -655,6 +681,17 @@ def _check_rules(cv: _Converted, raw: RawTable) -> list[Problem]:
         (C.SURGERY_DATE, C.LAST_FOLLOWUP_DATE, False, surgery),
         (C.CHEMO_START_DATE, C.LAST_FOLLOWUP_DATE, False, everyone),
         (C.LAST_IMAGING_DATE, C.LAST_FOLLOWUP_DATE, "reverse", everyone),
+        # dictionary 1.1 (optional dates; a missing date is never checked)
+        (C.CHEMO_START_DATE, C.RESTAGING_DATE, False, everyone),
+        (C.RESTAGING_DATE, C.MDT_DATE, False, everyone),
+        (C.CHEMO_START_DATE, C.MDT_DATE, False, restaging_missing),
+        (C.CHEMO_START_DATE, C.EXPLORATION_DATE, True, ~(surgery & adjuvant_only)),
+        (C.EXPLORATION_DATE, C.SURGERY_DATE, False, surgery),
+        (C.CHEMO_START_DATE, C.CHEMO_END_DATE, False, everyone),
+        (C.RESTAGING_DATE, C.LAST_FOLLOWUP_DATE, False, everyone),
+        (C.MDT_DATE, C.LAST_FOLLOWUP_DATE, False, everyone),
+        (C.EXPLORATION_DATE, C.LAST_FOLLOWUP_DATE, False, everyone),
+        (C.CHEMO_END_DATE, C.LAST_FOLLOWUP_DATE, False, everyone),
         (C.SURGERY_DATE, C.LAST_IMAGING_DATE, False, surgery & censored),
         (C.CHEMO_START_DATE, C.LAST_IMAGING_DATE, False, chemo & censored),
     )
@@ -712,6 +749,44 @@ def _validate(raw: RawTable, name: str) -> Cohort:
                   warnings=warnings)
 
 
+
+
+def optional_columns_recorded(data: pd.DataFrame, since: str = "1.1") -> pd.DataFrame:
+    """How many patients per arm have a value in each column added by a dictionary version.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A validated cohort table (:attr:`Cohort.data`).
+    since : str
+        Dictionary version (one of ``core.dictionary.DICTIONARY_VERSIONS``) whose new columns are counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per imported column: ``Column`` (label), ``Surgery``,
+        ``Chemotherapy alone`` and ``All`` as ``"n/N (x%)"`` (text, so that small-cell
+        suppression applies as to Table 1). A 1.0 file gives ``0/N (0.0%)`` throughout.
+
+    Examples
+    --------
+    >>> optional_columns_recorded(demo().data).iloc[0].tolist()
+    ['CEA baseline (ng/mL)', '37/45 (82.2%)', '36/45 (80.0%)', '73/90 (81.1%)']
+    """
+    arms = data[C.TREATMENT_GROUP].astype(object)
+    rows = []
+    for c in IMPORTED:
+        if c.since != since or c.name not in data.columns:
+            continue
+        known = data[c.name].notna().to_numpy()
+        row = {"Column": column_label(c.name)}
+        for arm in (*Arm.ALL, None):
+            where = np.ones(len(data), bool) if arm is None else (arms == arm).to_numpy()
+            n, total = int((known & where).sum()), int(where.sum())
+            row["All" if arm is None else value_label(C.TREATMENT_GROUP, arm)] = (
+                f"{n}/{total} ({100.0 * n / total:.1f}%)" if total else "0/0")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Column", *(value_label(C.TREATMENT_GROUP, a) for a in Arm.ALL), "All"])
 
 
 def problems_to_csv(err: CohortValidationError) -> bytes:

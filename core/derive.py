@@ -95,6 +95,11 @@ def derive(data: pd.DataFrame) -> pd.DataFrame:
       less than 90 days.
     * CA19-9 normalised (< 37 U/mL at restaging) and response (fall >= 50 %) are missing
       for Lewis-negative patients and when a needed value is missing (or baseline is 0).
+    * Explored, not resected (dictionary 1.1): a chemotherapy-group patient with an exploration
+      date (laparotomy or laparoscopy with intent to resect) was explored but not resected: true.
+      A chemotherapy-group patient without one, and every surgery-group patient (resected), is
+      false. Missing for everyone when no patient has an exploration date (a 1.0 file, or the
+      date not collected). A target-trial "resect" strategy counts these patients as following it.
 
     Examples
     --------
@@ -193,6 +198,8 @@ def derive(data: pd.DataFrame) -> pd.DataFrame:
         # "fall >= 50 %" written without a division so that exactly half counts (no rounding).
         responded = rest <= (1.0 - CA19_9_RESPONSE_FALL) * base
         out[C.CA19_9_RESPONSE] = _bool(responded, ~lewis_neg & ~np.isnan(rest) & (base > 0), idx)
+    explored = date(C.EXPLORATION_DATE).notna().to_numpy()
+    out[C.EXPLORED_NOT_RESECTED] = _bool(chemo & explored, (surgery | chemo) & explored.any(), idx)
     year = diag.dt.year
     out[C.DIAGNOSIS_YEAR] = _int(year.fillna(0).to_numpy(dtype=np.int64), year.notna().to_numpy(), idx)
 

@@ -20,13 +20,19 @@ from typing import Literal
 
 import pandas as pd
 
-DICTIONARY_VERSION = "1.0.0"
+DICTIONARY_VERSION = "1.1.0"
+
+#: Dictionary versions in order; a column's ``since`` is one of them.
+DICTIONARY_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
 
 #: Days per month used for every time in months (domain.md §3).
 DAYS_PER_MONTH = 30.4375
 
 #: Upper limit of normal for CA19-9 in U/mL.
 CA19_9_ULN = 37.0
+
+#: Upper limit of normal for CEA in ng/mL (the usual laboratory limit; used as the prognostic cut-off).
+CEA_ULN = 5.0
 
 Kind = Literal["text", "category", "integer", "number", "date", "boolean"]
 Requirement = Literal["required", "conditional", "optional"]
@@ -50,6 +56,7 @@ class C:
     CA19_9_BASELINE = "ca19_9_baseline"
     CA19_9_RESTAGING = "ca19_9_restaging"
     LEWIS_NEGATIVE = "lewis_negative"
+    CEA_BASELINE = "cea_baseline"
     LIVER_METS_N = "liver_mets_n"
     LIVER_METS_MAX = "liver_mets_max_mm"
     LIVER_METS_BILOBAR = "liver_mets_bilobar"
@@ -57,7 +64,11 @@ class C:
     CHEMO_REGIMEN = "chemo_regimen"
     CHEMO_CYCLES = "chemo_cycles"
     CHEMO_SETTING = "chemo_setting"
+    CHEMO_END_DATE = "chemo_end_date"
     RECIST = "recist_response"
+    RESTAGING_DATE = "restaging_date"
+    MDT_DATE = "mdt_decision_date"
+    EXPLORATION_DATE = "exploration_date"
     SURGERY_DATE = "surgery_date"
     PANCREATIC_PROCEDURE = "pancreatic_procedure"
     VASCULAR_RESECTION = "vascular_resection"
@@ -108,6 +119,7 @@ class C:
     CA19_9_NORMALISED = "ca19_9_normalised"
     CA19_9_RESPONSE = "ca19_9_response"
     DIAGNOSIS_YEAR = "diagnosis_year"
+    EXPLORED_NOT_RESECTED = "explored_not_resected"
 
 
 class Arm:
@@ -312,6 +324,9 @@ class Column:
         When a ``conditional`` column is required.
     derived : bool
         True for columns computed by the software (never imported).
+    since : str
+        Dictionary version that introduced the column (one of :data:`DICTIONARY_VERSIONS`).
+        Every column after 1.0 is optional, so a 1.0 file loads unchanged.
     """
 
     name: str
@@ -325,6 +340,7 @@ class Column:
     maximum: float | None = None
     condition: str = ""
     derived: bool = False
+    since: str = "1.0"
 
     def allowed(self) -> str:
         """Describe the allowed values in one plain sentence fragment.
@@ -377,6 +393,7 @@ IMPORTED: tuple[Column, ...] = (
     _col(C.CA19_9_BASELINE, "number", "optional", "CA19-9 before treatment (upper normal limit 37)", unit="U/mL", minimum=0),
     _col(C.CA19_9_RESTAGING, "number", "optional", "CA19-9, last value before surgery or at first restaging", unit="U/mL", minimum=0),
     _col(C.LEWIS_NEGATIVE, "boolean", "optional", "Lewis-negative (non-secretor): excluded from CA19-9 analyses"),
+    _col(C.CEA_BASELINE, "number", "optional", "CEA before treatment (upper normal limit 5); also for Lewis-negative patients", unit="ng/mL", minimum=0, since="1.1"),
     _col(C.LIVER_METS_N, "integer", "required", "Number of liver metastases at diagnosis", minimum=1, maximum=50),
     _col(C.LIVER_METS_MAX, "number", "optional", "Size of the largest liver metastasis", unit="mm", minimum=1, maximum=200),
     _col(C.LIVER_METS_BILOBAR, "boolean", "optional", "Metastases in both liver lobes"),
@@ -384,7 +401,11 @@ IMPORTED: tuple[Column, ...] = (
     _col(C.CHEMO_REGIMEN, "category", "required", "First-line chemotherapy regimen", categories=Regimen.ALL),
     _col(C.CHEMO_CYCLES, "integer", "optional", "Number of first-line cycles", minimum=0, maximum=40),
     _col(C.CHEMO_SETTING, "category", "required", "Chemotherapy setting (palliative only for the chemotherapy group)", categories=Setting.ALL),
+    _col(C.CHEMO_END_DATE, "date", "optional", "End of first-line chemotherapy (last dose; on or after its start)", since="1.1"),
     _col(C.RECIST, "category", "required", "Best response at restaging (RECIST 1.1)", categories=Recist.ALL),
+    _col(C.RESTAGING_DATE, "date", "optional", "First response assessment (restaging scan) after chemotherapy start", since="1.1"),
+    _col(C.MDT_DATE, "date", "optional", "Multidisciplinary team decision on resection after restaging (on or after it)", since="1.1"),
+    _col(C.EXPLORATION_DATE, "date", "optional", "Laparotomy or laparoscopy with intent to resect; chemotherapy group: explored, not resected", since="1.1"),
     _col(C.SURGERY_DATE, "date", "conditional", "Date of the index operation", condition="surgery group", **_S),
     _col(C.PANCREATIC_PROCEDURE, "category", "conditional", "Pancreatic resection", categories=Pancreatic.ALL, condition="surgery group", **_S),
     _col(C.VASCULAR_RESECTION, "category", "optional", "Vascular resection", categories=Vascular.ALL, **_S),
@@ -439,6 +460,7 @@ DERIVED: tuple[Column, ...] = (
     _col(C.CA19_9_NORMALISED, "boolean", "optional", "CA19-9 at restaging below 37 U/mL (not for Lewis-negative)", **_D),
     _col(C.CA19_9_RESPONSE, "boolean", "optional", "CA19-9 fell by 50% or more from baseline to restaging (not for Lewis-negative)", **_D),
     _col(C.DIAGNOSIS_YEAR, "integer", "required", "Calendar year of diagnosis", **_D),
+    _col(C.EXPLORED_NOT_RESECTED, "boolean", "optional", "Explored with intent to resect but not resected: chemotherapy group with an exploration date (empty when no patient has one)", since="1.1", **_D),
 )
 
 COLUMNS: tuple[Column, ...] = IMPORTED + DERIVED
@@ -506,6 +528,12 @@ LABELS: dict[str, str] = {
     C.LIVER_METS_VIABLE: "Viable tumour in the resected liver metastases",
     C.ADJUVANT_CHEMO: "Adjuvant chemotherapy",
     C.LEWIS_NEGATIVE: "Lewis-negative",
+    C.CEA_BASELINE: "CEA baseline (ng/mL)",
+    C.CHEMO_END_DATE: "End of first-line chemotherapy",
+    C.RESTAGING_DATE: "Restaging date",
+    C.MDT_DATE: "Multidisciplinary decision date",
+    C.EXPLORATION_DATE: "Exploration date",
+    C.EXPLORED_NOT_RESECTED: "Explored, not resected",
 }
 
 
@@ -612,6 +640,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                          "ca19-9 ristadiazione", "ca 19-9 ristadiazione", "ca19-9 post chemioterapia",
                          "ca19-9 preoperatorio"),
     C.LEWIS_NEGATIVE: ("lewis negative", "lewis", "lewis status", "non secretor", "lewis negativo"),
+    C.CEA_BASELINE: ("cea", "cea baseline", "baseline cea", "cea at diagnosis", "cea pre", "carcinoembryonic antigen",
+                     "cea basale", "cea alla diagnosi", "antigene carcinoembrionario"),
     C.LIVER_METS_N: ("number of liver metastases", "liver metastases", "liver mets", "n liver mets", "no of liver mets",
                      "number of metastases", "n metastasi", "numero metastasi", "numero metastasi epatiche",
                      "metastasi epatiche", "n metastasi epatiche", "nr metastasi"),
@@ -629,6 +659,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                      "cicli chemioterapia"),
     C.CHEMO_SETTING: ("setting", "chemotherapy setting", "chemo setting", "intent", "setting chemioterapia",
                       "intento", "intento chemioterapia"),
+    C.CHEMO_END_DATE: ("chemotherapy end", "chemotherapy end date", "end of chemotherapy", "chemo end", "chemo end date",
+                       "date chemotherapy end", "last chemotherapy", "date of last chemotherapy", "fine chemioterapia",
+                       "data fine chemioterapia", "data fine chemio", "data fine ct", "fine chemio"),
+    C.RESTAGING_DATE: ("restaging date", "date of restaging", "restaging", "first restaging", "response assessment date",
+                       "date of response assessment", "data ristadiazione", "ristadiazione", "data rivalutazione",
+                       "data prima rivalutazione", "data valutazione risposta"),
+    C.MDT_DATE: ("mdt date", "mdt decision date", "mdt", "tumour board date", "tumor board date", "tumour board",
+                 "tumor board", "multidisciplinary decision date", "multidisciplinary meeting date",
+                 "data gom", "data discussione multidisciplinare", "data mdt", "data riunione multidisciplinare",
+                 "data tumor board"),
+    C.EXPLORATION_DATE: ("exploration date", "date of exploration", "exploration", "surgical exploration",
+                         "exploratory laparotomy date", "laparotomy date", "data esplorazione", "esplorazione chirurgica",
+                         "data laparotomia", "data laparotomia esplorativa", "data laparoscopia esplorativa"),
     C.RECIST: ("recist", "recist response", "response", "best response", "radiological response", "risposta",
                "risposta recist", "miglior risposta", "risposta radiologica"),
     C.SURGERY_DATE: ("surgery date", "date of surgery", "operation date", "date of operation", "data intervento",
@@ -843,10 +886,59 @@ def dictionary_frame() -> pd.DataFrame:
                 "required": c.requirement + (f" ({c.condition})" if c.condition else ""),
                 "arm": "surgery only" if c.applies_to == "surgery" else "both",
                 "derived": "derived by the software" if c.derived else "imported",
+                "since": c.since,
                 "meaning": c.meaning,
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Title of the migration section (``data/DICTIONARY.md`` and the Dictionary page).
+MIGRATION_TITLE = "Version 1.1 and migration from 1.0"
+
+
+def migration_note() -> str:
+    """What dictionary 1.1 adds and why a 1.0 file needs no change, as Markdown (without its title).
+
+    Examples
+    --------
+    >>> "A 1.0 file loads unchanged" in migration_note()
+    True
+    """
+    return "\n".join(_migration_lines()[2:]).strip()
+
+
+def _migration_lines() -> list[str]:
+    """The section :data:`MIGRATION_TITLE` of ``data/DICTIONARY.md``."""
+    new = [c for c in IMPORTED if c.since == "1.1"]
+    return [
+        f"## {MIGRATION_TITLE}",
+        "",
+        "Version 1.1 adds " + str(len(new)) + " optional columns, for both arms, so that a design can be aligned to the "
+        "moment the surgical decision is made:",
+        "",
+        *[f"- `{c.name}`: {c.meaning}" + (f" ({c.unit})" if c.unit else "") + "." for c in new],
+        "",
+        "and the derived column `" + C.EXPLORED_NOT_RESECTED + "`: a chemotherapy-group patient with an exploration date "
+        "was explored with intent to resect but not resected (a surgery-group patient was resected; empty for "
+        "everyone when no patient has an exploration date). A target-trial strategy \"resect\" counts these patients "
+        "as following it: the intention was to resect.",
+        "",
+        "Rules on the new dates (each problem is reported with its row): diagnosis <= chemotherapy start <= restaging "
+        "<= multidisciplinary decision; exploration after chemotherapy start (except adjuvant-only surgery) and, in "
+        "the surgery group, on or before the operation; end of chemotherapy on or after its start; every new date on "
+        "or before the last follow-up. A missing date is never checked.",
+        "",
+        "Migration: nothing to do. A 1.0 file loads unchanged: the new columns are optional and may be absent or "
+        "empty. Its hash (provenance, shared links) is the one it had under 1.0: the hash serialises the 1.0 "
+        "columns and, of the 1.1 columns, only those with at least one value. To use the new columns, add them "
+        "(any order; the names above or those below) and fill what is known.",
+        "",
+        "CEA is not a CA19-9 analysis: Lewis-negative patients keep their CEA. Their CA19-9 is missing in the "
+        "prognostic model of the operated; the propensity model of the between-arm comparison still reads it as "
+        "recorded (changing that moves the demo's naive-method estimate, so it is left for a separate decision).",
+        "",
+    ]
 
 
 def dictionary_markdown() -> str:
@@ -869,10 +961,12 @@ def dictionary_markdown() -> str:
         "",
     ]
     for section, derived in (("Imported columns", "imported"), ("Derived columns", "derived by the software")):
-        lines += [f"## {section}", "", "| column | type | allowed | unit | required | arm | meaning |", "|---|---|---|---|---|---|---|"]
+        lines += [f"## {section}", "", "| column | type | allowed | unit | required | arm | since | meaning |",
+                  "|---|---|---|---|---|---|---|---|"]
         for r in df[df["derived"] == derived].itertuples():
-            lines.append(f"| `{r.column}` | {r.type} | {r.allowed} | {r.unit} | {r.required} | {r.arm} | {r.meaning} |")
+            lines.append(f"| `{r.column}` | {r.type} | {r.allowed} | {r.unit} | {r.required} | {r.arm} | {r.since} | {r.meaning} |")
         lines.append("")
+    lines += _migration_lines()
     lines += [
         "## Other names recognised on upload",
         "",

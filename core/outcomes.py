@@ -36,7 +36,7 @@ import pandas as pd
 
 from core import ph as ph_mod
 from core import survival
-from core.dictionary import COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, Viable, YpN, label
+from core.dictionary import CEA_ULN, COLUMNS_BY_NAME, Arm, C, ClavienDindo, Pancreatic, Regimen, Viable, YpN, label
 from core.guards import ArmCounts, comparison_reason, unreliable_reason
 
 __all__ = [
@@ -84,18 +84,23 @@ DEFAULT_PROGNOSTIC_COVARIATES: tuple[str, ...] = (
 #: prognosis within the operated, it is not a comparison of treatments).
 PROGNOSTIC_CHOICES: tuple[str, ...] = (
     C.AGE, C.SEX, C.ECOG, C.TUMOUR_LOCATION, C.TUMOUR_SIZE, C.RESECTABILITY, C.CA19_9_BASELINE, C.CA19_9_RESTAGING,
-    C.CA19_9_RESPONSE, C.METS_GROUP, C.LIVER_METS_MAX, C.LIVER_METS_BILOBAR, C.CHEMO_REGIMEN, C.RECIST,
+    C.CA19_9_RESPONSE, C.CEA_BASELINE, C.METS_GROUP, C.LIVER_METS_MAX, C.LIVER_METS_BILOBAR, C.CHEMO_REGIMEN, C.RECIST,
     C.MAJOR_HEPATECTOMY, C.MARGIN, C.YP_N, C.LIVER_METS_VIABLE,
 )
 #: Continuous covariates that may be split at a cut-off (value >= cut-off vs below), with the offered default
-#: (None: continuous unless the user gives one). CA19-9 below 100 U/mL: the Japanese multicentre series (2025).
+#: (None: continuous unless the user gives one). CA19-9 below 100 U/mL and CEA below 5 ng/mL (the upper normal
+#: limit): the Japanese multicentre series (2025).
 CUTOFF_DEFAULTS: dict[str, float | None] = {
-    C.AGE: None, C.TUMOUR_SIZE: 30.0, C.CA19_9_BASELINE: 100.0, C.CA19_9_RESTAGING: 100.0, C.LIVER_METS_MAX: None,
+    C.AGE: None, C.TUMOUR_SIZE: 30.0, C.CA19_9_BASELINE: 100.0, C.CA19_9_RESTAGING: 100.0, C.CEA_BASELINE: CEA_ULN,
+    C.LIVER_METS_MAX: None,
 }
 #: CA19-9 columns: a Lewis-negative patient's value never enters a model (set to missing, see prognostic_cox).
 CA19_9_COLUMNS: tuple[str, ...] = (C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.CA19_9_RESPONSE, C.CA19_9_NORMALISED)
 _UNITS = {C.AGE: "years", C.TUMOUR_SIZE: "mm", C.CA19_9_BASELINE: "U/mL", C.CA19_9_RESTAGING: "U/mL",
-          C.LIVER_METS_MAX: "mm"}
+          C.CEA_BASELINE: "ng/mL", C.LIVER_METS_MAX: "mm"}
+
+#: CEA below this (ng/mL) counts as this value on the log scale (laboratories rarely report lower).
+CEA_FLOOR = 0.5
 
 _BOOL_LEVELS = {C.MAJOR_HEPATECTOMY: ("Major hepatectomy", "Minor hepatectomy")}
 
@@ -581,9 +586,10 @@ def _model_column(surg: pd.DataFrame, cov: str, cutoff: float | None = None) -> 
         name = f"{cov}_at_least_{cutoff:g}".replace(".", "_")
         return (name, pd.Series(np.where(x.isna(), np.nan, (x >= cutoff).astype(float)), index=s.index),
                 f"{label(cov).split(' (')[0]} >= {cutoff:g}{unit} vs below", None)
-    if cov in (C.CA19_9_BASELINE, C.CA19_9_RESTAGING):
+    if cov in (C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.CEA_BASELINE):
         x = pd.to_numeric(s, errors="coerce").astype(float)
-        return (f"{cov}_log2", np.log2(x.clip(lower=1.0)), f"{label(cov).split(' (')[0]} (per doubling)", None)
+        floor = CEA_FLOOR if cov == C.CEA_BASELINE else 1.0
+        return (f"{cov}_log2", np.log2(x.clip(lower=floor)), f"{label(cov).split(' (')[0]} (per doubling)", None)
     if cov == C.YP_N:
         v = s.astype(object).where(s.astype(object) != YpN.NOT_ASSESSED, None)
         return cov, v, "ypN", [n for n in YpN.ALL if n != YpN.NOT_ASSESSED]

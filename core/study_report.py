@@ -24,6 +24,7 @@ import pandas as pd
 
 from core import analysis, centre, export, figures, outcomes, pathology, table1, tables
 from core import speccurve as speccurve_mod
+from core.cohort import optional_columns_recorded
 from core.dictionary import Arm, C
 from core.report import methods_paragraph, report_html
 from core.speccurve import SpecCurve
@@ -64,6 +65,12 @@ def _time_dependent_model(result: analysis.AnalysisResult, k: int | None) -> lis
         return []
     return ["Time-dependent Cox model, every term (each hazard ratio adjusted for the other rows):", model,
             export.suppress_in_text(tables.time_dependent_model_note(result), k=k)]
+
+
+#: Caption of the table of the dictionary 1.1 columns recorded (section Table 1).
+RECORDED_1_1 = ("Patients with a value in the columns new in data dictionary 1.1 (optional: restaging, "
+                "multidisciplinary decision, exploration and end-of-chemotherapy dates, CEA; a 1.0 file has none). "
+                "A chemotherapy-group patient with an exploration date was explored but not resected.")
 
 
 def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
@@ -159,7 +166,8 @@ def sections(cohort, spec, result: analysis.AnalysisResult, subgroup_result, *,
             t1 = table1.suppress_table_one(t1, k=k)
         shown = t1.drop(columns=["variable", "level"])
         shown.attrs = {}
-        out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
+        recorded = export.suppress_formatted(optional_columns_recorded(cohort.data), k=k)
+        out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ())), RECORDED_1_1, recorded]))
     centre_items = _centres(cohort, spec, k)
     if centre_items:
         out.append(("Centres", centre_items))

@@ -19,6 +19,11 @@ Two deliberate features make the data behave like real series:
 * Postoperative deaths (~1.5%, three times the odds after a head resection with a major
   hepatectomy) on top of the disease deaths within 90 days.
 
+The columns of dictionary 1.1 (restaging, multidisciplinary decision, exploration and end of
+chemotherapy dates; CEA) come from a *separate* random stream (:data:`V11_STREAM`) drawn after
+everything else, so every 1.0 column of every seed is exactly what generator 1.0 gave
+(:func:`_v11_columns` says how each one is made).
+
 What the calibrated generator gives at large n (30,000 patients, ``tests/test_synthetic.py``):
 median OS of the non-operated from chemotherapy start ~10 months; operated median OS from surgery
 ~24 months, 1/3/5-year OS ~73/33/14%; naive Cox HR (surgery as a baseline covariate) ~0.34; Cox
@@ -33,7 +38,7 @@ Examples
 >>> from core.synthetic import generate
 >>> df = generate(n_surgery=5, n_chemotherapy=5, seed=1)
 >>> df.shape
-(10, 46)
+(10, 51)
 >>> df["patient_id"].iloc[0]
 'SYN-0001'
 """
@@ -79,7 +84,23 @@ from core.dictionary import (
 )
 
 #: Version of the generator; bump it whenever the output for a given seed changes.
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
+
+#: Second entropy word of the random stream of the dictionary 1.1 columns: ``SeedSequence([seed, V11_STREAM])``.
+V11_STREAM = 11
+#: CEA at baseline: log-normal median (ng/mL) and log-sd; higher with more metastases and a worse prognosis.
+CEA_LOG_MEDIAN = math.log(4.0)
+CEA_LOG_SD = 1.0
+#: Share of missing values of each 1.1 column (CEA, end of chemotherapy, decision date).
+V11_MISSING = {"cea": 0.20, "chemo_end": 0.10, "mdt": 0.10}
+#: Days from the restaging scan to the multidisciplinary decision (uniform, inclusive).
+MDT_DAYS = (3, 21)
+#: Share of the occult progressions (chosen, not resected, alive at the planned operation) found at exploration.
+P_EXPLORED_OCCULT = 0.6
+#: Share of the other controls alive and not progressing at restaging who are explored and found unresectable,
+#: and the days from the decision (or restaging) to that exploration (uniform, inclusive).
+P_EXPLORED_OTHER = 0.10
+EXPLORATION_DAYS = (14, 42)
 
 #: The true effect: surgery multiplies the hazard of death by this factor from the day of surgery on.
 TRUE_HR = 0.70
@@ -403,6 +424,8 @@ def _simulate_source(rng: np.random.Generator, n: int, n_centres: int, cal: Cali
     surgery_time = s["restaging"] + delay
     operated = chosen & (s["t0"] > surgery_time + cal.occult_progression_days / DAYS_PER_MONTH)
     s["operated"] = operated
+    s["chosen"] = chosen  # selected for surgery at the multidisciplinary decision (operated or not)
+    s["planned_surgery_months"] = surgery_time
     s["surgery_months"] = np.where(operated, surgery_time, np.nan)
     # surgery from the day of surgery on: piecewise cumulative hazard, same uniform
     h_s = np.where(operated, (np.where(operated, surgery_time, 0.0) / lam) ** k, 0.0)
@@ -663,6 +686,9 @@ def _build(n_surgery: int, n_chemotherapy: int, seed: int, n_centres: int, cal: 
         C.DEATH_DATE: day_col(chemo, death_true, dead),
         C.LAST_FOLLOWUP_DATE: day_col(chemo, lfu_day, np.ones(n, bool)),
     }
+    cols.update(_v11_columns(
+        np.random.default_rng(np.random.SeedSequence([seed, V11_STREAM])), g, chemo=chemo, op=op, s_day=s_day,
+        lfu_day=lfu_day, recist_obs=recist_obs, duration=duration, day_col=day_col, number=number))
     cohort = pd.DataFrame({name: cols[name] for name in IMPORTED_NAMES})
     truth = pd.DataFrame(
         {
@@ -675,6 +701,59 @@ def _build(n_surgery: int, n_chemotherapy: int, seed: int, n_centres: int, cal: 
         }
     )
     return SyntheticCohort(cohort=cohort, truth=truth, seed=seed, n_source=n_source, source_share_operated=share, true_hr=cal.true_hr)
+
+
+def _v11_columns(rng: np.random.Generator, g: dict[str, np.ndarray], *, chemo: np.ndarray, op: np.ndarray,
+                 s_day: np.ndarray, lfu_day: np.ndarray, recist_obs: np.ndarray, duration: np.ndarray,
+                 day_col: object, number: object) -> dict[str, object]:
+    """The dictionary 1.1 columns, from their own random stream (the 1.0 columns never see it).
+
+    * Restaging date: chemotherapy start + the simulated restaging time, when the patient was alive
+      and followed at restaging (not for those recorded as not evaluable because they died first).
+    * Decision date: restaging + 3 to 21 days, no later than the operation or the last follow-up;
+      10% missing.
+    * Exploration date: the day of the operation for the operated (exploration and resection in one
+      session). In the chemotherapy group: 60% of the occult progressions (chosen for surgery, not
+      resected, alive and followed at the planned operation) are found at exploration that day,
+      "explored, not resected"; the others at the pre-operative work-up. Of the other controls
+      alive and not progressing at restaging, 10% are explored 14 to 42 days after the decision
+      and found unresectable (their survival is the one drawn without surgery).
+    * End of first-line chemotherapy: start + the simulated treatment duration (the operated stop
+      before surgery), no later than the operation or the last follow-up; 10% missing.
+    * CEA at baseline: log-normal (median 4 ng/mL, log-sd 1.0), x1.4 per metastasis group step and
+      higher with a worse prognostic linear predictor; it has no effect of its own on survival or on
+      selection. 20% missing. Lewis-negative patients have a CEA like everyone else.
+    """
+    n = len(chemo)
+    restaging_day = _months_to_days(g["restaging"])
+    has_restaging = (recist_obs != 4) & (restaging_day <= lfu_day)
+    mdt_day = restaging_day + rng.integers(MDT_DAYS[0], MDT_DAYS[1] + 1, n)
+    mdt_day = np.minimum(mdt_day, np.where(op, s_day, lfu_day))
+    mdt_day = np.minimum(mdt_day, lfu_day)
+    has_mdt = has_restaging & (rng.random(n) >= V11_MISSING["mdt"])
+    planned_day = _months_to_days(g["planned_surgery_months"])
+    occult = ~op & g["chosen"] & (planned_day <= lfu_day) & (planned_day > restaging_day)
+    explored_ctl = occult & (rng.random(n) < P_EXPLORED_OCCULT)
+    other_day = np.where(has_mdt, mdt_day, restaging_day) + rng.integers(EXPLORATION_DAYS[0], EXPLORATION_DAYS[1] + 1, n)
+    other = (~op & ~occult & has_restaging & (recist_obs != _PD) & (other_day <= lfu_day)
+             & (rng.random(n) < P_EXPLORED_OTHER))
+    explored_ctl = explored_ctl | other
+    exploration_day = np.where(op, s_day, np.where(occult, planned_day, other_day))
+    end_day = np.maximum(_months_to_days(duration), 0)
+    end_day = np.minimum(end_day, np.where(op, s_day, lfu_day))
+    end_day = np.minimum(end_day, lfu_day)
+    has_end = rng.random(n) >= V11_MISSING["chemo_end"]
+    lp = g["lp"] - float(np.mean(g["lp"]))
+    cea = np.exp(CEA_LOG_MEDIAN + math.log(1.4) * g["mets_group"] + 0.5 * lp + CEA_LOG_SD * rng.standard_normal(n))
+    cea = np.round(np.clip(cea, 0.2, 5000.0), 1)
+    miss_cea = rng.random(n) < V11_MISSING["cea"]
+    return {
+        C.CEA_BASELINE: number(cea, miss_cea),  # type: ignore[operator]
+        C.CHEMO_END_DATE: day_col(chemo, end_day, has_end),  # type: ignore[operator]
+        C.RESTAGING_DATE: day_col(chemo, restaging_day, has_restaging),  # type: ignore[operator]
+        C.MDT_DATE: day_col(chemo, mdt_day, has_mdt),  # type: ignore[operator]
+        C.EXPLORATION_DATE: day_col(chemo, np.maximum(exploration_day, 0), op | explored_ctl),  # type: ignore[operator]
+    }
 
 
 def generate_with_truth(n_surgery: int = DEMO_N_SURGERY, n_chemotherapy: int = DEMO_N_CHEMOTHERAPY, seed: int = DEMO_SEED, *,
@@ -808,7 +887,7 @@ def demo_cohort() -> pd.DataFrame:
     Examples
     --------
     >>> demo_cohort().shape
-    (90, 46)
+    (90, 51)
     """
     return generate(DEMO_N_SURGERY, DEMO_N_CHEMOTHERAPY, DEMO_SEED, n_centres=DEMO_N_CENTRES)
 
@@ -889,6 +968,8 @@ def demo_readme(digests: dict[str, str]) -> str:
         f"- {DEMO_N_SURGERY + DEMO_N_CHEMOTHERAPY} patients: {DEMO_N_SURGERY} surgery group, {DEMO_N_CHEMOTHERAPY} chemotherapy group, "
         f"{DEMO_N_CENTRES} centres",
         f"- generator version {GENERATOR_VERSION}, seed {DEMO_SEED}",
+        "- the columns of dictionary 1.0 are exactly those of generator 1.0.0; the columns new in dictionary 1.1",
+        "  (restaging, decision, exploration and end-of-chemotherapy dates, CEA) come from a separate random stream",
         "- command: `python -m core.synthetic --write-demo data/` (also rewrites this file)",
         "- columns and labels: the imported columns of `DICTIONARY.md`, in that order",
         "- CSV: comma-separated, UTF-8 without BOM, ISO dates (YYYY-MM-DD), empty cells for missing values,",

@@ -47,7 +47,7 @@ import pandas as pd
 from scipy import stats
 
 from core import export
-from core.dictionary import COLUMNS_BY_NAME, Arm, C, label
+from core.dictionary import COLUMNS_BY_NAME, DICTIONARY_VERSIONS, Arm, C, label
 from core.export import COMPLEMENTARY
 
 __all__ = [
@@ -65,11 +65,12 @@ __all__ = [
 #: Default Table 1 variables (known before surgery).
 TABLE1_VARIABLES: tuple[str, ...] = (
     C.AGE, C.SEX, C.ECOG, C.TUMOUR_LOCATION, C.TUMOUR_SIZE, C.RESECTABILITY, C.CA19_9_BASELINE,
-    C.CA19_9_RESTAGING, C.LIVER_METS_N, C.METS_GROUP, C.LIVER_METS_MAX, C.LIVER_METS_BILOBAR,
+    C.CA19_9_RESTAGING, C.CEA_BASELINE, C.LIVER_METS_N, C.METS_GROUP, C.LIVER_METS_MAX, C.LIVER_METS_BILOBAR,
     C.CHEMO_REGIMEN, C.CHEMO_CYCLES, C.RECIST, C.CA19_9_RESPONSE,
 )
 #: Laboratory values and counts always summarised as median [IQR].
-ALWAYS_NONNORMAL: tuple[str, ...] = (C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.LIVER_METS_N, C.CHEMO_CYCLES)
+ALWAYS_NONNORMAL: tuple[str, ...] = (C.CA19_9_BASELINE, C.CA19_9_RESTAGING, C.CEA_BASELINE, C.LIVER_METS_N,
+                                     C.CHEMO_CYCLES)
 #: Integer-coded variables shown as categories.
 INTEGER_CATEGORICAL: tuple[str, ...] = (C.ECOG,)
 #: |skewness| above which a continuous variable is summarised as median [IQR].
@@ -401,6 +402,13 @@ def table_one(
         raise ValueError(f"variables not in data: {missing_cols}")
     if not variables:
         raise ValueError("no variables given")
+    # columns added after dictionary 1.0 are optional: one recorded for no patient is left out, with a footnote
+    unrecorded = [v for v in variables if v in COLUMNS_BY_NAME and COLUMNS_BY_NAME[v].since != DICTIONARY_VERSIONS[0]
+                  and not bool(data[v].notna().any())]
+    if len(unrecorded) < len(variables):
+        variables = [v for v in variables if v not in unrecorded]
+    else:  # nothing else to show: keep them (all missing) rather than an empty table
+        unrecorded = []
     n_no_arm = int(data[treatment].isna().sum())
     data = data[data[treatment].notna()]
     n = len(data)
@@ -552,6 +560,9 @@ def table_one(
     footnotes = _footnotes(gnames, weighted, tests, used_tests, explicit_nonnormal)
     if n_no_arm:
         footnotes.append(f"{n_no_arm} patient(s) without an arm left out.")
+    if unrecorded:
+        footnotes.append("Not recorded for any patient (optional since data dictionary 1.1), not shown: "
+                         + ", ".join(label(v) for v in unrecorded) + ".")
     return TableOne(table=table, long=pd.DataFrame(long, columns=list(LONG_COLUMNS)), footnotes=tuple(footnotes),
                     groups=groups, weighted=weighted, nonnormal=tuple(chosen_nonnormal))
 

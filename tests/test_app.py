@@ -192,6 +192,16 @@ def _upload(at: AppTest, name: str, content: bytes) -> AppTest:
     return at
 
 
+def test_data_page_counts_the_dictionary_1_1_columns_of_the_active_cohort():
+    at = _app()
+    at.switch_page("views/data.py").run()
+    _no_exception(at)
+    assert any(e.label.startswith("Columns new in data dictionary 1.1") for e in at.expander)
+    tables = [df.value for df in at.dataframe if "Column" in getattr(df.value, "columns", [])]
+    recorded = next(t for t in tables if "Restaging date" in set(t["Column"])).set_index("Column")
+    assert recorded.loc["Exploration date", "Chemotherapy alone"] == "2/45 (4.4%)"  # explored, not resected
+
+
 def test_failed_upload_lists_problems_and_keeps_the_demo():
     at = _app()
     _upload(at, "broken.csv", b"patient_id,centre_id\nP1,A\n")
@@ -231,6 +241,9 @@ def test_dictionary_page_lists_every_column():
     _no_exception(at)
     table = at.dataframe[0].value
     assert "patient_id" in set(table["column"])
+    assert table.loc[table["column"] == "restaging_date", "since"].item() == "1.1"
+    assert any(e.label.startswith("Version 1.1 and migration") for e in at.expander)
+    assert any("A 1.0 file loads unchanged" in md.value for md in at.markdown)
 
 
 def test_small_cell_suppression_hides_small_counts_on_screen():

@@ -611,8 +611,10 @@ def _canonical_by_csv_module(data: pd.DataFrame) -> bytes:
 
     out = io.StringIO()
     w = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    w.writerow([c.name for c in IMPORTED])
-    cols = [(c, data[c.name].tolist() if c.name in data.columns else [None] * len(data)) for c in IMPORTED]
+    # dictionary 1.0 columns always; a later (optional) column only when some patient has a value
+    used = [c for c in IMPORTED if c.since == "1.0" or (c.name in data.columns and data[c.name].notna().any())]
+    w.writerow([c.name for c in used])
+    cols = [(c, data[c.name].tolist() if c.name in data.columns else [None] * len(data)) for c in used]
     for i in range(len(data)):
         w.writerow([cell(c, values[i]) for c, values in cols])
     return out.getvalue().encode("utf-8")
@@ -627,3 +629,95 @@ def test_canonical_serialisation_equals_the_csv_module_cell_by_cell(valid):
                filename="s.csv")
     for data in (valid.data, awkward, demo().data, big.data, valid.data.iloc[:0]):
         assert canonical_csv(data) == _canonical_by_csv_module(data)
+
+
+# ------------------------------------------------------------------------------------------
+# dictionary 1.1 (issue 11): optional columns, their date rules, the 1.0 hash kept
+
+#: Hash of tests/corpus/valid_minimal.csv (a 1.0 file) computed by the dictionary 1.0 code (main 7f07888).
+VALID_HASH_1_0 = "1a15d4ca13ce3ff7aa35df44c1a141a7e9305f02c57f8d61513f455402d046ed"
+V11 = (C.CEA_BASELINE, C.CHEMO_END_DATE, C.RESTAGING_DATE, C.MDT_DATE, C.EXPLORATION_DATE)
+
+
+def with_v11(values: dict[str, dict[str, str]]) -> list[list[str]]:
+    """The valid 1.0 fixture with the 1.1 columns appended; ``values``: patient id -> column -> text."""
+    t = rows()
+    t[0] += list(V11)
+    for r in t[1:]:
+        r += [values.get(r[0], {}).get(col, "") for col in V11]
+    return t
+
+
+#: Consistent 1.1 values for the fixture's patients (surgery 007 and S02, chemotherapy C03 explored).
+GOOD_V11 = {
+    "007": {C.RESTAGING_DATE: "2019-04-20", C.MDT_DATE: "2019-05-02", C.EXPLORATION_DATE: "2019-06-20",
+            C.CHEMO_END_DATE: "2019-05-30", C.CEA_BASELINE: "7.5"},
+    "S02": {C.RESTAGING_DATE: "2020-06-15", C.EXPLORATION_DATE: "2020-08-20", C.CEA_BASELINE: "2.5"},
+    "C03": {C.RESTAGING_DATE: "2022-05-20", C.MDT_DATE: "2022-05-27", C.EXPLORATION_DATE: "2022-06-20",
+            C.CHEMO_END_DATE: "2022-06-01"},
+}
+
+
+def test_a_1_0_file_loads_unchanged_with_its_1_0_hash():
+    c = load(VALID)
+    assert c.sha256 == VALID_HASH_1_0 and c.dictionary_version == "1.1.0"
+    assert all(c.data[col].isna().all() for col in V11)
+    assert c.data[C.EXPLORED_NOT_RESECTED].isna().all()  # not collected: unknown, not "no"
+    empty = load(to_csv(with_v11({})))  # the 1.1 columns present but empty: the same content, the same hash
+    assert empty.sha256 == VALID_HASH_1_0
+    pd.testing.assert_frame_equal(empty.data, c.data)
+
+
+def test_1_1_values_load_and_enter_the_hash():
+    c = load(to_csv(with_v11(GOOD_V11)), filename="v11.csv")
+    d = c.data.set_index(C.PATIENT_ID)
+    assert d.loc["007", C.MDT_DATE] == pd.Timestamp("2019-05-02")
+    assert d.loc["S02", C.CEA_BASELINE] == 2.5 and np.isnan(d.loc["C01", C.CEA_BASELINE])
+    assert d[C.EXPLORED_NOT_RESECTED].astype("object").to_dict() == {
+        "007": False, "S02": False, "S03": False, "C01": False, "C02": False, "C03": True}
+    assert c.sha256 != VALID_HASH_1_0
+    header = canonical_csv(c.data).decode().splitlines()[0]
+    assert '"cea_baseline"' in header and header.index('"lewis_negative"') < header.index('"cea_baseline"')
+
+
+@pytest.mark.parametrize("pid, col, value, row, reported, fragment", [
+    ("007", C.RESTAGING_DATE, "2019-01-20", 2, C.RESTAGING_DATE, "before chemo_start_date (2019-01-24)"),
+    ("007", C.MDT_DATE, "2019-04-19", 2, C.MDT_DATE, "before restaging_date (2019-04-20)"),
+    ("C01", C.MDT_DATE, "2019-06-14", 5, C.MDT_DATE, "before chemo_start_date (2019-06-15)"),  # no restaging date
+    ("C03", C.EXPLORATION_DATE, "2022-02-20", 7, C.EXPLORATION_DATE, "on or before chemo_start_date (2022-02-20)"),
+    ("007", C.EXPLORATION_DATE, "2019-06-21", 2, C.SURGERY_DATE, "before exploration_date (2019-06-21)"),
+    ("C03", C.CHEMO_END_DATE, "2022-02-19", 7, C.CHEMO_END_DATE, "before chemo_start_date (2022-02-20)"),
+    ("C03", C.MDT_DATE, "2023-01-11", 7, C.LAST_FOLLOWUP_DATE, "before mdt_decision_date (2023-01-11)"),
+])
+def test_1_1_date_rules_name_the_row(pid, col, value, row, reported, fragment):
+    values = {k: dict(v) for k, v in GOOD_V11.items()}
+    values.setdefault(pid, {})[col] = value
+    problems = problems_of(to_csv(with_v11(values)))
+    assert only(problems) == {(row, reported)}
+    assert fragment in problems[0].message
+
+
+def test_1_1_dates_of_adjuvant_only_surgery_may_precede_chemotherapy():
+    values = {"S02": {C.EXPLORATION_DATE: "2020-03-01"}}
+    t = with_v11(values)
+    edit(t, "S02", C.CHEMO_SETTING, "adjuvant_only")
+    edit(t, "S02", C.CHEMO_START_DATE, "2020-10-01")
+    assert load(to_csv(t)).data[C.EXPLORATION_DATE].iloc[1] == pd.Timestamp("2020-03-01")
+
+
+def test_negative_cea_is_out_of_range():
+    problems = problems_of(to_csv(with_v11({"C01": {C.CEA_BASELINE: "-1"}})))
+    assert only(problems) == {(5, C.CEA_BASELINE)} and "at least 0 ng/mL" in problems[0].message
+
+
+def test_optional_columns_recorded_counts_values_per_arm():
+    from core.cohort import optional_columns_recorded
+
+    old = optional_columns_recorded(load(VALID).data)
+    assert old["Column"].tolist() == ["CEA baseline (ng/mL)", "End of first-line chemotherapy", "Restaging date",
+                                      "Multidisciplinary decision date", "Exploration date"]
+    assert set(old["All"]) == {"0/6 (0.0%)"}
+    new = optional_columns_recorded(load(to_csv(with_v11(GOOD_V11))).data).set_index("Column")
+    # GOOD_V11: restaging for 007, S02 (surgery) and C03 (chemotherapy); exploration for 007, S02 and C03
+    assert new.loc["Restaging date"].tolist() == ["2/3 (66.7%)", "1/3 (33.3%)", "3/6 (50.0%)"]
+    assert new.loc["CEA baseline (ng/mL)"].tolist() == ["2/3 (66.7%)", "0/3 (0.0%)", "2/6 (33.3%)"]

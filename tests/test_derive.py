@@ -109,3 +109,14 @@ def test_mortality_90d():
         C.LAST_FOLLOWUP_DATE: ["2020-09-29", "2020-09-30", "2020-09-28", "2020-09-29"],
     })
     assert vals(derive(d)[C.MORTALITY_90D]) == [True, False, None, False]
+
+
+def test_explored_not_resected():
+    groups = [Arm.SURGERY, Arm.CHEMOTHERAPY, Arm.CHEMOTHERAPY, Arm.SURGERY]
+    explored = pd.to_datetime(["2020-07-01", "2020-06-20", None, None])
+    out = derive(table(**{C.TREATMENT_GROUP: groups, C.EXPLORATION_DATE: explored}))
+    # chemotherapy group with an exploration date: explored, not resected; without one, or operated: no
+    assert vals(out[C.EXPLORED_NOT_RESECTED]) == [False, True, False, False]
+    none_recorded = derive(table(**{C.TREATMENT_GROUP: groups, C.EXPLORATION_DATE: pd.to_datetime([None] * 4)}))
+    assert vals(none_recorded[C.EXPLORED_NOT_RESECTED]) == [None] * 4  # not collected: unknown, not "no"
+    assert vals(derive(table(**{C.TREATMENT_GROUP: groups}))[C.EXPLORED_NOT_RESECTED]) == [None] * 4  # a 1.0 table

@@ -353,7 +353,7 @@ def test_mapping_file_round_trip_holds_no_patient_data():
     (b'{"kind": "pdac-lm-export-mapping", "version": 2, "dictionary_version": "1.0.0"}',
      "The mapping file has format version 2; this explorer reads version 1."),
     (b'{"kind": "pdac-lm-export-mapping", "version": 1, "dictionary_version": "2.0.0"}',
-     "The mapping was made for data dictionary version 2.0.0; this explorer uses 1.0.0."),
+     "The mapping was made for data dictionary version 2.0.0; this explorer uses 1.1.0."),
     (b'{"kind": "pdac-lm-export-mapping", "version": 1, "dictionary_version": "1.0.0", "columns": {"A": "sexx"}}',
      "'sexx' (for the export column 'A') is not a column of the data dictionary."),
     (b'{"kind": "pdac-lm-export-mapping", "version": 1, "dictionary_version": "1.0.0", "columns": {"A": 3}}',
@@ -377,3 +377,23 @@ def test_describe():
         "dates such as 03/11/2021 read as month/day/year.")
     assert "2 checkbox fields combined" in m.describe(ExportMapping(
         {}, {"s": CheckboxRule(C.RECURRENCE_SITE), "t": CheckboxRule(C.VASCULAR_RESECTION)}))
+
+
+def test_italian_and_english_names_of_the_new_columns_are_recognised():
+    for header, col in (("Data ristadiazione", C.RESTAGING_DATE), ("Restaging date", C.RESTAGING_DATE),
+                        ("Data GOM", C.MDT_DATE), ("Tumour board date", C.MDT_DATE),
+                        ("Data laparotomia esplorativa", C.EXPLORATION_DATE), ("Exploration date", C.EXPLORATION_DATE),
+                        ("Data fine chemioterapia", C.CHEMO_END_DATE), ("End of chemotherapy", C.CHEMO_END_DATE),
+                        ("CEA (ng/mL)", C.CEA_BASELINE), ("CEA basale", C.CEA_BASELINE)):
+        assert m.match_header(header) is not None and m.match_header(header)[0] == col, header
+
+
+def test_an_italian_export_with_the_1_1_columns_is_proposed_in_full(tmp_path):
+    path = tmp_path / "export_1_1.csv"
+    path.write_text("Codice paziente;Data ristadiazione;Data GOM;Data laparotomia esplorativa;Data fine chemio;CEA basale\n"
+                    "P1;20/04/2021;02/05/2021;;30/05/2021;7,5\n", encoding="utf-8")
+    proposal = m.propose(_prof(path))
+    assert proposal.mapping.columns == {
+        "Codice paziente": C.PATIENT_ID, "Data ristadiazione": C.RESTAGING_DATE, "Data GOM": C.MDT_DATE,
+        "Data laparotomia esplorativa": C.EXPLORATION_DATE, "Data fine chemio": C.CHEMO_END_DATE,
+        "CEA basale": C.CEA_BASELINE}

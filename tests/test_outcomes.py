@@ -534,3 +534,26 @@ def test_the_prognostic_and_adjuvant_models_carry_their_own_proportional_hazards
     assert adj.estimated and adj.ph is not None
     assert np.exp(adj.ph.fit.coef[0]) == pytest.approx(adj.hr)
     assert adj.ph_reading().startswith("Proportional hazards")
+
+
+def test_cea_enters_the_prognostic_model_at_the_upper_normal_limit_or_per_doubling():
+    from lifelines import CoxPHFitter
+
+    from core.outcomes import CUTOFF_DEFAULTS, PROGNOSTIC_CHOICES
+
+    assert C.CEA_BASELINE in PROGNOSTIC_CHOICES and CUTOFF_DEFAULTS[C.CEA_BASELINE] == 5.0
+    df = _cox_frame(n=60, seed=4)
+    cea = np.round(np.exp(np.random.default_rng(9).normal(np.log(4.0), 1.0, 60)), 1)
+    cea[[0, 1]] = [np.nan, 0.2]  # one missing (complete case), one below the log floor of 0.5 ng/mL
+    lewis = pd.array([False] * 59 + [True], dtype="boolean")  # CEA is not CA19-9: a Lewis-negative patient keeps it
+    df = df.assign(**{C.CEA_BASELINE: cea, C.LEWIS_NEGATIVE: lewis})
+    cut = prognostic_cox(df, "os_from_surgery", [C.AGE, C.CEA_BASELINE], {C.CEA_BASELINE: 5.0})
+    log = prognostic_cox(df, "os_from_surgery", [C.AGE, C.CEA_BASELINE])
+    assert cut.fitted and log.fitted and cut.n == log.n == 59
+    assert cut.table["label"].tolist()[1] == "CEA baseline >= 5 ng/mL vs below"
+    assert log.table["label"].tolist()[1] == "CEA baseline (per doubling)"
+    keep = ~np.isnan(cea)
+    base = pd.DataFrame({"t": df[C.OS_FROM_SURGERY], "e": df[C.OS_EVENT], "age10": df[C.AGE].astype(float) / 10})[keep]
+    for res, x in ((cut, (cea[keep] >= 5.0).astype(float)), (log, np.log2(np.maximum(cea[keep], 0.5)))):
+        ll = CoxPHFitter().fit(base.assign(cea=x), "t", "e")
+        assert res.table["hr"].to_numpy() == pytest.approx(ll.hazard_ratios_.to_numpy(), rel=1e-5)

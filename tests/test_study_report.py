@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core import analysis, centre, cohort, figures, outcomes, pathology, report, study_report, subgroups, table1, tables
+from core.cohort import optional_columns_recorded
 from core.dictionary import Arm, C, Regimen
 from core.spec import AnalysisSpec
 from core.study_report import TITLE, sections, study_report_html
@@ -281,7 +282,8 @@ def _legacy_sections(cohort_, spec, result, subgroup_result):
         t1 = table1.table_one_before_after(result)
         shown = t1.drop(columns=["variable", "level"])
         shown.attrs = {}
-        out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ()))]))
+        out.append(("Table 1", [shown, "\n\n".join(t1.attrs.get("footnotes", ())), study_report.RECORDED_1_1,
+                                optional_columns_recorded(cohort_.data)]))
     loco, balance = centre.leave_one_centre_out(cohort_, spec), centre.centre_balance(cohort_, spec)
     out.extend([] if loco.table.empty else [("Centres", [
         f"Leave one centre out: the comparison ({loco.method}) re-run with each centre left out in turn; the dashed "
@@ -554,3 +556,12 @@ def test_target_trial_section_suppresses_small_counts(demo, ccw_demo):
     assert "<50 patients operated" in counts
     clones = next(i for i in items if isinstance(i, pd.DataFrame) and "censored_deviating" in i.columns)
     assert clones["events"].astype(str).str.startswith("<").any()
+
+
+def test_table_1_section_says_which_dictionary_1_1_columns_are_recorded(demo):
+    spec = AnalysisSpec()
+    items = dict(sections(demo, spec, analysis.run(demo, spec), None, k=11))["Table 1"]
+    i = next(j for j, x in enumerate(items) if isinstance(x, str) and x == study_report.RECORDED_1_1)
+    recorded = items[i + 1].set_index("Column")
+    assert recorded.loc["Exploration date", "Chemotherapy alone"] == "<11/45"  # 2 of 45: hidden with k = 11
+    assert recorded.loc["Restaging date", "All"] == "80/90 (88.9%)"

@@ -82,6 +82,16 @@ def consistency_violations(df: pd.DataFrame) -> dict[str, int]:
         "operated with RECIST PD/NE": (op & df[C.RECIST].isin([Recist.PD, Recist.NE]).to_numpy()).sum(),
         "alive with missing follow-up": (df[C.LAST_FOLLOWUP_DATE].isna()).sum(),
         "adjuvant chemo but neoadjuvant setting": (op & df[C.ADJUVANT_CHEMO].fillna(False).to_numpy(bool) & (df[C.CHEMO_SETTING] == Setting.NEOADJUVANT).to_numpy()).sum(),
+        # dictionary 1.1 dates (missing dates are not checked, as by the loader)
+        "restaging before chemo start": (df[C.RESTAGING_DATE] < chemo).sum(),
+        "decision before restaging": (df[C.MDT_DATE] < df[C.RESTAGING_DATE]).sum(),
+        "decision before chemo start": (df[C.MDT_DATE] < chemo).sum(),
+        "exploration not after chemo start": (df[C.EXPLORATION_DATE] <= chemo).sum(),
+        "exploration after surgery": (op & (df[C.EXPLORATION_DATE] > surg).to_numpy()).sum(),
+        "chemo end before chemo start": (df[C.CHEMO_END_DATE] < chemo).sum(),
+        **{f"{name} after last follow-up": (df[name] > lfu).sum()
+           for name in (C.RESTAGING_DATE, C.MDT_DATE, C.EXPLORATION_DATE, C.CHEMO_END_DATE)},
+        "operated without exploration date": (op & df[C.EXPLORATION_DATE].isna().to_numpy()).sum(),
     }
     for name in SURGERY_ONLY_NAMES:
         v[f"{name} filled in chemotherapy group"] = int(df.loc[~op, name].notna().sum())
@@ -500,3 +510,47 @@ def test_write_demo(tmp_path):
     for name, digest in digests.items():
         assert hashlib.sha256((tmp_path / "out" / name).read_bytes()).hexdigest() == digest
     assert (tmp_path / "out" / syn.DEMO_CSV).read_bytes() == (ROOT / "data" / syn.DEMO_CSV).read_bytes()
+
+
+# ------------------------------------------------------------------------------------------
+# dictionary 1.1 columns: a separate random stream
+
+#: SHA-256 of ``to_csv_bytes(generate(...))`` by generator 1.0.0 (main 7f07888), before the 1.1 columns existed.
+GENERATOR_1_0_DIGESTS = {
+    (30, 30, 7): "335f7008ae1a71a6fb6d1dac42c40adbbbc9d6788ad891e80180874e4f10a7c0",
+    (200, 150, 20240101): "884f26293e9a6f15143ebfcae442e6fb05f11c240fbb6495ea374fcad1c6418e",
+    (45, 45, 3): "0d8302a73adee3d52ced63263373b7c0b1fb2dd15c83e95a04623ad45df1868f",
+}
+V11 = [c for c in IMPORTED_NAMES if COLUMNS_BY_NAME[c].since == "1.1"]
+
+
+@pytest.mark.parametrize("args", sorted(GENERATOR_1_0_DIGESTS))
+def test_the_1_0_columns_of_every_seed_are_those_of_generator_1_0(args):
+    df = syn.generate(args[0], args[1], seed=args[2])
+    digest = hashlib.sha256(syn.to_csv_bytes(df.drop(columns=V11))).hexdigest()
+    assert digest == GENERATOR_1_0_DIGESTS[args]
+
+
+def test_the_1_1_columns_come_from_their_own_stream(monkeypatch):
+    before = syn.generate(60, 60, seed=5)
+    monkeypatch.setattr(syn, "V11_STREAM", 12)
+    after = syn.generate(60, 60, seed=5)
+    pd.testing.assert_frame_equal(before.drop(columns=V11), after.drop(columns=V11))
+    assert not before[C.CEA_BASELINE].equals(after[C.CEA_BASELINE])
+
+
+def test_the_1_1_columns_are_plausible():
+    df = syn.generate(3000, 3000, seed=21)
+    assert consistency_violations(df) == {}
+    op = (df[C.TREATMENT_GROUP] == Arm.SURGERY).to_numpy()
+    ne = (df[C.RECIST] == Recist.NE).to_numpy()
+    assert df.loc[ne, C.RESTAGING_DATE].isna().all()  # died before restaging: no restaging scan
+    assert (df.loc[op, C.EXPLORATION_DATE] == df.loc[op, C.SURGERY_DATE]).all()
+    explored_ctl = (~op & df[C.EXPLORATION_DATE].notna().to_numpy()).sum() / (~op).sum()
+    assert 0.03 < explored_ctl < 0.15
+    cea = df[C.CEA_BASELINE]
+    assert 0.15 < cea.isna().mean() < 0.25
+    assert 3.0 < cea.median() < 7.0  # about half of metastatic PDAC above the upper normal limit (5 ng/mL)
+    assert cea[df[C.LEWIS_NEGATIVE].to_numpy(bool)].notna().any()  # Lewis-negative patients keep a CEA
+    months = (df[C.RESTAGING_DATE] - df[C.CHEMO_START_DATE]).dt.days / 30.4375
+    assert 1.5 < months.median() < 5.0

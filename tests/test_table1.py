@@ -475,3 +475,19 @@ def test_demo_table_one_suppression_leaves_no_block_with_one_hidden_cell(demo):
         hidden = cells.groupby(["sample", "group", "variable"])["suppressed"].apply(lambda f: int((f != "").sum()))
         assert (hidden != 1).all(), hidden[hidden == 1]
         assert (hidden >= 2).any()
+
+
+def test_cea_is_a_lab_value_and_a_1_0_file_without_it_gets_a_footnote(demo):
+    assert C.CEA_BASELINE in TABLE1_VARIABLES
+    t1 = table_one(demo.data, C.TREATMENT_GROUP)
+    row = t1.table[t1.table["variable"] == C.CEA_BASELINE].iloc[0]
+    assert row["Variable"] == "CEA baseline (ng/mL), median [IQR]"  # a lab value: median [IQR] whatever its skew
+    cea = demo.data.loc[demo.data[C.TREATMENT_GROUP] == S, C.CEA_BASELINE].dropna()
+    assert row[S].startswith(f"{cea.median():.1f} [")
+    old = demo.data.assign(**{C.CEA_BASELINE: np.nan})  # a dictionary 1.0 file: no CEA for anyone
+    t0 = table_one(old, C.TREATMENT_GROUP)
+    assert C.CEA_BASELINE not in set(t0.table["variable"])
+    assert t0.footnotes[-1] == ("Not recorded for any patient (optional since data dictionary 1.1), not shown: "
+                                "CEA baseline (ng/mL).")
+    only = table_one(old, C.TREATMENT_GROUP, [C.CEA_BASELINE])  # nothing else asked for: shown, all missing
+    assert list(only.table["variable"]) == [C.CEA_BASELINE] and not any("1.1" in f for f in only.footnotes)

@@ -197,3 +197,24 @@ def test_the_template_needs_no_mapping_on_upload(workbook_bytes):
 
     prep = prepare(workbook_bytes, "template.xlsx")
     assert prep.cohort is not None and not prep.mapped and prep.cohort.n_patients == 2
+
+
+def test_the_dictionary_1_1_columns_are_on_the_chemotherapy_sheet_with_examples(workbook_bytes):
+    chemo = dict(SECTIONS)["Chemotherapy"]
+    for name in (C.CHEMO_END_DATE, C.RESTAGING_DATE, C.MDT_DATE, C.EXPLORATION_DATE):
+        assert name in chemo
+    assert C.CEA_BASELINE in dict(SECTIONS)["Disease"]
+    d = load(workbook_bytes, filename="template.xlsx").data
+    assert d[C.CEA_BASELINE].tolist() == [6.8, 3.1]
+    assert d[C.RESTAGING_DATE].tolist() == [pd.Timestamp("2021-07-05"), pd.Timestamp("2021-07-28")]
+    assert d[C.EXPLORATION_DATE].iat[0] == d[C.SURGERY_DATE].iat[0] and pd.isna(d[C.EXPLORATION_DATE].iat[1])
+    assert d[C.EXPLORED_NOT_RESECTED].astype("object").tolist() == [False, False]
+
+
+def test_the_template_made_into_a_1_0_file_still_loads(workbook_bytes):
+    from core.dictionary import IMPORTED
+
+    d = load(workbook_bytes, filename="template.xlsx").data
+    v10 = [c.name for c in IMPORTED if c.since == "1.0"]
+    old = load(d[v10].to_csv(index=False).encode(), filename="old.csv")
+    assert old.n_patients == 2 and old.data[C.CEA_BASELINE].isna().all()

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import analysis, export
+from core.cohort import optional_columns_recorded
 from core.dictionary import DICTIONARY_VERSION, IMPORTED_NAMES, dictionary_frame
 from ui import compute, controls, downloads, layout, mapping_step, state
 
@@ -66,6 +67,13 @@ with tab_active:
     downloads.button("Download this table (CSV)", export.csv_bytes(table), file_name="cohort.csv", mime="text/csv",
                      key="dl_cohort")
     downloads.tables("cohort", {"Cohort": table}, spec, key="dl_active", parquet=True)
+    with st.expander("Columns new in data dictionary 1.1: patients with a value, per arm"):
+        st.caption("Restaging, multidisciplinary decision, exploration and end-of-chemotherapy dates and CEA are "
+                   "optional: a file made for dictionary 1.0 has none of them and loads unchanged. A chemotherapy-group "
+                   "patient with an exploration date was explored with intent to resect but not resected.")
+        recorded = downloads.shown(optional_columns_recorded(cohort.data))
+        st.dataframe(recorded, width="stretch", hide_index=True)
+        downloads.tables("dictionary_1_1_recorded", {"Recorded": recorded}, spec, key="dl_recorded_1_1")
 
 with tab_filtered:
     res = compute.result(spec)

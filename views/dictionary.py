@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.dictionary import DICTIONARY_VERSION, dictionary_frame
+from core.dictionary import DICTIONARY_VERSION, MIGRATION_TITLE, dictionary_frame, migration_note
 from ui import downloads
 
 st.title("Data dictionary")
@@ -10,6 +10,8 @@ st.caption(
     f"Version {DICTIONARY_VERSION}. One row per patient. Columns marked *surgery only* must be empty for the "
     "chemotherapy group; derived columns are computed by the software, never imported."
 )
+with st.expander(MIGRATION_TITLE):
+    st.markdown(migration_note())
 table = dictionary_frame()
 kind = st.segmented_control("Show", ["All columns", "Imported", "Derived"], default="All columns", key="dict_kind")
 if kind == "Imported":
