@@ -555,7 +555,7 @@ def test_robustness_page_shows_the_curve_with_the_primary_pinned():
     summary = [_plain(m.value) for m in at.markdown if "specifications give a hazard ratio" in m.value]
     assert len(summary) == 1 and summary[0].startswith("**") and " of 63 specifications" in summary[0]
     assert any("It is not a test" in c.value for c in at.caption)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 63
     assert list(table["Pinned"]).count("primary, this view") == 1
     assert "primary_declare" not in [b.key for b in at.button]  # the demo's primary is fixed

@@ -83,7 +83,9 @@ if curve.table["estimable"].any():
                                                                median=curve.median_hr),
                      key="dl_speccurve_fig", slide_height=900, journal_height=900)
 layout.notes(curve.notes)
-st.dataframe(downloads.shown(speccurve.display_table(curve)), hide_index=True, width="stretch")
+with st.expander(f"All {len(curve.table)} specifications", icon=":material/table_rows:"):
+    # a static table wraps its cells: every column stays readable at 1280 px
+    st.table(downloads.shown(speccurve.display_table(curve)).set_index("#"))
 downloads.suppression_note()
 downloads.tables("specification_curve",
                  {"Specification curve": speccurve.export_table(curve, k=downloads.suppression_k())}, spec,

@@ -63,7 +63,7 @@ with plot:
                                                                      **km_inputs),
                      key="dl_surg_km", slide_height=900, journal_height=600)
 with stats:
-    st.dataframe(downloads.shown(by.display()), hide_index=True, width="stretch")
+    st.table(downloads.shown(by.display()).set_index("Group"))  # wraps: the note column stays readable at 1280 px
     layout.notes([by.logrank_note + (f" p = {by.logrank_p:.3f}." if by.logrank_p == by.logrank_p else "")])
     layout.notes(by.notes)
 
@@ -84,7 +84,7 @@ by_path = pathology.survival_by_pathology(data, origin=spec.origin, landmark=spe
                                           min_at_risk=spec.min_at_risk)
 path_risk = km(by_path.by, "os_by_pathology", f"Months since the {spec.landmark_months:g}-month landmark",
                "Overall survival")
-st.dataframe(downloads.shown(by_path.by.display()), hide_index=True, width="stretch")
+st.table(downloads.shown(by_path.by.display()).set_index("Group"))  # wraps: the note column stays readable at 1280 px
 layout.notes([downloads.text(n) for n in (by_path.by.logrank_note, *by_path.by.notes)])
 
 st.subheader("Adjuvant chemotherapy after resection (post-operative landmark)")
@@ -95,7 +95,7 @@ adj_lm = st.select_slider("Landmark: months after surgery", lm_options, key="sur
 adj = outcomes.adjuvant_landmark(operated, float(adj_lm), endpoint, min_at_risk=spec.min_at_risk)
 st.info(layout.escape_md(adj.estimand), icon=":material/help:")
 adj_risk = km(adj.by, f"adjuvant_{endpoint}", f"Months since {adj_lm} months after surgery", adj.by.endpoint_label)
-st.dataframe(downloads.shown(adj.by.display()), hide_index=True, width="stretch")
+st.table(downloads.shown(adj.by.display()).set_index("Group"))  # wraps: the note column stays readable at 1280 px
 (st.success if adj.estimated else st.warning)(layout.escape_md(downloads.text(adj.in_words())))
 if adj.estimated:
     st.caption(layout.escape_md(adj.ph_reading()))
