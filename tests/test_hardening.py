@@ -61,25 +61,3 @@ def test_the_app_applies_it_before_anything_else(default_threshold):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_RUN_S).run()
     assert not at.exception
     assert MultiPartParser.spool_max_size >= hardening.upload_limit_bytes()
-
-
-def test_preload_links_name_only_chunks_that_exist(tmp_path):
-    from ui.hardening import preload_links, with_preloads
-
-    (tmp_path / "PlotlyChart.X1.js").write_text("")
-    (tmp_path / "PlotlyChartExtra.X2.js").write_text("")  # another chunk whose name starts alike
-    assert preload_links(tmp_path, ("PlotlyChart", "DataFrame")) == (
-        b'<link rel="modulepreload" crossorigin href="./static/js/PlotlyChart.X1.js">')
-    assert preload_links(tmp_path, ("DataFrame",)) == b""
-    page = b"<html><head><title>t</title></head><body>x</body></html>"
-    assert with_preloads(page, b"") == page
-    assert with_preloads(page, b"<link>").count(b"<link>") == 1
-
-
-def test_the_installed_streamlit_ships_every_preloaded_chunk():
-    """A Streamlit upgrade that renames a chunk would silently drop its preload: this says so."""
-    from ui.hardening import PRELOAD_CHUNKS, preload_links
-
-    links = preload_links()
-    for prefix in PRELOAD_CHUNKS:
-        assert f"/{prefix}.".encode() in links, prefix

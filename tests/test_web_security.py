@@ -471,31 +471,3 @@ def test_the_default_page_by_name_redirects_to_the_base_url(server):
         assert other.status == 200
     finally:
         conn.close()
-
-
-def test_every_page_preloads_the_chart_chunk_and_stays_a_whole_document(server):
-    """The security layer names the Plotly chunk as a module preload in the HTML of every page (the browser then
-    fetches and compiles it during the first script run); the page's length header matches its new body, and the
-    preloaded file is served."""
-    import http.client
-    from urllib.parse import urlsplit
-
-    from ui.hardening import preload_links
-
-    host = urlsplit(server)
-    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
-    try:
-        chunk = re.search(rb'href="\./(static/js/PlotlyChart\.[^"]+\.js)"', preload_links()).group(1).decode()
-        for path in ("/", "/survival?reg=GEM", "/method-check"):
-            conn.request("GET", path)
-            got = conn.getresponse()
-            body = got.read()
-            assert got.status == 200 and int(got.getheader("content-length")) == len(body), path
-            head = body[: body.index(b"</head>")]
-            assert f'rel="modulepreload" crossorigin href="./{chunk}"'.encode() in head, path
-            assert body.rstrip().endswith(b"</html>")
-        conn.request("GET", "/" + chunk)
-        js = conn.getresponse()
-        assert js.status == 200 and len(js.read()) > 1_000_000
-    finally:
-        conn.close()

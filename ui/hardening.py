@@ -18,10 +18,6 @@
   - an upload (``PUT /_stcore/upload_file/<session>/...``) from a session that has not logged in
     is refused with 403 before its body is read (``ui.auth.may_upload``).
 
-  - the app's HTML page names the lazily loaded script chunks its first view needs (the 4.7 MB
-    Plotly chunk above all) as ``<link rel="modulepreload">`` (:func:`with_preloads`), so the browser
-    fetches and compiles them while the first script run computes, not after its first chart arrives;
-
   :func:`require_security_layer` makes the app refuse to show anything when access control is
   on but the server was started without the layer (``streamlit run app.py``).
 * **Streamlit's clear-cache message is ignored** (:func:`ignore_clear_cache`). Any browser
@@ -118,60 +114,6 @@ def default_page_redirect(path: str, query: str, base_url_path: str = "") -> str
     return target + (f"?{query}" if query else "")
 
 
-#: Script chunks the first view of every page needs and Streamlit's frontend loads only when the first
-#: element of their kind arrives (file-name prefixes in ``streamlit/static/static/js``, content-hashed).
-PRELOAD_CHUNKS = ("PlotlyChart", "DataFrame", "arrowFormatUtils", "StreamlitMarkdown")
-
-
-def preload_links(js_dir=None, chunks: tuple[str, ...] = PRELOAD_CHUNKS) -> bytes:
-    """``<link rel="modulepreload">`` tags for the chunks named by ``chunks`` found in ``js_dir``.
-
-    A chunk that this Streamlit version does not ship is left out (the page then loads it on demand
-    as before), so an upgrade of Streamlit can make the page slower but never breaks it.
-
-    Parameters
-    ----------
-    js_dir : path-like, optional
-        Streamlit's script folder (default: the installed Streamlit's ``static/static/js``).
-    chunks : tuple of str
-        File-name prefixes (the part before the content hash).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "PlotlyChart.ab12.js").write_text("")
-    >>> preload_links(d, ("PlotlyChart", "Missing"))
-    b'<link rel="modulepreload" crossorigin href="./static/js/PlotlyChart.ab12.js">'
-    """
-    from pathlib import Path
-
-    if js_dir is None:
-        import streamlit
-
-        js_dir = Path(streamlit.__file__).parent / "static" / "static" / "js"
-    js_dir = Path(js_dir)
-    links = []
-    for prefix in chunks:
-        found = sorted(js_dir.glob(f"{prefix}.*.js"))
-        if found:
-            links.append(f'<link rel="modulepreload" crossorigin href="./static/js/{found[0].name}">')
-    return "".join(links).encode("ascii")
-
-
-def with_preloads(html: bytes, links: bytes) -> bytes:
-    """The app's HTML page with ``links`` inserted just before ``</head>`` (unchanged without one).
-
-    Examples
-    --------
-    >>> with_preloads(b"<html><head><title>x</title></head><body></body></html>", b"<link>")
-    b'<html><head><title>x</title><link></head><body></body></html>'
-    >>> with_preloads(b"<p>no head</p>", b"<link>")
-    b'<p>no head</p>'
-    """
-    i = html.find(b"</head>")
-    return html if i < 0 or not links else html[:i] + links + html[i:]
-
-
 def is_media(path: str) -> bool:
     """True for a media (download) URL.
 
@@ -195,7 +137,6 @@ class SecurityMiddleware:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.preloads = preload_links()
         _LAYER["on"] = True
 
     async def __call__(self, scope, receive, send) -> None:
@@ -223,7 +164,6 @@ class SecurityMiddleware:
                 await self._refuse(send, 403, b"Log in first")  # before a byte of the body is read
                 return
         media = is_media(path)
-        page: dict[str, object] = {}  # the HTML page's response start and body, held until complete
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
@@ -234,19 +174,6 @@ class SecurityMiddleware:
                 if media:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
-                if self.preloads and _is_html(headers) and not _has(headers, b"content-encoding"):
-                    page["start"], page["body"] = message, b""
-                    return
-            elif message["type"] == "http.response.body" and "start" in page:
-                page["body"] = bytes(page["body"]) + message.get("body", b"")
-                if message.get("more_body", False):
-                    return
-                body = with_preloads(bytes(page["body"]), self.preloads)
-                start = dict(page.pop("start"))  # type: ignore[arg-type]
-                start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-                start["headers"].append((b"content-length", str(len(body)).encode()))
-                await send(start)
-                message = {"type": "http.response.body", "body": body}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -257,14 +184,6 @@ class SecurityMiddleware:
                    *SECURITY_HEADERS]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-def _has(headers, name: bytes) -> bool:
-    return any(k.lower() == name for k, _ in headers)
-
-
-def _is_html(headers) -> bool:
-    return any(k.lower() == b"content-type" and v.lower().startswith(b"text/html") for k, v in headers)
 
 
 def security_layer_active() -> bool:
