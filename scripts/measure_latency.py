@@ -184,8 +184,7 @@ def main() -> None:
         "chart drawn in Chromium; from opening the app in a new browser context (no cache: a first visit) on the "
         "running server to its first chart; the same in a new tab of a browser that has visited the app before (its "
         "content-hashed scripts come from the browser's cache); from a click on a sidebar page link to the first "
-        "chart of that page. Every page's HTML names the 4.7 MB Plotly script as a module preload "
-        "(`ui/hardening.py`), so it loads while the first script run computes.",
+        "chart of that page.",
         "",
         "| what | runs | median | max | goal |",
         "|---|---|---|---|---|",
