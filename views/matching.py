@@ -40,14 +40,19 @@ if res.balance is not None and len(res.balance):
         "deviation in the surgery group before matching (MatchIt's default for the effect in the treated). "
         "|SMD| < 0.1 is the usual threshold for good balance."
     )
-    words = {"smd_before": "SMD before", "smd_after": "SMD after", "mean_treated_before": "Surgery mean, before",
+    words = {"smd_before": "SMD before", "smd_after": "SMD after", "var_ratio_before": "Variance ratio, before",
+             "var_ratio_after": "Variance ratio, after", "mean_treated_before": "Surgery mean, before",
              "mean_control_before": "Chemotherapy mean, before", "mean_treated_after": "Surgery mean, after",
-             "mean_control_after": "Chemotherapy mean, after", "var_ratio_before": "Variance ratio, before",
-             "var_ratio_after": "Variance ratio, after"}
-    st.dataframe(downloads.balance(res.balance), width="stretch",
-                 column_order=[c for c in words if c in res.balance.columns],
-                 column_config={c: st.column_config.NumberColumn(words.get(c, c), format="%.3f")
-                                for c in res.balance.columns})
+             "mean_control_after": "Chemotherapy mean, after"}
+    shown = downloads.balance(res.balance)
+    # two narrower tables, so that every column is readable at 1280 px
+    for tab, cols in zip(st.tabs(["Standardised differences", "Means"]),
+                         ([c for c in words if not c.startswith("mean_")], [c for c in words if c.startswith("mean_")]),
+                         strict=True):
+        with tab:
+            tab.dataframe(shown, width="stretch", column_order=[c for c in cols if c in shown.columns],
+                          column_config={c: st.column_config.NumberColumn(words.get(c, c), format="%.3f")
+                                         for c in shown.columns})
 else:
     st.info("No matched sample: balance cannot be assessed.")
 
