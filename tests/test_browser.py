@@ -21,7 +21,8 @@ from tests.waits import BROWSER_MS
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["", "survival", "subgroups", "surgical", "cohort", "matching", "method-check", "data", "dictionary"]
+PAGES = ["", "survival", "target-trial", "subgroups", "robustness", "surgical", "cohort", "matching", "method-check", "data",
+         "dictionary"]
 HR_LABEL = "Hazard ratio"
 
 
