@@ -29,13 +29,6 @@ def test_ph_test_is_of_the_headline_comparisons_own_cox_model(demo):
     assert got.ph_plot.term == TREATED and len(got.ph_plot.points) == int(chosen.sample[EVENT].sum())
 
 
-def test_time_dependent_view_tests_the_comparison_whose_curves_are_drawn(demo):
-    res = analysis.run(demo, dataclasses.replace(AnalysisSpec(), method="time_dependent"))
-    got = checks.reviewer_checks(res)
-    assert res.chosen.sample is None and got.comparison.startswith("Landmark")
-    assert got.ph is not None
-
-
 def test_evalue_precision_and_bayes_by_hand(demo):
     res = analysis.run(demo, AnalysisSpec())
     got = checks.reviewer_checks(res)
