@@ -28,7 +28,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from core import matching, ph, survival
+from core import imputed, matching, ph, survival
 from core.covariates import (
     LOG_CA19_9,
     LOG_CA19_9_RESTAGING,
@@ -252,10 +252,8 @@ def cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weigh
     >>> round(est.hr, 4), est.centre_note.split(":")[0]
     (1.8815, 'Stratified by centre (2 centres)')
     """
-    ids = frame[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in frame.columns else None
-    use = centre_use(frame, centre_model, arm=frame[TREATED].to_numpy(float) == 1, cluster=cluster, ids=ids)
+    frame, use = _apply_centre(frame, centre_model, cluster)
     if use.left_out:
-        frame = frame.loc[use.keep]
         counts = arm_counts(frame, event_word=counts.event_word)
         where = f"{where}, in centres with patients of both arms"
     reason = use.reason or comparison_reason(counts)
@@ -270,6 +268,13 @@ def cox_estimate(frame: pd.DataFrame, *, method: str, cluster: str | None, weigh
     row = table.loc[TREATED]
     return Estimate(method, float(row["hr"]), float(row["lower"]), float(row["upper"]), float(row["p"]), counts.n,
                     counts.events, True, "", biased, counts, where, use.note)
+
+
+def _apply_centre(frame: pd.DataFrame, centre_model: str, cluster: str | None) -> tuple[pd.DataFrame, CentreUse]:
+    """The rows of a matched (or weighted) sample that the centre choice keeps, and how it enters the Cox model."""
+    ids = frame[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in frame.columns else None
+    use = centre_use(frame, centre_model, arm=frame[TREATED].to_numpy(float) == 1, cluster=cluster, ids=ids)
+    return (frame.loc[use.keep] if use.left_out else frame), use
 
 
 @dataclass(frozen=True)
@@ -452,9 +457,7 @@ def matched_comparison(population: Population, spec: AnalysisSpec, *, key: str, 
 
 def _complete_case_note(population: Population, spec: AnalysisSpec) -> str:
     """Who the complete-case match left out, per covariate and arm ('' when nobody)."""
-    from core.imputed import missing_by_arm
-
-    table = missing_by_arm(population, spec.covariates)
+    table = imputed.missing_by_arm(population, spec.covariates)
     if table.empty:
         return ""
     parts = [f"{v}: {o} operated, {c} chemotherapy only" for v, o, c in table.itertuples(index=False)]
@@ -464,21 +467,16 @@ def _complete_case_note(population: Population, spec: AnalysisSpec) -> str:
 
 def _imputed_comparison(population: Population, spec: AnalysisSpec, label: str, *, biased: bool = False):
     """The matched comparison with missing covariates imputed (:mod:`core.imputed`): (match, sample, estimate, note)."""
-    from core import imputed
-
     event_word = EVENT_WORDS[spec.endpoint]
     before = arm_counts(population.data, event_word=event_word)
     where = population.counted_in
-    reason = comparison_reason(before)
-    if before.n_surgery == 0 or before.n_chemotherapy == 0 or reason:
+    reason = comparison_reason(before)  # also says so when an arm is empty
+    if reason:
         return None, None, _no_estimate(label, before, reason, biased=biased, where=where), ""
     weights = "weights" if is_weighted(spec) else None
 
     def fit(sample: pd.DataFrame) -> survival.CoxResult:
-        ids = sample[C.PATIENT_ID].to_numpy() if C.PATIENT_ID in sample.columns else None
-        use = centre_use(sample, spec.centre_model, arm=sample[TREATED].to_numpy(float) == 1,
-                         cluster=cluster_column(spec), ids=ids)
-        sample = sample.loc[use.keep]
+        sample, use = _apply_centre(sample, spec.centre_model, cluster_column(spec))
         why = use.reason or comparison_reason(arm_counts(sample, event_word=event_word))
         if why:
             raise ValueError(why)

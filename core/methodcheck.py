@@ -514,7 +514,7 @@ def ccw_markdown(tables: list[tuple[int, str, pd.DataFrame, int, int]], *, secon
     return "\n".join(lines)
 
 
-def keep_ccw_section(new: str, old: str, *, start: str = CCW_START, end: str = CCW_END) -> str:
+def keep_marked_section(new: str, old: str, *, start: str = CCW_START, end: str = CCW_END) -> str:
     r"""``new`` with the section of ``old`` between ``start`` and ``end`` appended (the main report does not redo it).
 
     The clone-censor-weight section by default; :mod:`core.missing_check` keeps its own the same way.
@@ -522,7 +522,7 @@ def keep_ccw_section(new: str, old: str, *, start: str = CCW_START, end: str = C
     Examples
     --------
     >>> old = f"# T\n\nold\n\n{CCW_START}\nccw\n{CCW_END}\n"
-    >>> keep_ccw_section("# T\n\nnew\n", old) == f"# T\n\nnew\n\n{CCW_START}\nccw\n{CCW_END}\n"
+    >>> keep_marked_section("# T\n\nnew\n", old) == f"# T\n\nnew\n\n{CCW_START}\nccw\n{CCW_END}\n"
     True
     """
     if start not in old or end not in old or start in new:
@@ -593,7 +593,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
     old = args.out.read_text() if args.out.exists() else ""
     from core.missing_check import SECTION_END, SECTION_START
 
-    text = keep_ccw_section(keep_ccw_section(text, old), old, start=SECTION_START, end=SECTION_END)
+    text = keep_marked_section(keep_marked_section(text, old), old, start=SECTION_START, end=SECTION_END)
     args.out.write_text(text)
     print(text)
 

@@ -106,7 +106,7 @@ def _table(summary: pd.DataFrame) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-running report
-    from core.methodcheck import keep_ccw_section
+    from core.methodcheck import keep_marked_section
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cohorts", type=int, default=100)
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a long-ru
     old = args.out.read_text() if args.out.exists() else ""
     if SECTION_START in old and SECTION_END in old:
         old = old[:old.index(SECTION_START)].rstrip("\n") + "\n" + old[old.index(SECTION_END) + len(SECTION_END):]
-    args.out.write_text(keep_ccw_section(old, section, start=SECTION_START, end=SECTION_END))
+    args.out.write_text(keep_marked_section(old, section, start=SECTION_START, end=SECTION_END))
     print(section)
 
 
